@@ -1,0 +1,109 @@
+/**
+ * The event type table: ids (shared with the kernel probe through native/bpf/events.h), Falco names
+ * and parameter layouts. One table drives kernel-side filtering, decoding, `evt.arg.*` extraction and
+ * rule indexing, so the three can never disagree.
+ */
+import type { EventTypeSpec, ParamKind, ParamSource, ParamSpec } from './event';
+
+const RET: ParamSource = { from: 'ret' };
+const arg = (index: number): ParamSource => ({ from: 'arg', index });
+const STR0: ParamSource = { from: 'str', slot: 0 };
+const STR1: ParamSource = { from: 'str', slot: 1 };
+const SOCK: ParamSource = { from: 'sockaddr' };
+const p = (name: string, kind: ParamKind, source: ParamSource): ParamSpec => ({ name, kind, source });
+
+const res = p('res', 'errno', RET);
+const fdRet = p('fd', 'fd', RET);
+
+type Def = readonly [name: string, category: EventTypeSpec['category'], params: readonly ParamSpec[]];
+
+/**
+ * Order is the ABI: the index is the event type id used by the kernel probe. Append only; never
+ * reorder (captures store ids). `native/bpf/events.h` mirrors these ids (a test checks it).
+ */
+const DEFS: readonly Def[] = [
+  ['unknown', 'meta', []],
+  // Process lifecycle and exec.
+  ['execve', 'syscall', [res, p('exe', 'path', STR0), p('flags', 'exe_flags', { from: 'exe_flags' })]],
+  ['execveat', 'syscall', [res, p('dirfd', 'fd', arg(0)), p('pathname', 'path', STR0), p('flags', 'exe_flags', { from: 'exe_flags' })]],
+  ['clone', 'syscall', [res, p('flags', 'clone_flags', arg(0))]],
+  ['clone3', 'syscall', [res]],
+  ['fork', 'syscall', [res]],
+  ['vfork', 'syscall', [res]],
+  ['procexit', 'process', [p('status', 'int', RET)]],
+  // Files.
+  ['open', 'syscall', [fdRet, p('name', 'path', STR0), p('flags', 'open_flags', arg(1)), p('mode', 'mode', arg(2))]],
+  ['openat', 'syscall', [fdRet, p('dirfd', 'fd', arg(0)), p('name', 'path', STR0), p('flags', 'open_flags', arg(2)), p('mode', 'mode', arg(3))]],
+  ['openat2', 'syscall', [fdRet, p('dirfd', 'fd', arg(0)), p('name', 'path', STR0), p('flags', 'open_flags', arg(2)), p('mode', 'mode', arg(3))]],
+  ['creat', 'syscall', [fdRet, p('name', 'path', STR0), p('mode', 'mode', arg(1))]],
+  ['close', 'syscall', [res, p('fd', 'fd', arg(0))]],
+  ['dup', 'syscall', [res, p('oldfd', 'fd', arg(0))]],
+  ['dup2', 'syscall', [res, p('oldfd', 'fd', arg(0)), p('newfd', 'fd', arg(1))]],
+  ['dup3', 'syscall', [res, p('oldfd', 'fd', arg(0)), p('newfd', 'fd', arg(1)), p('flags', 'open_flags', arg(2))]],
+  ['fcntl', 'syscall', [res, p('fd', 'fd', arg(0)), p('cmd', 'fcntl_cmd', arg(1))]],
+  ['chdir', 'syscall', [res, p('path', 'path', STR0)]],
+  ['fchdir', 'syscall', [res, p('fd', 'fd', arg(0))]],
+  ['symlink', 'syscall', [res, p('target', 'string', STR0), p('linkpath', 'path', STR1)]],
+  ['symlinkat', 'syscall', [res, p('target', 'string', STR0), p('linkdirfd', 'fd', arg(1)), p('linkpath', 'path', STR1)]],
+  ['link', 'syscall', [res, p('oldpath', 'path', STR0), p('newpath', 'path', STR1)]],
+  ['linkat', 'syscall', [res, p('olddir', 'fd', arg(0)), p('oldpath', 'path', STR0), p('newdir', 'fd', arg(2)), p('newpath', 'path', STR1), p('flags', 'at_flags', arg(4))]],
+  ['unlink', 'syscall', [res, p('path', 'path', STR0)]],
+  ['unlinkat', 'syscall', [res, p('dirfd', 'fd', arg(0)), p('name', 'path', STR0), p('flags', 'at_flags', arg(2))]],
+  ['rename', 'syscall', [res, p('oldpath', 'path', STR0), p('newpath', 'path', STR1)]],
+  ['renameat', 'syscall', [res, p('olddirfd', 'fd', arg(0)), p('oldpath', 'path', STR0), p('newdirfd', 'fd', arg(2)), p('newpath', 'path', STR1)]],
+  ['renameat2', 'syscall', [res, p('olddirfd', 'fd', arg(0)), p('oldpath', 'path', STR0), p('newdirfd', 'fd', arg(2)), p('newpath', 'path', STR1), p('flags', 'rename_flags', arg(4))]],
+  ['mkdir', 'syscall', [res, p('path', 'path', STR0), p('mode', 'mode', arg(1))]],
+  ['mkdirat', 'syscall', [res, p('dirfd', 'fd', arg(0)), p('path', 'path', STR0), p('mode', 'mode', arg(2))]],
+  ['rmdir', 'syscall', [res, p('path', 'path', STR0)]],
+  ['chmod', 'syscall', [res, p('filename', 'path', STR0), p('mode', 'mode', arg(1))]],
+  ['fchmod', 'syscall', [res, p('fd', 'fd', arg(0)), p('mode', 'mode', arg(1))]],
+  ['fchmodat', 'syscall', [res, p('dirfd', 'fd', arg(0)), p('filename', 'path', STR0), p('mode', 'mode', arg(2))]],
+  ['truncate', 'syscall', [res, p('path', 'path', STR0), p('length', 'int', arg(1))]],
+  ['ftruncate', 'syscall', [res, p('fd', 'fd', arg(0)), p('length', 'int', arg(1))]],
+  ['memfd_create', 'syscall', [fdRet, p('name', 'string', STR0), p('flags', 'memfd_flags', arg(1))]],
+  // Network.
+  ['socket', 'syscall', [fdRet, p('domain', 'socket_family', arg(0)), p('type', 'socket_type', arg(1)), p('proto', 'int', arg(2))]],
+  ['connect', 'syscall', [res, p('tuple', 'sockaddr', SOCK), p('fd', 'fd', arg(0))]],
+  ['accept', 'syscall', [fdRet, p('tuple', 'sockaddr', SOCK)]],
+  ['accept4', 'syscall', [fdRet, p('tuple', 'sockaddr', SOCK), p('flags', 'open_flags', arg(3))]],
+  ['bind', 'syscall', [res, p('addr', 'sockaddr', SOCK), p('fd', 'fd', arg(0))]],
+  ['listen', 'syscall', [res, p('fd', 'fd', arg(0)), p('backlog', 'int', arg(1))]],
+  ['sendto', 'syscall', [res, p('fd', 'fd', arg(0)), p('size', 'uint', arg(2)), p('tuple', 'sockaddr', SOCK)]],
+  ['sendmsg', 'syscall', [res, p('fd', 'fd', arg(0)), p('tuple', 'sockaddr', SOCK)]],
+  ['recvfrom', 'syscall', [res, p('fd', 'fd', arg(0)), p('size', 'uint', arg(2)), p('tuple', 'sockaddr', SOCK)]],
+  ['recvmsg', 'syscall', [res, p('fd', 'fd', arg(0)), p('tuple', 'sockaddr', SOCK)]],
+  // Privilege, namespaces, kernel.
+  ['setuid', 'syscall', [res, p('uid', 'uid', arg(0))]],
+  ['setgid', 'syscall', [res, p('gid', 'gid', arg(0))]],
+  ['setresuid', 'syscall', [res, p('ruid', 'uid', arg(0)), p('euid', 'uid', arg(1)), p('suid', 'uid', arg(2))]],
+  ['setresgid', 'syscall', [res, p('rgid', 'gid', arg(0)), p('egid', 'gid', arg(1)), p('sgid', 'gid', arg(2))]],
+  ['capset', 'syscall', [res]],
+  ['prctl', 'syscall', [res, p('option', 'prctl_option', arg(0)), p('arg2_int', 'int', arg(1))]],
+  ['chroot', 'syscall', [res, p('path', 'path', STR0)]],
+  ['unshare', 'syscall', [res, p('flags', 'ns_flags', arg(0))]],
+  ['setns', 'syscall', [res, p('fd', 'fd', arg(0)), p('nstype', 'ns_flags', arg(1))]],
+  ['mount', 'syscall', [res, p('dev', 'string', STR1), p('dir', 'path', STR0), p('flags', 'mount_flags', arg(3))]],
+  ['umount2', 'syscall', [res, p('name', 'path', STR0), p('flags', 'umount_flags', arg(1))]],
+  ['init_module', 'syscall', [res, p('length', 'uint', arg(1))]],
+  ['finit_module', 'syscall', [res, p('fd', 'fd', arg(0)), p('flags', 'module_flags', arg(2))]],
+  ['bpf', 'syscall', [res, p('cmd', 'bpf_cmd', arg(0))]],
+  ['userfaultfd', 'syscall', [res, p('flags', 'open_flags', arg(0))]],
+  ['ptrace', 'syscall', [res, p('request', 'ptrace_request', arg(0)), p('pid', 'pid', arg(1))]],
+  ['process_vm_writev', 'syscall', [res, p('pid', 'pid', arg(0))]],
+  ['kill', 'syscall', [res, p('pid', 'pid', arg(0)), p('sig', 'signal', arg(1))]],
+  // Synthesized in user space when drop counters move; never produced by BPF.
+  ['drop', 'meta', []],
+];
+
+export const EVENT_TYPES: readonly EventTypeSpec[] = DEFS.map(([name, category, params], id) => ({ id, name, category, params }));
+
+const byName = new Map<string, EventTypeSpec>(EVENT_TYPES.map((t) => [t.name, t]));
+
+export function eventTypeByName(name: string): EventTypeSpec | undefined {
+  return byName.get(name);
+}
+
+/** Names a rule condition may use in `evt.type` (all real event types, not meta ones). */
+export const RULE_EVENT_TYPE_NAMES: readonly string[] = EVENT_TYPES.filter((t) => t.category !== 'meta').map((t) => t.name);
+
+export const EVENT_TYPE_COUNT = EVENT_TYPES.length;
