@@ -24,8 +24,6 @@ const priorityName = z
     message: 'must be one of emergency, alert, critical, error, warning, notice, informational (info), debug',
   });
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port');
-
 export const configSchema = z
   .object({
     rules_files: z.array(z.string().min(1)).min(1),
