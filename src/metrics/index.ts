@@ -1,0 +1,21 @@
+export { metricsConfigSchema, parseListenAddress, type MetricsConfig } from './config';
+export { BucketHistogram, LATENCY_BUCKETS_SECONDS, createPipelineHistograms, geometricBuckets } from './histogram';
+export { RuleMatchFeed, TotalsFeed } from './monotonic';
+export { READINESS_CHECKS, createLannerRegistry, failingReadinessChecks, type LannerRegistryOptions } from './registry';
+export { startMetricsServer, type MetricsServer } from './server';
+export type {
+  BpfProgramStats,
+  EngineStats,
+  MetricsIdentity,
+  MetricsSources,
+  NativeQueueStats,
+  PostureCount,
+  PostureStatus,
+  ReadinessChecks,
+  RuleIdentity,
+  RuleMatchTable,
+  RuleMatchTotal,
+  RulesInfo,
+  SinkStatsSource,
+} from './sources';
+export { POSTURE_STATUSES } from './sources';
