@@ -18,7 +18,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # Build and run: clang/bpftool/libbpf build the probe; libbpf1/libelf1 load it.
 run_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config libcap2-bin)
 # Tests: real containers, a real Prometheus/promtool, a real syslog receiver, kustomize.
-test_pkgs=(podman busybox-static prometheus rsyslog uidmap iproute2 procps)
+# crun (podman's default) refuses cgroup hybrid mode, which is what these VMs run: tests use runc.
+test_pkgs=(podman runc busybox-static prometheus rsyslog uidmap iproute2 procps)
 # Benchmarks only (npm run bench): a syscall load generator.
 bench_pkgs=(stress-ng)
 

@@ -1,0 +1,150 @@
+/**
+ * Asynchronous container metadata cache. `get()` answers from memory at once and, on a miss,
+ * queues a lookup; lookups run at most `maxConcurrent` at a time, failures are remembered for
+ * `negativeTtlMs`, and the cache holds at most `maxEntries` containers (oldest dropped first).
+ */
+import { existsSync } from 'node:fs';
+import type { ContainerInfo } from '../types';
+import type { ContainerRuntime } from '../cgroup';
+import type { ContainerRuntimeClient } from './client';
+
+type CacheEntry =
+  | { readonly state: 'known'; readonly info: ContainerInfo }
+  | { readonly state: 'pending' }
+  | { readonly state: 'failed'; readonly retryAtMs: number };
+
+export interface ContainerMetadataOptions {
+  readonly clients: readonly ContainerRuntimeClient[];
+  readonly maxEntries: number;
+  readonly negativeTtlMs: number;
+  readonly maxConcurrent: number;
+  readonly now?: () => number;
+  readonly onError?: (err: Error, id: string) => void;
+}
+
+export interface ContainerMetadataStats {
+  readonly entries: number;
+  readonly lookups: number;
+  readonly failures: number;
+  readonly queued: number;
+}
+
+const FAMILY: Record<ContainerRuntime, string> = { docker: 'docker-api', podman: 'docker-api', containerd: 'cri', 'cri-o': 'cri', unknown: '' };
+
+export class ContainerMetadataStore {
+  private readonly cache = new Map<string, CacheEntry>();
+  /** What the cgroup told us about ids not yet looked up: full id and runtime. */
+  private readonly hints = new Map<string, { fullId: string; runtime: ContainerRuntime }>();
+  private readonly queue: string[] = [];
+  private inFlight = 0;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly waiters = new Set<() => void>();
+  lookups = 0;
+  failures = 0;
+
+  constructor(private readonly opts: ContainerMetadataOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Records a container seen in a cgroup path, so a later `get` knows its full id and runtime. */
+  noteContainer(fullId: string, runtime: ContainerRuntime): void {
+    const id = fullId.slice(0, 12);
+    if (this.hints.has(id)) return;
+    if (this.hints.size >= this.opts.maxEntries) this.hints.delete(this.hints.keys().next().value as string);
+    this.hints.set(id, { fullId, runtime });
+  }
+
+  /** What is known now; a miss (or an expired failure) starts a lookup in the background. */
+  get(id: string): ContainerInfo | undefined {
+    const e = this.cache.get(id);
+    if (e !== undefined) {
+      if (e.state === 'known') return e.info;
+      if (e.state === 'pending' || this.now() < e.retryAtMs) return undefined;
+    }
+    this.enqueue(id);
+    return undefined;
+  }
+
+  stats(): ContainerMetadataStats {
+    let entries = 0;
+    for (const e of this.cache.values()) if (e.state === 'known') entries++;
+    return { entries, lookups: this.lookups, failures: this.failures, queued: this.queue.length };
+  }
+
+  /** Resolves when no lookup is queued or running (tests and shutdown). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+    for (const c of this.opts.clients) c.close();
+  }
+
+  private setEntry(id: string, entry: CacheEntry): void {
+    this.cache.delete(id);
+    if (this.cache.size >= this.opts.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(id, entry);
+  }
+
+  private enqueue(id: string): void {
+    // Every queued id also holds a cache slot, so the cache bound is the queue bound.
+    if (this.closed || this.opts.clients.length === 0 || this.queue.length >= this.opts.maxEntries) return;
+    this.setEntry(id, { state: 'pending' });
+    this.queue.push(id);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.opts.maxConcurrent && this.queue.length > 0) {
+      const id = this.queue.shift()!;
+      this.inFlight++;
+      this.lookups++;
+      void this.lookup(id).then(
+        (info) => {
+          if (info) this.setEntry(id, { state: 'known', info });
+          else this.fail(id);
+        },
+        (err: Error) => {
+          this.opts.onError?.(err, id);
+          this.fail(id);
+        },
+      ).finally(() => {
+        this.inFlight--;
+        if (!this.closed) this.pump();
+        if (this.inFlight === 0 && this.queue.length === 0) {
+          for (const w of this.waiters) w();
+          this.waiters.clear();
+        }
+      });
+    }
+  }
+
+  private fail(id: string): void {
+    this.failures++;
+    this.setEntry(id, { state: 'failed', retryAtMs: this.now() + this.opts.negativeTtlMs });
+  }
+
+  /** Tries the endpoints of the runtime the cgroup named first, then the others. */
+  private async lookup(id: string): Promise<ContainerInfo | undefined> {
+    const hint = this.hints.get(id);
+    const fullId = hint?.fullId ?? id;
+    const family = hint ? FAMILY[hint.runtime] : '';
+    const ordered = [...this.opts.clients].sort((a, b) => Number(FAMILY[b.runtime] === family) - Number(FAMILY[a.runtime] === family));
+    let lastErr: Error | undefined;
+    for (const c of ordered) {
+      if (!existsSync(c.endpoint)) continue;
+      try {
+        const info = await c.inspect(fullId);
+        if (info) return info;
+      } catch (err) {
+        lastErr = err as Error;
+      }
+    }
+    if (lastErr) throw lastErr;
+    return undefined;
+  }
+}

@@ -1,0 +1,8 @@
+/** Process, fd, container and Kubernetes state. */
+export { createStateEngine } from './engine';
+export type { LannerStateEngine, StateEngineOptions, StateEngineStats, StateLogger } from './engine';
+export { stateConfigSchema } from './config';
+export type { StateConfig } from './config';
+export { containerFromCgroupFile, containerFromCgroupPath, HOST_CONTAINER_ID } from './cgroup';
+export type { CgroupContainer, ContainerRuntime } from './cgroup';
+export type { ContainerInfo, ContainerMount, FdInfo, FdType, ProcessInfo, StateEngine, StateReader, StateStats } from './types';

@@ -1,0 +1,247 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { syntheticEvent, type SyntheticEventInit } from '../../src/probe/synthetic';
+import { createStateEngine } from '../../src/state';
+import { testStateConfig } from './helpers';
+
+// Pids far above any real pid_max default so /proc never answers for them.
+const BASE = 3_900_000_000;
+
+function engine(over: Parameters<typeof testStateConfig>[0] = {}) {
+  // lazy reads off: synthetic pids must come from events only.
+  return createStateEngine({ config: testStateConfig({ lazy_proc_reads_per_second: 0, ...over }), seed: false });
+}
+
+function run(st: ReturnType<typeof engine>, init: SyntheticEventInit) {
+  const ev = syntheticEvent(init);
+  st.beforeRules(ev);
+  st.afterRules(ev);
+}
+
+const SHELL = BASE + 1;
+
+function withShell(st: ReturnType<typeof engine>) {
+  run(st, {
+    type: 'execve',
+    tgid: SHELL,
+    ptgid: 1,
+    comm: 'bash',
+    argv: ['bash', '-l'],
+    exePath: '/usr/bin/bash',
+    cwd: '/root',
+    uid: 0,
+    tsNs: 1_000,
+    tty: 34816,
+    capEffective: 0x1ffffffffffn,
+    env: ['HOME=/root', 'TERM=xterm'],
+  });
+}
+
+describe('process table from events', () => {
+  it('records an exec with argv, exe path, cwd, caps, env and tty', () => {
+    const st = engine();
+    withShell(st);
+    const p = st.process(SHELL)!;
+    expect(p).toMatchObject({ name: 'bash', exe: 'bash', exePath: '/usr/bin/bash', cwd: '/root', ptgid: 1, tty: 34816 });
+    expect(p.args).toEqual(['-l']);
+    expect(p.capEffective).toBe(0x1ffffffffffn);
+    expect(p.env).toEqual(['HOME=/root', 'TERM=xterm']);
+    // An exec for a process never seen start is a miss.
+    expect(st.stats().processMisses).toBe(1);
+  });
+
+  it('creates a forked child once whether parent side, child side or both report it', () => {
+    for (const order of [['parent', 'child'], ['child', 'parent'], ['parent'], ['child']] as const) {
+      const st = engine();
+      withShell(st);
+      const child = SHELL + 10;
+      for (const side of order) {
+        if (side === 'parent') run(st, { type: 'clone', tgid: SHELL, ptgid: 1, ret: child, args: [0x1200011], tsNs: 2_000 });
+        else run(st, { type: 'clone', tgid: child, ptgid: SHELL, ret: 0, comm: 'bash', tsNs: 2_001 });
+      }
+      const c = st.process(child)!;
+      expect(c, order.join(',')).toBeDefined();
+      expect(c.ptgid).toBe(SHELL);
+      expect(c.exePath).toBe('/usr/bin/bash');
+      expect(c.cwd).toBe('/root');
+      expect(c.args).toEqual(['-l']);
+      expect(st.stats().processForks, order.join(',')).toBe(1);
+      expect(st.stats().processes).toBe(2);
+    }
+  });
+
+  it('does not let a late parent-side report undo an exec seen on the child side', () => {
+    const st = engine();
+    withShell(st);
+    const child = SHELL + 11;
+    run(st, { type: 'fork', tgid: child, ptgid: SHELL, ret: 0, tsNs: 2_000 });
+    run(st, { type: 'execve', tgid: child, ptgid: SHELL, comm: 'cat', argv: ['cat', '/etc/shadow'], exePath: '/usr/bin/cat', tsNs: 2_100 });
+    run(st, { type: 'fork', tgid: SHELL, ptgid: 1, ret: child, tsNs: 2_200 });
+    expect(st.process(child)).toMatchObject({ name: 'cat', exePath: '/usr/bin/cat', args: ['/etc/shadow'] });
+  });
+
+  it('ignores thread creation (CLONE_THREAD, clone3 parent side, child thread side)', () => {
+    const st = engine();
+    withShell(st);
+    run(st, { type: 'clone', tgid: SHELL, ret: SHELL + 20, args: [0x10000 | 0x100 | 0x800] });
+    run(st, { type: 'clone3', tgid: SHELL, ret: SHELL + 21 });
+    run(st, { type: 'clone3', tgid: SHELL, tid: SHELL + 21, ptgid: 1, ret: 0 });
+    expect(st.stats().processes).toBe(1);
+    expect(st.stats().processForks).toBe(0);
+  });
+
+  it('takes clone3 children from the child side only', () => {
+    const st = engine();
+    withShell(st);
+    run(st, { type: 'clone3', tgid: SHELL, ret: SHELL + 30 });
+    expect(st.process(SHELL + 30)).toBeUndefined();
+    run(st, { type: 'clone3', tgid: SHELL + 30, ptgid: SHELL, ret: 0 });
+    expect(st.process(SHELL + 30)?.exePath).toBe('/usr/bin/bash');
+  });
+
+  it('leaves a child of a process inside a pid namespace to the child-side event', () => {
+    const st = engine();
+    withShell(st);
+    // The caller sees its child as pid 7 of its namespace; host pid 7 must not be touched.
+    run(st, { type: 'fork', tgid: SHELL, vpid: 3, ret: 7 });
+    expect(st.process(7)).toBeUndefined();
+  });
+
+  it('removes the process after rules ran on its exit, not before', () => {
+    const st = engine();
+    withShell(st);
+    const exit = syntheticEvent({ type: 'procexit', tgid: SHELL });
+    st.beforeRules(exit);
+    expect(st.process(SHELL)?.name).toBe('bash');
+    st.afterRules(exit);
+    expect(st.process(SHELL)).toBeUndefined();
+    expect(st.stats().processExits).toBe(1);
+  });
+
+  it('keeps the process when a non-leader thread exits', () => {
+    const st = engine();
+    withShell(st);
+    run(st, { type: 'procexit', tgid: SHELL, tid: SHELL + 5 });
+    expect(st.process(SHELL)).toBeDefined();
+  });
+
+  it('follows chdir (absolute and relative), fchdir, setuid and prctl(PR_SET_NAME)', () => {
+    const st = engine();
+    withShell(st);
+    run(st, { type: 'chdir', tgid: SHELL, str0: '/var/log', ret: 0 });
+    expect(st.process(SHELL)!.cwd).toBe('/var/log');
+    run(st, { type: 'chdir', tgid: SHELL, str0: '../lib/./apt', ret: 0 });
+    expect(st.process(SHELL)!.cwd).toBe('/var/lib/apt');
+    run(st, { type: 'chdir', tgid: SHELL, str0: '/nope', ret: -2 });
+    expect(st.process(SHELL)!.cwd).toBe('/var/lib/apt');
+    run(st, { type: 'openat', tgid: SHELL, ret: 5, args: [-100 >>> 0, 0, 0o200000], str0: '/etc' });
+    run(st, { type: 'fchdir', tgid: SHELL, args: [5], ret: 0 });
+    expect(st.process(SHELL)!.cwd).toBe('/etc');
+    run(st, { type: 'setuid', tgid: SHELL, args: [1000], uid: 1000, euid: 1000, ret: 0, capEffective: 0n });
+    expect(st.process(SHELL)).toMatchObject({ uid: 1000, euid: 1000, capEffective: 0n });
+    run(st, { type: 'prctl', tgid: SHELL, args: [15], comm: 'renamed', ret: 0 });
+    expect(st.process(SHELL)!.name).toBe('renamed');
+  });
+
+  it('creates a minimal entry from the header for an unknown pid and counts a miss', () => {
+    const st = engine();
+    run(st, { type: 'unlink', tgid: BASE + 99, ptgid: SHELL, comm: 'rm', uid: 33, vpid: 12, str0: '/tmp/x' });
+    const p = st.process(BASE + 99)!;
+    expect(p).toMatchObject({ name: 'rm', ptgid: SHELL, uid: 33, vpid: 12, containerId: 'host' });
+    expect(st.stats().processMisses).toBe(1);
+    run(st, { type: 'unlink', tgid: BASE + 99, str0: '/tmp/y' });
+    expect(st.stats().processMisses).toBe(1);
+  });
+
+  it('follows reparenting from the event header', () => {
+    const st = engine();
+    withShell(st);
+    run(st, { type: 'fork', tgid: SHELL + 40, ptgid: SHELL, ret: 0 });
+    run(st, { type: 'unlink', tgid: SHELL + 40, ptgid: 1 });
+    expect(st.process(SHELL + 40)!.ptgid).toBe(1);
+  });
+
+  it('does not grow under churn of 10,000 short-lived processes', () => {
+    const st = engine();
+    withShell(st);
+    const before = st.stats();
+    let ts = 10_000;
+    for (let i = 0; i < 10_000; i++) {
+      const child = BASE + 1000 + i;
+      const childSideFirst = i % 3 === 0;
+      if (childSideFirst) run(st, { type: 'clone', tgid: child, ptgid: SHELL, ret: 0, tsNs: ts++ });
+      run(st, { type: 'clone', tgid: SHELL, ptgid: 1, ret: child, args: [0x1200011], tsNs: ts++ });
+      if (!childSideFirst && i % 2 === 0) run(st, { type: 'clone', tgid: child, ptgid: SHELL, ret: 0, tsNs: ts++ });
+      run(st, { type: 'execve', tgid: child, ptgid: SHELL, comm: 'true', argv: ['true'], exePath: '/usr/bin/true', tsNs: ts++ });
+      run(st, { type: 'openat', tgid: child, ret: 3, args: [-100 >>> 0, 0, 0], str0: '/etc/ld.so.cache', tsNs: ts++ });
+      run(st, { type: 'procexit', tgid: child, tsNs: ts++ });
+      // Every fifth child's parent-side report arrives after the child is gone.
+      if (i % 5 === 4) run(st, { type: 'clone', tgid: SHELL, ptgid: 1, ret: child + 500_000, args: [0x1200011], tsNs: ts - 10 });
+      if (i % 5 === 4) {
+        run(st, { type: 'clone', tgid: child + 500_000, ptgid: SHELL, ret: 0, tsNs: ts++ });
+        run(st, { type: 'procexit', tgid: child + 500_000, tsNs: ts++ });
+        run(st, { type: 'clone', tgid: SHELL, ptgid: 1, ret: child + 500_000, args: [0x1200011], tsNs: ts++ });
+      }
+    }
+    const after = st.stats();
+    expect(after.processes).toBe(before.processes);
+    expect(after.fds).toBe(before.fds);
+    expect(after.processForks - before.processForks).toBe(12_000);
+    expect(after.processExits - before.processExits).toBe(12_000);
+    expect(after.processEvictions).toBe(0);
+  });
+
+  it('respects the capacity bound, evicting header-only and dead entries before live ones', () => {
+    // A fake procfs in which only the shell and its 40 children are alive.
+    const procRoot = mkdtempSync(join(tmpdir(), 'lanner-proc-'));
+    try {
+      mkdirSync(join(procRoot, String(SHELL)));
+      for (let i = 0; i < 40; i++) mkdirSync(join(procRoot, String(BASE + 100 + i)));
+      const st = engine({ max_processes: 64, proc_root: procRoot });
+      // Oldest: 23 processes whose exits were lost (absent from procfs).
+      for (let i = 0; i < 23; i++) run(st, { type: 'fork', tgid: BASE + 300 + i, ptgid: SHELL, ret: 0 });
+      withShell(st);
+      for (let i = 0; i < 40; i++) run(st, { type: 'fork', tgid: BASE + 100 + i, ptgid: SHELL, ret: 0 });
+      expect(st.stats().processes).toBe(64);
+      // Full: five more forks push out dead entries, never live ones.
+      for (let i = 0; i < 5; i++) run(st, { type: 'fork', tgid: BASE + 400 + i, ptgid: SHELL, ret: 0 });
+      for (let i = 0; i < 5; i++) expect(st.process(BASE + 300 + i)).toBeUndefined();
+      expect(st.process(BASE + 305)).toBeDefined();
+      // 200 pids seen only through their headers displace each other first.
+      for (let i = 0; i < 200; i++) run(st, { type: 'unlink', tgid: BASE + 5000 + i, ptgid: 1, comm: 'x' });
+      const s = st.stats();
+      expect(s.processes).toBe(64);
+      expect(s.processCapacity).toBe(64);
+      expect(s.processEvictions).toBe(5 + 200);
+      for (let i = 0; i < 40; i++) expect(st.process(BASE + 100 + i)).toBeDefined();
+      expect(st.process(SHELL)).toBeDefined();
+      expect(st.process(BASE + 5199)).toBeDefined();
+      // The sweep drops everything procfs no longer has.
+      expect(st.sweep()).toBe(64 - 41);
+      expect(st.stats().processes).toBe(41);
+    } finally {
+      rmSync(procRoot, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('meta events', () => {
+  it('creates no process for a drop marker, and sweeps vanished processes after one', () => {
+    const procRoot = mkdtempSync(join(tmpdir(), 'lanner-proc-'));
+    try {
+      mkdirSync(join(procRoot, String(SHELL)));
+      const st = engine({ proc_root: procRoot });
+      withShell(st);
+      run(st, { type: 'fork', tgid: SHELL + 1, ptgid: SHELL, ret: 0 }); // its exit will be lost
+      run(st, { type: 'drop', tgid: 0 });
+      expect(st.process(0)).toBeUndefined();
+      expect(st.process(SHELL + 1)).toBeUndefined();
+      expect(st.process(SHELL)).toBeDefined();
+      expect(st.stats().processEvictionsExpired).toBe(1);
+    } finally {
+      rmSync(procRoot, { recursive: true, force: true });
+    }
+  });
+});
