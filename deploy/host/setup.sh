@@ -68,8 +68,6 @@ fi
 stamp=dist/.build-stamp
 if [ ! -f "$stamp" ] || [ -n "$(find src tsconfig.json package.json -newer "$stamp" -type f 2>/dev/null | head -n 1)" ]; then
   say "compiling TypeScript"
-  npx --no-install tsc -p tsconfig.json
-  # Non-TS assets the runtime loads (proto files) travel with the compiled code.
-  (cd src && find . -name '*.proto' -exec install -D -m 0644 {} ../dist/{} \;)
+  npm run -s build:ts
   touch "$stamp"
 fi

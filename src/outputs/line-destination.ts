@@ -1,0 +1,98 @@
+/**
+ * Async line writer over sonic-boom (pino's destination). Writes happen on libuv's thread pool, so
+ * a blocking pipe or a slow disk stalls a pool thread, never the event loop. Byte accounting on the
+ * public 'write' event tells when everything handed over has reached the kernel, which rotation
+ * needs before it renames the file.
+ */
+import pino from 'pino';
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+export interface DestinationTarget {
+  /** A file path (created with `mode`) or an already open file descriptor. */
+  readonly dest: string | number;
+  readonly mode?: number;
+}
+
+export class LineDestination {
+  private readonly boom: SonicBoom;
+  private handed = 0;
+  private written = 0;
+  private flushWaiters: (() => void)[] = [];
+  private drainWaiters: (() => void)[] = [];
+  /** Set once the destination failed (EPIPE, EBADF…); nothing written after that. */
+  error: Error | undefined;
+
+  constructor(target: DestinationTarget) {
+    this.boom = pino.destination({
+      dest: target.dest,
+      sync: false,
+      minLength: 0,
+      append: true,
+      mkdir: typeof target.dest === 'string',
+      ...(target.mode === undefined ? {} : { mode: target.mode }),
+    });
+    this.boom.on('write', (n: number) => {
+      this.written += n;
+      if (this.written >= this.handed) this.wake('flush');
+    });
+    this.boom.on('drain', () => this.wake('drain'));
+    this.boom.on('error', (err: Error) => {
+      this.error ??= err;
+      this.wake('flush');
+      this.wake('drain');
+    });
+  }
+
+  private wake(which: 'flush' | 'drain'): void {
+    const list = which === 'flush' ? this.flushWaiters : this.drainWaiters;
+    if (which === 'flush') this.flushWaiters = [];
+    else this.drainWaiters = [];
+    for (const w of list) w();
+  }
+
+  /** Releases anyone waiting on drain/flush (shutdown deadline passed). */
+  cancelWaits(): void {
+    this.wake('flush');
+    this.wake('drain');
+  }
+
+  /** Returns false when the caller should wait for `drained()` before writing more. */
+  write(line: string): boolean {
+    this.handed += Buffer.byteLength(line);
+    return this.boom.write(line);
+  }
+
+  drained(): Promise<void> {
+    if (this.error) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Resolves once every byte handed over was written (or the destination failed). */
+  flushed(): Promise<void> {
+    if (this.error || this.written >= this.handed) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push(resolve));
+  }
+
+  /** Reopens the same path (after a rotation rename); writes made meanwhile are kept in order. */
+  reopen(): void {
+    this.boom.reopen();
+  }
+
+  /** Ends after writing what is buffered; never closes fd 1/2. */
+  end(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.error) {
+        this.boom.destroy();
+        return resolve();
+      }
+      this.boom.once('close', () => resolve());
+      this.boom.once('error', () => resolve());
+      this.boom.end();
+    });
+  }
+
+  destroy(): void {
+    this.boom.destroy();
+  }
+}
