@@ -1,0 +1,251 @@
+/**
+ * The rule engine: per event, updates state around rule evaluation, evaluates only the rules
+ * indexed under the event's type, and turns matches into `Alert`s. Rulesets are swapped
+ * atomically between events.
+ */
+import type { Alert, PriorityNum } from '../outputs/alert';
+import type { EventBatch, EventView } from '../probe/event';
+import { EVENT_TYPES, EVENT_TYPE_COUNT } from '../probe/event-types';
+import type { StateEngine, StateReader } from '../state/types';
+import { ExtractContext } from '../rules/context';
+import { renderOutput } from '../rules/output';
+import type { CompiledRule, CompiledRuleset } from '../rules/ruleset';
+import { EventQueue, type QueueStats } from './queue';
+
+export type RuleMatching = 'first' | 'all';
+
+/** What the engine needs from the state part: reads, plus the optional update hooks. */
+export type EngineState = StateReader & Partial<Pick<StateEngine, 'beforeRules' | 'afterRules' | 'requiredEventTypes'>>;
+
+/** A histogram-like sink (the metrics part's `BucketHistogram` fits). */
+export interface ValueObserver {
+  observe(value: number): void;
+}
+
+export interface EngineOptions {
+  readonly state: EngineState;
+  readonly onAlert: (alert: Alert) => void;
+  readonly matching?: RuleMatching;
+  /** Wall clock minus the kernel's monotonic clock, in ns (from the probe). */
+  readonly bootOffsetNs: bigint;
+  readonly hostname: string;
+  /** `engine.queue_capacity`: events buffered when evaluation falls behind. */
+  readonly queueCapacity?: number;
+  /** Evaluate at most this long in one go before yielding to the event loop (backlog goes to the queue). */
+  readonly sliceMs?: number;
+  /** Kernel timestamp → evaluation finished, in seconds, sampled every `latencySampleEvery` events. */
+  readonly eventLatency?: ValueObserver;
+  /** `engine.latency_sample_every` (default 64). */
+  readonly latencySampleEvery?: number;
+  /** Seconds spent evaluating each batch handed to `processBatch`. */
+  readonly batchEvaluate?: ValueObserver;
+}
+
+/** The shape the metrics part reads (src/metrics/sources.ts `EngineStats`). */
+export interface EngineMetricsStats {
+  readonly queueDepth: number;
+  readonly queueCapacity: number;
+  readonly droppedQueueFull: number;
+  readonly ruleMatches: readonly { rule: string; priority: PriorityNum; count: number; source: string }[];
+}
+
+export interface RuleMatchCount {
+  readonly rule: string;
+  readonly priority: PriorityNum;
+  readonly count: number;
+}
+
+export interface EngineStats {
+  readonly events: number;
+  /** Events seen per event type id. */
+  readonly eventsByType: readonly number[];
+  /** Rule predicate evaluations. */
+  readonly evaluations: number;
+  readonly matches: number;
+  readonly matchesByPriority: readonly number[];
+  readonly matchesByRule: readonly RuleMatchCount[];
+  /** onAlert threw. */
+  readonly alertErrors: number;
+  readonly rulesLoaded: number;
+  readonly rulesEnabled: number;
+  readonly queue: QueueStats;
+}
+
+const EMPTY: readonly CompiledRule[] = [];
+
+export class Engine {
+  private ruleset: CompiledRuleset | undefined;
+  private byType: readonly (readonly CompiledRule[])[] = [];
+  private evaluators: CompiledRuleset['evaluators'] = [];
+  /** Bucket of the event being evaluated, for `hit`. */
+  private bucket: readonly CompiledRule[] = EMPTY;
+  private readonly hit = (index: number): boolean => {
+    this.emit(this.bucket[index]!, this.ctx!);
+    return !this.matchAll;
+  };
+  private ctx: ExtractContext | undefined;
+  private matchAll: boolean;
+  private events = 0;
+  private readonly eventsByType = new Float64Array(EVENT_TYPE_COUNT);
+  private evaluations = 0;
+  private matches = 0;
+  private alertErrors = 0;
+  private readonly matchesByPriority = new Float64Array(8);
+  /** Cumulative across reloads, by rule name. */
+  private readonly matchesByRule = new Map<string, { priority: PriorityNum; count: number }>();
+  private readonly queue: EventQueue;
+  private readonly sliceMs: number;
+  private drainScheduled = false;
+  private readonly drainBound = (): void => this.drain();
+
+  private readonly sampleEvery: number;
+  private untilSample: number;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.sampleEvery = opts.eventLatency ? Math.max(1, opts.latencySampleEvery ?? 64) : 0;
+    this.untilSample = this.sampleEvery;
+    this.matchAll = opts.matching === 'all';
+    this.queue = new EventQueue(opts.queueCapacity ?? 65536);
+    this.sliceMs = opts.sliceMs ?? 50;
+  }
+
+  /** Atomic swap: the next event is evaluated against the new ruleset. */
+  setRuleset(rs: CompiledRuleset): void {
+    this.ctx = new ExtractContext(this.opts.state, rs.slotCount, rs.nodeCount, this.opts.bootOffsetNs, this.opts.hostname);
+    this.ctx.evtNum = this.events;
+    this.byType = rs.byType;
+    this.evaluators = rs.evaluators;
+    this.ruleset = rs;
+  }
+
+  get currentRuleset(): CompiledRuleset | undefined {
+    return this.ruleset;
+  }
+
+  setMatching(m: RuleMatching): void {
+    this.matchAll = m === 'all';
+  }
+
+  /** Event type names to capture: rule event types plus what the state needs. */
+  interestingTypes(): Set<string> {
+    const out = new Set<string>(this.opts.state.requiredEventTypes ?? []);
+    this.byType.forEach((rules, id) => {
+      if (rules.length > 0) out.add(EVENT_TYPES[id]!.name);
+    });
+    return out;
+  }
+
+  /** Evaluates one event now (bypasses the queue). */
+  process(ev: EventView): void {
+    const typeId = ev.typeId;
+    this.events++;
+    this.eventsByType[typeId]++;
+    const state = this.opts.state;
+    state.beforeRules?.(ev);
+    const evaluate = this.evaluators[typeId];
+    if (evaluate !== undefined) {
+      const ctx = this.ctx!;
+      ctx.evtNum = this.events;
+      ctx.reset(ev);
+      this.bucket = this.byType[typeId]!;
+      this.evaluations += evaluate(ctx, this.hit);
+    }
+    state.afterRules?.(ev);
+    // process.hrtime reads CLOCK_MONOTONIC, the clock of the kernel timestamps.
+    if (this.sampleEvery > 0 && --this.untilSample === 0) {
+      this.untilSample = this.sampleEvery;
+      const lat = (Number(process.hrtime.bigint()) - ev.tsNs) / 1e9;
+      if (lat >= 0) this.opts.eventLatency!.observe(lat);
+    }
+  }
+
+  /**
+   * Evaluates a batch in place (views are only valid during this call). If a backlog exists, or
+   * the slice budget runs out, the remaining events are copied into the bounded queue and
+   * drained later so the event loop stays responsive.
+   */
+  processBatch(batch: EventBatch): void {
+    let deferring = this.queue.length > 0;
+    const t0 = performance.now();
+    const deadline = t0 + this.sliceMs;
+    let n = 0;
+    batch.forEach((ev) => {
+      if (!deferring && (++n & 255) === 0 && performance.now() > deadline) deferring = true;
+      if (deferring) this.queue.offer(ev);
+      else this.process(ev);
+    });
+    this.opts.batchEvaluate?.observe((performance.now() - t0) / 1000);
+    if (this.queue.length > 0) this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(this.drainBound);
+  }
+
+  private drain(): void {
+    this.drainScheduled = false;
+    const deadline = performance.now() + this.sliceMs;
+    let n = 0;
+    for (let ev = this.queue.poll(); ev !== undefined; ev = this.queue.poll()) {
+      this.process(ev);
+      if ((++n & 255) === 0 && performance.now() > deadline) break;
+    }
+    if (this.queue.length > 0) this.scheduleDrain();
+  }
+
+  /** Evaluates everything queued now (shutdown, tests). */
+  flush(): void {
+    for (let ev = this.queue.poll(); ev !== undefined; ev = this.queue.poll()) this.process(ev);
+  }
+
+  private emit(rule: CompiledRule, ctx: ExtractContext): void {
+    this.matches++;
+    this.matchesByPriority[rule.priority]++;
+    const m = this.matchesByRule.get(rule.name);
+    if (m) m.count++;
+    else this.matchesByRule.set(rule.name, { priority: rule.priority, count: 1 });
+    const rendered = renderOutput(rule.output, ctx);
+    const alert: Alert = {
+      timeNs: BigInt(Math.trunc(ctx.ev.tsNs)) + this.opts.bootOffsetNs,
+      rule: rule.name,
+      priority: rule.priority,
+      source: rule.source,
+      message: rendered.message,
+      outputFields: rendered.fields,
+      tags: rule.tags,
+      hostname: this.opts.hostname,
+    };
+    try {
+      this.opts.onAlert(alert);
+    } catch {
+      this.alertErrors++;
+    }
+  }
+
+  metricsStats(): EngineMetricsStats {
+    return {
+      queueDepth: this.queue.length,
+      queueCapacity: this.queue.capacity,
+      droppedQueueFull: this.queue.stats().dropped,
+      ruleMatches: [...this.matchesByRule].map(([rule, v]) => ({ rule, priority: v.priority, count: v.count, source: 'syscall' })),
+    };
+  }
+
+  stats(): EngineStats {
+    const rs = this.ruleset;
+    return {
+      events: this.events,
+      eventsByType: Array.from(this.eventsByType),
+      evaluations: this.evaluations,
+      matches: this.matches,
+      matchesByPriority: Array.from(this.matchesByPriority),
+      matchesByRule: [...this.matchesByRule].map(([rule, v]) => ({ rule, priority: v.priority, count: v.count })),
+      alertErrors: this.alertErrors,
+      rulesLoaded: rs ? rs.rules.length : 0,
+      rulesEnabled: rs ? rs.rules.filter((r) => r.enabled).length : 0,
+      queue: this.queue.stats(),
+    };
+  }
+}

@@ -1,0 +1,7 @@
+/** Public surface of the rule language: loading, compiling, validating, field catalogue. */
+export { compileRules, loadRules, validateRules, type CompiledRule, type CompiledRuleset, type RulesetOptions, type ValidationResult } from './ruleset';
+export { readRulesFiles, ENGINE_VERSION, type RulesFileInput } from './loader';
+export { formatLoadMessage, type LoadMessage, type SourcePosition } from './messages';
+export { formatFieldList, listFields, findField, type FieldInfo, type FieldType } from './fields';
+export { parseCondition, inlineSource, ConditionSyntaxError } from './parser';
+export { printCondition, type ConditionNode } from './ast';
