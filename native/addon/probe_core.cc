@@ -1,0 +1,325 @@
+#include "probe_core.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+
+#include "probe.skel.h"
+#include "syscalls.h"
+
+namespace lanner {
+namespace {
+
+// libbpf logs through one global callback; capture it while a probe is being opened so a failed
+// load can hand the verifier log to the caller. Outside of Open, warnings go to stderr.
+std::mutex gLogMutex;
+std::string* gLogSink = nullptr;
+constexpr size_t kMaxLog = 256 * 1024;
+
+int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
+  char line[4096];
+  vsnprintf(line, sizeof line, fmt, args);
+  if (gLogSink != nullptr) {
+    if (gLogSink->size() < kMaxLog) gLogSink->append(line);
+    return 0;
+  }
+  if (level == LIBBPF_WARN) fprintf(stderr, "lanner probe: %s", line);
+  return 0;
+}
+
+const char* ErrnoName(int err) {
+  switch (err) {
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case ENOENT: return "ENOENT";
+    case ENOMEM: return "ENOMEM";
+    case EINVAL: return "EINVAL";
+    case E2BIG: return "E2BIG";
+    case EBUSY: return "EBUSY";
+    case ENOSPC: return "ENOSPC";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    default: return "EIO";
+  }
+}
+
+uint64_t EffectiveCaps() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("CapEff:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+  }
+  return 0;
+}
+
+// Keeps the tail of libbpf's log: the verifier's verdict is at the end.
+std::string TailOf(const std::string& log, size_t max) {
+  return log.size() <= max ? log : "...\n" + log.substr(log.size() - max);
+}
+
+int OnSample(void* raw, void* data, size_t size) {
+  auto* ctx = static_cast<DrainState*>(raw);
+  // Every record fits: Drain stops while at least LNR_MAX_RECORD bytes are free.
+  if (size > ctx->cap - ctx->used) {
+    ctx->full = true;
+    return -ENOSPC;
+  }
+  memcpy(ctx->buf + ctx->used, data, size);
+  ctx->used += (size + 7) & ~size_t{7};
+  ctx->count++;
+  // libbpf 1.1's consume loops while data keeps arriving; a negative return stops it and this
+  // sample (already copied) still counts as consumed.
+  if (ctx->cap - ctx->used < LNR_MAX_RECORD) {
+    ctx->full = true;
+    return -ENOSPC;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void ReadClocks(int64_t* realtimeNs, int64_t* boottimeNs) {
+  timespec rt{}, bt{}, rt2{};
+  clock_gettime(CLOCK_REALTIME, &rt);
+  clock_gettime(CLOCK_BOOTTIME, &bt);
+  clock_gettime(CLOCK_REALTIME, &rt2);
+  const int64_t r1 = rt.tv_sec * 1000000000LL + rt.tv_nsec;
+  const int64_t r2 = rt2.tv_sec * 1000000000LL + rt2.tv_nsec;
+  *realtimeNs = r1 + (r2 - r1) / 2;
+  *boottimeNs = bt.tv_sec * 1000000000LL + bt.tv_nsec;
+}
+
+std::unique_ptr<ProbeCore> ProbeCore::Open(const ProbeOptions& opts, ProbeError* error) {
+  constexpr uint64_t kNeeded = (1ULL << CAP_BPF) | (1ULL << CAP_PERFMON);
+  const uint64_t caps = EffectiveCaps();
+  if ((caps & kNeeded) != kNeeded && (caps & (1ULL << CAP_SYS_ADMIN)) == 0) {
+    *error = {"EPERM", EPERM,
+              "loading the probe needs CAP_BPF and CAP_PERFMON (or root); this process has CapEff=0x" +
+                  [&] { char b[32]; snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(caps)); return std::string(b); }(),
+              ""};
+    return nullptr;
+  }
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    *error = {"ENOBTF", ENOENT, "kernel BTF (/sys/kernel/btf/vmlinux) is missing: the CO-RE probe needs CONFIG_DEBUG_INFO_BTF", ""};
+    return nullptr;
+  }
+  // Only matters before 5.11 (memcg accounting); harmless after.
+  rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+  setrlimit(RLIMIT_MEMLOCK, &unlimited);
+
+  std::unique_ptr<ProbeCore> core(new ProbeCore());
+  std::string log;
+  std::lock_guard<std::mutex> lock(gLogMutex);
+  libbpf_set_print(LibbpfPrint);
+  gLogSink = &log;
+  struct SinkReset {
+    ~SinkReset() { gLogSink = nullptr; }
+  } sinkReset;
+
+  auto fail = [&](const char* what, int err) {
+    err = err < 0 ? -err : err;
+    const bool verifier = strstr(what, "load") != nullptr && log.find("BEGIN PROG LOAD LOG") != std::string::npos;
+    *error = {verifier ? "EVERIFIER" : ErrnoName(err), err,
+              std::string(what) + ": " + strerror(err) +
+                  (verifier ? " (the verifier rejected a program; see verifierLog)" : ""),
+              TailOf(log, 64 * 1024)};
+    return nullptr;
+  };
+
+  core->skel_ = lanner_probe__open();
+  if (core->skel_ == nullptr) return fail("opening the BPF skeleton", errno);
+  lanner_probe* s = core->skel_;
+
+  core->ncpus_ = libbpf_num_possible_cpus();
+  if (core->ncpus_ <= 0) return fail("counting possible CPUs", core->ncpus_);
+  s->rodata->cfg_max_str = opts.maxStringBytes > LNR_MAX_STR ? LNR_MAX_STR : opts.maxStringBytes;
+  s->rodata->cfg_max_argv = opts.maxArgvBytes > LNR_MAX_ARGV ? LNR_MAX_ARGV : opts.maxArgvBytes;
+  s->rodata->cfg_drop_failed = opts.dropFailed;
+  s->rodata->cfg_close_tracked_only = opts.closeTrackedOnly;
+
+  // libbpf rounds the ring up to a power-of-two number of pages; compute marks from the real size.
+  uint64_t ring = 4096;
+  while (ring < opts.ringBytes) ring <<= 1;
+  int err = bpf_map__set_max_entries(s->maps.events, static_cast<uint32_t>(ring));
+  if (err) return fail("sizing the ring buffer", err);
+  s->rodata->cfg_wakeup_bytes = static_cast<uint64_t>(static_cast<double>(ring) * opts.wakeupFraction);
+  s->rodata->cfg_pressure_bytes =
+      opts.pressureFraction > 0 && opts.pressureFraction < 1 ? static_cast<uint64_t>(static_cast<double>(ring) * opts.pressureFraction) : 0;
+  err = bpf_map__set_max_entries(s->maps.scratch, static_cast<uint32_t>(core->ncpus_));
+  if (err) return fail("sizing the scratch map", err);
+  core->enterHooks_ = opts.enterHooks;
+  if (!opts.enterHooks) bpf_program__set_autoload(s->progs.lnr_sys_enter, false);
+
+  err = lanner_probe__load(s);
+  if (err) return fail("loading the BPF programs", err);
+
+  for (uint32_t tgid : opts.selfTgids) {
+    const int rc = core->SetSelf(tgid, true);
+    if (rc != 0) return fail("registering self tgids (at most 8)", rc);
+  }
+  core->ring_ = ring_buffer__new(bpf_map__fd(s->maps.events), OnSample, &core->drain_, nullptr);
+  if (core->ring_ == nullptr) return fail("creating the ring buffer reader", errno);
+  return core;
+}
+
+bool ProbeCore::Attach(ProbeError* error) {
+  if (!links_.empty()) return true;
+  bpf_program* progs[] = {skel_->progs.lnr_sys_exit, skel_->progs.lnr_proc_exit};
+  for (bpf_program* prog : progs) {
+    bpf_link* link = bpf_program__attach(prog);
+    if (link == nullptr) {
+      const int err = errno;
+      for (bpf_link* l : links_) bpf_link__destroy(l);
+      links_.clear();
+      *error = {ErrnoName(err), err, std::string("attaching ") + bpf_program__name(prog) + ": " + strerror(err), ""};
+      return false;
+    }
+    links_.push_back(link);
+  }
+  const int rc = SyncEnterHook();
+  if (rc != 0) {
+    *error = {ErrnoName(-rc), -rc, std::string("attaching lnr_sys_enter: ") + strerror(-rc), ""};
+    return false;
+  }
+  return true;
+}
+
+int ProbeCore::SyncEnterHook() {
+  const bool want = enterHooks_ && enterWanted_ && !links_.empty();
+  if (want && enterLink_ == nullptr) {
+    enterLink_ = bpf_program__attach(skel_->progs.lnr_sys_enter);
+    if (enterLink_ == nullptr) return -errno;
+  } else if (!want && enterLink_ != nullptr) {
+    bpf_link__destroy(enterLink_);
+    enterLink_ = nullptr;
+  }
+  return 0;
+}
+
+int ProbeCore::SetInterestingTypes(const uint8_t* enabled, size_t count) {
+  uint8_t table[kSyscallTableSize] = {};
+  for (const SyscallMapping& m : kSyscallMap) {
+    if (m.type < count && enabled[m.type] != 0 && m.nr < kSyscallTableSize) table[m.nr] = static_cast<uint8_t>(m.type);
+  }
+  const int fd = bpf_map__fd(skel_->maps.interesting);
+  for (uint32_t nr = 0; nr < kSyscallTableSize; nr++) {
+    if (bpf_map_update_elem(fd, &nr, &table[nr], BPF_ANY) != 0) return -errno;
+  }
+  auto on = [&](int type) { return static_cast<size_t>(type) < count && enabled[type] != 0; };
+  enterWanted_ = on(LNR_EVT_OPEN) || on(LNR_EVT_OPENAT) || on(LNR_EVT_OPENAT2) || on(LNR_EVT_CREAT) || on(LNR_EVT_CONNECT);
+  return SyncEnterHook();
+}
+
+int ProbeCore::SetTrackedFdTypes(const uint8_t* enabled, size_t count) {
+  const int fd = bpf_map__fd(skel_->maps.track_types);
+  for (uint32_t type = 0; type < LNR_EVT_COUNT; type++) {
+    const uint8_t on = type < count && enabled[type] != 0 ? 1 : 0;
+    if (bpf_map_update_elem(fd, &type, &on, BPF_ANY) != 0) return -errno;
+  }
+  return 0;
+}
+
+int ProbeCore::SetSelf(uint32_t tgid, bool add) {
+  // The BPF side scans this .bss array; writes through the mmap'ed skeleton are seen at once.
+  volatile uint32_t* slots = skel_->bss->self_tgids;
+  constexpr size_t kSlots = sizeof(skel_->bss->self_tgids) / sizeof(skel_->bss->self_tgids[0]);
+  if (tgid == 0) return -EINVAL;
+  for (size_t i = 0; i < kSlots; i++) {
+    if (slots[i] == tgid) {
+      if (!add) slots[i] = 0;
+      return 0;
+    }
+  }
+  if (!add) return 0;
+  for (size_t i = 0; i < kSlots; i++) {
+    if (slots[i] == 0) {
+      slots[i] = tgid;
+      return 0;
+    }
+  }
+  return -ENOSPC;
+}
+
+int ProbeCore::TrackFd(uint32_t tgid, uint32_t fd, bool add) {
+  uint64_t key = (static_cast<uint64_t>(tgid) << 32) | fd;
+  uint8_t one = 1;
+  const int rc = add ? bpf_map__update_elem(skel_->maps.tracked_fds, &key, sizeof key, &one, sizeof one, BPF_ANY)
+                     : bpf_map__delete_elem(skel_->maps.tracked_fds, &key, sizeof key, 0);
+  return rc == -ENOENT ? 0 : rc;
+}
+
+DrainResult ProbeCore::Drain(uint8_t* buf, size_t cap) {
+  DrainResult result;
+  if (ring_ == nullptr || cap < 2 * LNR_MAX_RECORD) {
+    result.err = ring_ == nullptr ? -EBADF : -EINVAL;
+    return result;
+  }
+  // The ring was created with a pointer to drain_ as its context: refill it for this call.
+  drain_ = DrainState{buf, cap, 0, 0, false};
+  DrainState& ctx = drain_;
+  const int rc = ring_buffer__consume(ring_);
+  if (rc < 0 && !(rc == -ENOSPC && ctx.full)) result.err = rc;
+  result.bytes = ctx.used;
+  result.count = ctx.count;
+  result.more = ctx.full;
+  return result;
+}
+
+int ProbeCore::Wait(int timeoutMs) {
+  if (ring_ == nullptr) return -EBADF;
+  epoll_event ev{};
+  const int n = epoll_wait(ring_buffer__epoll_fd(ring_), &ev, 1, timeoutMs);
+  if (n < 0) return errno == EINTR ? 0 : -errno;
+  return n > 0 ? 1 : 0;
+}
+
+int ProbeCore::EpollFd() const { return ring_ == nullptr ? -1 : ring_buffer__epoll_fd(ring_); }
+
+bool ProbeCore::ReadCounters(CounterTotals* out) const {
+  if (skel_ == nullptr) return false;
+  const size_t stride = (sizeof(lnr_counters) + 7) & ~size_t{7};
+  std::vector<uint8_t> values(stride * static_cast<size_t>(ncpus_));
+  uint32_t zero = 0;
+  if (bpf_map__lookup_elem(skel_->maps.counters, &zero, sizeof zero, values.data(), values.size(), 0) != 0) return false;
+  *out = CounterTotals{};
+  for (int cpu = 0; cpu < ncpus_; cpu++) {
+    lnr_counters c;
+    memcpy(&c, values.data() + stride * static_cast<size_t>(cpu), sizeof c);
+    out->seen += c.seen;
+    out->emitted += c.emitted;
+    out->dropFull += c.drop_full;
+    out->dropBig += c.drop_big;
+    out->dropOther += c.drop_other;
+    out->stashMiss += c.stash_miss;
+    for (int t = 0; t < LNR_EVT_COUNT; t++) {
+      out->seenByType[t] += c.seen_by_type[t];
+      out->dropByType[t] += c.drop_by_type[t];
+    }
+  }
+  return true;
+}
+
+void ProbeCore::Close() {
+  if (enterLink_ != nullptr) bpf_link__destroy(enterLink_);
+  enterLink_ = nullptr;
+  for (bpf_link* l : links_) bpf_link__destroy(l);
+  links_.clear();
+  if (ring_ != nullptr) ring_buffer__free(ring_);
+  ring_ = nullptr;
+  if (skel_ != nullptr) lanner_probe__destroy(skel_);
+  skel_ = nullptr;
+}
+
+ProbeCore::~ProbeCore() { Close(); }
+
+}  // namespace lanner

@@ -1,0 +1,102 @@
+// Probe lifecycle on libbpf, free of N-API so it can be reasoned about (and reused) on its own.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../bpf/events.h"
+
+struct lanner_probe;
+struct ring_buffer;
+struct bpf_link;
+
+namespace lanner {
+
+struct ProbeOptions {
+  uint64_t ringBytes = 16u << 20;
+  uint32_t maxStringBytes = 4096;
+  uint32_t maxArgvBytes = 4096;
+  bool dropFailed = false;
+  bool closeTrackedOnly = true;
+  bool enterHooks = true;  // TOCTOU-safe copies of open paths / connect addresses at entry
+  double wakeupFraction = 0.25;
+  double pressureFraction = 0.75;
+  std::vector<uint32_t> selfTgids;
+};
+
+// An error with the errno name user space switches on and, for load failures, libbpf's log.
+struct ProbeError {
+  std::string code;  // EPERM, ENOBTF, EVERIFIER, ENOMEM, ...
+  int err = 0;
+  std::string message;
+  std::string log;
+};
+
+struct CounterTotals {
+  uint64_t seen = 0, emitted = 0, dropFull = 0, dropBig = 0, dropOther = 0, stashMiss = 0;
+  uint64_t seenByType[LNR_EVT_COUNT] = {};
+  uint64_t dropByType[LNR_EVT_COUNT] = {};
+};
+
+// Where the ring callback copies to during one Drain call.
+struct DrainState {
+  uint8_t* buf = nullptr;
+  size_t cap = 0;
+  size_t used = 0;
+  uint32_t count = 0;
+  bool full = false;
+};
+
+// One drain into a caller-owned buffer.
+struct DrainResult {
+  size_t bytes = 0;
+  uint32_t count = 0;
+  bool more = false;  // stopped because the buffer was nearly full: call again
+  int err = 0;
+};
+
+class ProbeCore {
+ public:
+  static std::unique_ptr<ProbeCore> Open(const ProbeOptions& opts, ProbeError* error);
+  ~ProbeCore();
+  ProbeCore(const ProbeCore&) = delete;
+  ProbeCore& operator=(const ProbeCore&) = delete;
+
+  bool Attach(ProbeError* error);
+  // enabled[typeId] != 0 -> the type's syscalls are reported. Returns 0 or -errno.
+  int SetInterestingTypes(const uint8_t* enabled, size_t count);
+  // enabled[typeId] != 0 -> fds returned by that type are remembered so their close is shipped.
+  int SetTrackedFdTypes(const uint8_t* enabled, size_t count);
+  int SetSelf(uint32_t tgid, bool add);
+  int TrackFd(uint32_t tgid, uint32_t fd, bool add);
+  // Copies whole records into buf; stops once less than one maximal record would still fit.
+  DrainResult Drain(uint8_t* buf, size_t cap);
+  int EpollFd() const;
+  // Blocks up to timeoutMs for a ring wakeup (worker threads). 1 = woken, 0 = timeout, <0 = -errno.
+  // Under NO_WAKEUP data can be queued without a wakeup: always Drain afterwards.
+  int Wait(int timeoutMs);
+  bool ReadCounters(CounterTotals* out) const;
+  void Close();
+  bool attached() const { return !links_.empty(); }
+  bool enterHookAttached() const { return enterLink_ != nullptr; }
+
+ private:
+  ProbeCore() = default;
+  lanner_probe* skel_ = nullptr;
+  ring_buffer* ring_ = nullptr;
+  std::vector<bpf_link*> links_;
+  // sys_enter runs on every syscall, so it is attached only while a type that uses it is wanted.
+  bpf_link* enterLink_ = nullptr;
+  bool enterHooks_ = true;
+  bool enterWanted_ = true;
+  int SyncEnterHook();
+  int ncpus_ = 1;
+  DrainState drain_;
+};
+
+// CLOCK_REALTIME and CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) read back to back.
+void ReadClocks(int64_t* realtimeNs, int64_t* boottimeNs);
+
+}  // namespace lanner

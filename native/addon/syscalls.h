@@ -1,0 +1,97 @@
+// Event type id -> x86-64 syscall ids. The kernel's `interesting` table is indexed by syscall id;
+// user space speaks event types, so this is the one place that knows the numbering.
+#pragma once
+#include <sys/syscall.h>
+
+#include <cstdint>
+
+#include "../bpf/events.h"
+
+namespace lanner {
+
+struct SyscallMapping {
+  uint16_t type;
+  uint16_t nr;
+};
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+inline constexpr SyscallMapping kSyscallMap[] = {
+    {LNR_EVT_EXECVE, SYS_execve},
+    {LNR_EVT_EXECVEAT, SYS_execveat},
+    {LNR_EVT_CLONE, SYS_clone},
+    {LNR_EVT_CLONE3, SYS_clone3},
+    {LNR_EVT_FORK, SYS_fork},
+    {LNR_EVT_VFORK, SYS_vfork},
+    {LNR_EVT_OPEN, SYS_open},
+    {LNR_EVT_OPENAT, SYS_openat},
+    {LNR_EVT_OPENAT2, SYS_openat2},
+    {LNR_EVT_CREAT, SYS_creat},
+    {LNR_EVT_CLOSE, SYS_close},
+    {LNR_EVT_DUP, SYS_dup},
+    {LNR_EVT_DUP2, SYS_dup2},
+    {LNR_EVT_DUP3, SYS_dup3},
+    {LNR_EVT_FCNTL, SYS_fcntl},
+    {LNR_EVT_CHDIR, SYS_chdir},
+    {LNR_EVT_FCHDIR, SYS_fchdir},
+    {LNR_EVT_SYMLINK, SYS_symlink},
+    {LNR_EVT_SYMLINKAT, SYS_symlinkat},
+    {LNR_EVT_LINK, SYS_link},
+    {LNR_EVT_LINKAT, SYS_linkat},
+    {LNR_EVT_UNLINK, SYS_unlink},
+    {LNR_EVT_UNLINKAT, SYS_unlinkat},
+    {LNR_EVT_RENAME, SYS_rename},
+    {LNR_EVT_RENAMEAT, SYS_renameat},
+    {LNR_EVT_RENAMEAT2, SYS_renameat2},
+    {LNR_EVT_MKDIR, SYS_mkdir},
+    {LNR_EVT_MKDIRAT, SYS_mkdirat},
+    {LNR_EVT_RMDIR, SYS_rmdir},
+    {LNR_EVT_CHMOD, SYS_chmod},
+    {LNR_EVT_FCHMOD, SYS_fchmod},
+    {LNR_EVT_FCHMODAT, SYS_fchmodat},
+    {LNR_EVT_FCHMODAT, SYS_fchmodat2},  // same arguments in the first three slots
+    {LNR_EVT_TRUNCATE, SYS_truncate},
+    {LNR_EVT_FTRUNCATE, SYS_ftruncate},
+    {LNR_EVT_MEMFD_CREATE, SYS_memfd_create},
+    {LNR_EVT_SOCKET, SYS_socket},
+    {LNR_EVT_CONNECT, SYS_connect},
+    {LNR_EVT_ACCEPT, SYS_accept},
+    {LNR_EVT_ACCEPT4, SYS_accept4},
+    {LNR_EVT_BIND, SYS_bind},
+    {LNR_EVT_LISTEN, SYS_listen},
+    {LNR_EVT_SENDTO, SYS_sendto},
+    {LNR_EVT_SENDMSG, SYS_sendmsg},
+    {LNR_EVT_RECVFROM, SYS_recvfrom},
+    {LNR_EVT_RECVMSG, SYS_recvmsg},
+    {LNR_EVT_SETUID, SYS_setuid},
+    {LNR_EVT_SETGID, SYS_setgid},
+    {LNR_EVT_SETRESUID, SYS_setresuid},
+    {LNR_EVT_SETRESGID, SYS_setresgid},
+    {LNR_EVT_CAPSET, SYS_capset},
+    {LNR_EVT_PRCTL, SYS_prctl},
+    {LNR_EVT_CHROOT, SYS_chroot},
+    {LNR_EVT_UNSHARE, SYS_unshare},
+    {LNR_EVT_SETNS, SYS_setns},
+    {LNR_EVT_MOUNT, SYS_mount},
+    {LNR_EVT_UMOUNT2, SYS_umount2},
+    {LNR_EVT_INIT_MODULE, SYS_init_module},
+    {LNR_EVT_FINIT_MODULE, SYS_finit_module},
+    {LNR_EVT_BPF, SYS_bpf},
+    {LNR_EVT_USERFAULTFD, SYS_userfaultfd},
+    {LNR_EVT_PTRACE, SYS_ptrace},
+    {LNR_EVT_PROCESS_VM_WRITEV, SYS_process_vm_writev},
+    {LNR_EVT_KILL, SYS_kill},
+};
+
+// Must match NR_MAX in probe.bpf.c.
+inline constexpr uint32_t kSyscallTableSize = 512;
+
+}  // namespace lanner

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import type { ProbeOptions } from './probe';
+
+/**
+ * The `probe:` section of lanner.yaml (owned by src/probe). Defaults live in lanner.yaml only.
+ * Superset of the inline schema in src/config.ts; the lead can switch to this one.
+ */
+export const probeConfigSchema = z
+  .object({
+    ring_buffer_bytes: z.number().int().min(4096).max(1 << 30),
+    batch_bytes: z.number().int().min(65536),
+    drain_interval_ms: z.number().int().min(1).max(1000),
+    max_string_bytes: z.number().int().min(64).max(4096),
+    max_argv_bytes: z.number().int().min(64).max(16384),
+    drop_failed_syscalls: z.boolean(),
+    close_tracked_only: z.boolean().optional(),
+    enter_hooks: z.boolean().optional(),
+    wakeup_fraction: z.number().gt(0).lt(1).optional(),
+    pressure_fraction: z.number().min(0).lt(1).optional(),
+  })
+  .strict();
+
+export type ProbeConfig = z.infer<typeof probeConfigSchema>;
+
+export function probeOptionsFromConfig(c: ProbeConfig): ProbeOptions {
+  return {
+    ringBytes: c.ring_buffer_bytes,
+    batchBytes: c.batch_bytes,
+    drainIntervalMs: c.drain_interval_ms,
+    maxStringBytes: c.max_string_bytes,
+    maxArgvBytes: c.max_argv_bytes,
+    dropFailedSyscalls: c.drop_failed_syscalls,
+    closeTrackedOnly: c.close_tracked_only,
+    enterHooks: c.enter_hooks,
+    wakeupFraction: c.wakeup_fraction,
+    pressureFraction: c.pressure_fraction,
+  };
+}

@@ -1,0 +1,358 @@
+/**
+ * Flyweight decoding of probe records (layout.ts) straight from the batch buffer: numeric fields
+ * are typed-array reads at fixed offsets, strings are decoded only when asked. One view object is
+ * re-pointed at each record; `copy()` detaches a record when it must outlive the batch.
+ */
+import type { EventBatch, EventView, SockAddr } from './event';
+import { EVENT_TYPES, EVENT_TYPE_COUNT } from './event-types';
+import { FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from './layout';
+
+const TWO32 = 4294967296;
+const textDecoder = new TextDecoder('utf-8', { fatal: false });
+
+/** A malformed record: where it starts and what is wrong. */
+export class RecordError extends Error {
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {
+    super(`bad record at byte ${offset}: ${reason}`);
+    this.name = 'RecordError';
+  }
+}
+
+// Per type: bit i set when arg i is a C int (sign-extend from 32 bits) or a u32 id (uid/gid),
+// and bit s set when string slot s is a path (normalised on read).
+const int32Args = new Uint8Array(256);
+const uint32Args = new Uint8Array(256);
+const pathSlots = new Uint8Array(256);
+for (const t of EVENT_TYPES) {
+  for (const p of t.params) {
+    if (p.source.from === 'arg') {
+      if (p.kind === 'fd' || p.kind === 'pid' || p.kind === 'int' || p.kind === 'signal') int32Args[t.id]! |= 1 << p.source.index;
+      if (p.kind === 'uid' || p.kind === 'gid') uint32Args[t.id]! |= 1 << p.source.index;
+    } else if (p.source.from === 'str' && p.kind === 'path') {
+      pathSlots[t.id]! |= 1 << p.source.slot;
+    }
+  }
+}
+
+/** Resolves `.` and `..` components of an absolute path the way the kernel joins them (no symlinks). */
+export function normalizePath(path: string): string {
+  if (path.length === 0 || path.charCodeAt(0) !== 47 /* / */) return path;
+  if (!path.includes('/.') && !path.includes('//')) return path;
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return '/' + out.join('/');
+}
+
+function parseSockaddr(u8: Uint8Array, off: number, len: number): SockAddr | undefined {
+  if (len < 2) return undefined;
+  const family = u8[off]! | (u8[off + 1]! << 8);
+  if (family === 2 && len >= 8) {
+    return { family: 'ipv4', address: `${u8[off + 4]}.${u8[off + 5]}.${u8[off + 6]}.${u8[off + 7]}`, port: (u8[off + 2]! << 8) | u8[off + 3]! };
+  }
+  if (family === 10 && len >= 24) {
+    const groups: string[] = [];
+    for (let i = 0; i < 8; i++) groups.push(((u8[off + 8 + 2 * i]! << 8) | u8[off + 9 + 2 * i]!).toString(16));
+    return { family: 'ipv6', address: compressIpv6(groups), port: (u8[off + 2]! << 8) | u8[off + 3]! };
+  }
+  if (family === 1) {
+    if (len <= 2 || u8[off + 2] === 0) return { family: 'unix', address: '', port: 0 };
+    let end = off + 2;
+    const stop = off + len;
+    while (end < stop && u8[end] !== 0) end++;
+    return { family: 'unix', address: textDecoder.decode(u8.subarray(off + 2, end)), port: 0 };
+  }
+  return { family: 'other', address: '', port: 0 };
+}
+
+function compressIpv6(groups: string[]): string {
+  if (groups[0] === '0' && groups[1] === '0' && groups[2] === '0' && groups[3] === '0' && groups[4] === '0' && groups[5] === 'ffff') {
+    const hi = parseInt(groups[6]!, 16);
+    const lo = parseInt(groups[7]!, 16);
+    return `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return groups.join(':');
+  return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** An EventView over one record of a buffer; `at()` re-points it (no allocation). */
+export class RecordView implements EventView {
+  private u8: Uint8Array;
+  private u16: Uint16Array;
+  private u32: Uint32Array;
+  private i32: Int32Array;
+  /** Byte offset of the current record. */
+  private base = 0;
+  private w = 0; // base / 4
+
+  constructor(buffer: ArrayBuffer) {
+    this.u8 = new Uint8Array(buffer);
+    this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >> 1);
+    this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >> 2);
+    this.i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2);
+  }
+
+  at(byteOffset: number): this {
+    this.base = byteOffset;
+    this.w = byteOffset >> 2;
+    return this;
+  }
+
+  /** Size in bytes of the current record. */
+  get size(): number {
+    return this.u32[this.w + 2]!;
+  }
+  get flags(): number {
+    return this.u16[(this.base >> 1) + 7]!;
+  }
+  get typeId(): number {
+    return this.u16[(this.base >> 1) + 6]!;
+  }
+  get tsNs(): number {
+    return this.u32[this.w]! + this.u32[this.w + 1]! * TWO32;
+  }
+  get cpu(): number {
+    return this.u32[this.w + 7]!;
+  }
+  get tid(): number {
+    return this.u32[this.w + 4]!;
+  }
+  get tgid(): number {
+    return this.u32[this.w + 5]!;
+  }
+  get ptgid(): number {
+    return this.u32[this.w + 6]!;
+  }
+  get uid(): number {
+    return this.u32[this.w + 12]!;
+  }
+  get gid(): number {
+    return this.u32[this.w + 13]!;
+  }
+  get euid(): number {
+    return this.u32[this.w + 14]!;
+  }
+  get egid(): number {
+    return this.u32[this.w + 15]!;
+  }
+  get loginuid(): number {
+    const v = this.u32[this.w + 16]!;
+    return v === 0xffffffff ? -1 : v;
+  }
+  get ret(): number {
+    return this.u32[this.w + 10]! + this.i32[this.w + 11]! * TWO32;
+  }
+  get cgroupId(): number {
+    return this.u32[this.w + 8]! + this.u32[this.w + 9]! * TWO32;
+  }
+  get pidNs(): number {
+    return this.u32[this.w + 18]!;
+  }
+  get mntNs(): number {
+    return this.u32[this.w + 19]!;
+  }
+  get vpid(): number {
+    return this.u32[this.w + 17]!;
+  }
+  get tty(): number {
+    return this.u32[this.w + 20]!;
+  }
+  get truncated(): boolean {
+    return (this.flags & FLAG_TRUNCATED) !== 0;
+  }
+
+  comm(): string {
+    const start = this.base + OFF.comm;
+    let end = start;
+    while (end < start + 16 && this.u8[end] !== 0) end++;
+    return textDecoder.decode(this.u8.subarray(start, end));
+  }
+
+  rawArg(index: number): number {
+    if (index < 0 || index > 5) return 0;
+    const w = this.w + (OFF.args >> 2) + index * 2;
+    const lo = this.u32[w]!;
+    const t = this.typeId & 255;
+    if ((int32Args[t]! >> index) & 1) return lo | 0;
+    if ((uint32Args[t]! >> index) & 1) return lo;
+    return lo + this.i32[w + 1]! * TWO32;
+  }
+
+  /** Raw bytes of a variable-part slot, or undefined when absent or out of bounds. */
+  private slot(slot: number): Uint8Array | undefined {
+    const d = (this.base + OFF.desc) >> 1;
+    const off = this.u16[d + slot * 2]!;
+    const len = this.u16[d + slot * 2 + 1]!;
+    if (off === 0 && len === 0) return undefined;
+    if (off < HEADER_SIZE || off + len > this.size) return undefined;
+    return this.u8.subarray(this.base + off, this.base + off + len);
+  }
+
+  str(slot: 0 | 1): string | undefined {
+    const bytes = this.slot(slot);
+    if (bytes === undefined) return undefined;
+    const s = textDecoder.decode(bytes);
+    return (pathSlots[this.typeId & 255]! >> slot) & 1 ? normalizePath(s) : s;
+  }
+
+  sockaddr(): SockAddr | undefined {
+    const bytes = this.slot(SLOT.sockaddr);
+    return bytes === undefined ? undefined : parseSockaddr(bytes, 0, bytes.length);
+  }
+
+  capEffective(): bigint {
+    return (BigInt(this.u32[this.w + 23] ?? 0) << 32n) | BigInt(this.u32[this.w + 22] ?? 0);
+  }
+  capPermitted(): bigint {
+    return (BigInt(this.u32[this.w + 25] ?? 0) << 32n) | BigInt(this.u32[this.w + 24] ?? 0);
+  }
+
+  argv(): readonly string[] | undefined {
+    const bytes = this.slot(SLOT.argv);
+    if (bytes === undefined) return undefined;
+    const parts = textDecoder.decode(bytes).split('\0');
+    if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+    return parts;
+  }
+  exePath(): string | undefined {
+    const bytes = this.slot(SLOT.exe);
+    return bytes === undefined ? undefined : textDecoder.decode(bytes);
+  }
+  cwd(): string | undefined {
+    const bytes = this.slot(SLOT.cwd);
+    return bytes === undefined ? undefined : textDecoder.decode(bytes);
+  }
+  exeFlags(): number {
+    return this.u32[this.w + 21]!;
+  }
+  env(): readonly string[] | undefined {
+    return undefined;
+  }
+
+  copy(): EventView {
+    const size = Math.min(this.size, this.u8.length - this.base);
+    const buf = new ArrayBuffer((size + 7) & ~7);
+    new Uint8Array(buf).set(this.u8.subarray(this.base, this.base + size));
+    return new RecordView(buf).at(0);
+  }
+}
+
+/**
+ * Checks framing of `bytes` bytes of records starting at `start` and returns how many there are.
+ * Throws RecordError on the first record whose header or descriptors do not fit.
+ */
+export function scanRecords(u8: Uint8Array, start: number, bytes: number, strict: boolean): number {
+  const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  const end = start + bytes;
+  let count = 0;
+  let off = start;
+  while (off < end) {
+    if (end - off < HEADER_SIZE) throw new RecordError(off, `truncated header (${end - off} bytes left)`);
+    const size = dv.getUint32(off + OFF.size, true);
+    if (size < HEADER_SIZE || size % 8 !== 0 || size > MAX_RECORD) throw new RecordError(off, `invalid size ${size}`);
+    if (size > end - off) throw new RecordError(off, `size ${size} runs past the end (${end - off} bytes left)`);
+    if (strict) {
+      const type = dv.getUint16(off + OFF.type, true);
+      if (type >= EVENT_TYPE_COUNT) throw new RecordError(off, `unknown event type ${type}`);
+      for (let s = 0; s < 6; s++) {
+        const o = dv.getUint16(off + OFF.desc + s * 4, true);
+        const l = dv.getUint16(off + OFF.desc + s * 4 + 2, true);
+        if ((o !== 0 || l !== 0) && (o < HEADER_SIZE || o + l > size)) throw new RecordError(off, `descriptor ${s} (${o}+${l}) outside the record`);
+      }
+    }
+    off += size;
+    count++;
+  }
+  return count;
+}
+
+/** A batch over `[0, bytes)` of a buffer, optionally limited to some event types. */
+export class BufferBatch implements EventBatch {
+  count = 0;
+  /** All records in the batch, including those the type mask hides. */
+  recordCount = 0;
+  private bytes = 0;
+  private readonly view: RecordView;
+  private readonly sizes: Uint32Array;
+  private readonly types: Uint16Array;
+  private typeMask: Uint8Array | undefined;
+
+  constructor(readonly buffer: ArrayBuffer) {
+    this.view = new RecordView(buffer);
+    this.sizes = new Uint32Array(buffer, 0, buffer.byteLength >> 2);
+    this.types = new Uint16Array(buffer, 0, buffer.byteLength >> 1);
+  }
+
+  /** Delivers only types with a non-zero entry (user-space filtering, e.g. for replays). */
+  setTypeMask(mask: Uint8Array | undefined): void {
+    this.typeMask = mask;
+  }
+
+  /** Points the batch at the first `bytes` bytes; returns the number of events it will deliver. */
+  reset(bytes: number): number {
+    this.bytes = Math.min(bytes, this.buffer.byteLength) & ~7;
+    bytes = this.bytes;
+    let n = 0;
+    let all = 0;
+    const mask = this.typeMask;
+    for (let off = 0; off < bytes; ) {
+      const size = this.sizes[(off >> 2) + 2]!;
+      if (size < HEADER_SIZE || (size & 7) !== 0 || off + size > this.bytes) break;
+      all++;
+      if (mask === undefined || mask[this.types[(off >> 1) + 6]!]) n++;
+      off += size;
+    }
+    this.recordCount = all;
+    this.count = n;
+    return n;
+  }
+
+  forEach(fn: (ev: EventView) => void): void {
+    const mask = this.typeMask;
+    const view = this.view;
+    for (let off = 0; off < this.bytes; ) {
+      const size = this.sizes[(off >> 2) + 2]!;
+      if (size < HEADER_SIZE || (size & 7) !== 0 || off + size > this.bytes) break;
+      if (mask === undefined || mask[this.types[(off >> 1) + 6]!]) fn(view.at(off));
+      off += size;
+    }
+  }
+
+  /** Bytes of records in the current batch. */
+  get byteLength(): number {
+    return this.bytes;
+  }
+
+  /** Adds per-type delivered counts of the current batch into `counts`. */
+  countTypes(counts: number[]): void {
+    const mask = this.typeMask;
+    for (let off = 0; off < this.bytes; ) {
+      const size = this.sizes[(off >> 2) + 2]!;
+      if (size < HEADER_SIZE || (size & 7) !== 0 || off + size > this.bytes) break;
+      const t = this.types[(off >> 1) + 6]!;
+      if ((mask === undefined || mask[t]) && t < counts.length) counts[t]!++;
+      off += size;
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/** Event sources: the kernel probe, capture replay, and the shared decoding pieces. */
+export * from './event';
+export * from './event-types';
+export { syntheticEvent, syntheticBatch, type SyntheticEventInit } from './synthetic';
+export { openProbe, ProbeError, typeMask, DEFAULT_TRACKED_FD_TYPES, type ProbeOptions, type KernelEventSource } from './probe';
+export {
+  openCapture,
+  openCaptureBytes,
+  recordCapture,
+  CaptureError,
+  CaptureReader,
+  CaptureWriter,
+  type CaptureSource,
+  type CaptureHeader,
+  type RecordOptions,
+  type RecordResult,
+} from './capture';
+export { bootOffsetNs, toEpochNs } from './clock';
+export { RecordView, BufferBatch, RecordError, scanRecords, normalizePath } from './decoder';
+export { ABI_VERSION } from './layout';
+export { probeConfigSchema, probeOptionsFromConfig, type ProbeConfig } from './config';

@@ -1,0 +1,52 @@
+/**
+ * The record layout of `native/bpf/events.h`, mirrored for the decoder. Version 1.
+ *
+ * Every record: little-endian, 8-byte aligned, `size` = whole record (multiple of 8) so readers
+ * step over types they do not know. Fixed 192-byte header, then a variable part addressed by six
+ * `{u16 off, u16 len}` descriptors (offsets from the record start; 0/0 = absent). A test compares
+ * these numbers with the compiled addon's `abi()`.
+ *
+ *   0 u64 ts_ns (CLOCK_BOOTTIME)   8 u32 size   12 u16 type   14 u16 flags
+ *  16 u32 tid   20 u32 tgid   24 u32 ptgid   28 u32 cpu   32 u64 cgroup_id   40 s64 ret
+ *  48 u32 uid   52 gid   56 euid   60 egid   64 loginuid   68 vpid   72 pid_ns   76 mnt_ns
+ *  80 u32 tty   84 u32 exe_flags   88 u64 cap_eff   96 u64 cap_prm   104 s64 args[6]
+ * 152 char comm[16]   168 desc[6] = str0, str1, sockaddr, argv, exe, cwd
+ */
+export const ABI_VERSION = 1;
+export const HEADER_SIZE = 192;
+export const MAX_RECORD = 32768;
+
+export const OFF = {
+  tsNs: 0,
+  size: 8,
+  type: 12,
+  flags: 14,
+  tid: 16,
+  tgid: 20,
+  ptgid: 24,
+  cpu: 28,
+  cgroupId: 32,
+  ret: 40,
+  uid: 48,
+  gid: 52,
+  euid: 56,
+  egid: 60,
+  loginuid: 64,
+  vpid: 68,
+  pidNs: 72,
+  mntNs: 76,
+  tty: 80,
+  exeFlags: 84,
+  capEff: 88,
+  capPrm: 96,
+  args: 104,
+  comm: 152,
+  desc: 168,
+} as const;
+
+export const SLOT = { str0: 0, str1: 1, sockaddr: 2, argv: 3, exe: 4, cwd: 5 } as const;
+export const SLOT_COUNT = 6;
+
+export const FLAG_TRUNCATED = 0x1;
+export const FLAG_ENTER_STASH = 0x2;
+export const FLAG_ARGV_TRUNCATED = 0x4;

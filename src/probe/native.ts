@@ -1,0 +1,102 @@
+/**
+ * Typed binding of build/Release/lanner.node (native/addon/addon.cc). Loaded lazily so that
+ * capture replay, decoding and tests without the kernel never need the addon.
+ */
+import { resolve } from 'node:path';
+import { PACKAGE_DIR } from '../config';
+
+export interface NativeProbeOptions {
+  ringBytes?: number;
+  maxStringBytes?: number;
+  maxArgvBytes?: number;
+  dropFailed?: boolean;
+  closeTrackedOnly?: boolean;
+  enterHooks?: boolean;
+  wakeupFraction?: number;
+  pressureFraction?: number;
+  selfTgids?: number[];
+}
+
+export interface NativeDrain {
+  bytes: number;
+  count: number;
+  more: boolean;
+}
+
+export interface NativeStats {
+  seen: number;
+  emitted: number;
+  dropFull: number;
+  dropBig: number;
+  dropOther: number;
+  stashMiss: number;
+  batches: number;
+  delivered: number;
+  seenByType: number[];
+  dropByType: number[];
+}
+
+export interface NativeProbe {
+  attach(): void;
+  setInterestingTypes(mask: Uint8Array): void;
+  setTrackedFdTypes(mask: Uint8Array): void;
+  setSelf(tgid: number, add: boolean): void;
+  trackFd(tgid: number, fd: number, add: boolean): void;
+  read(buffer: ArrayBuffer): NativeDrain;
+  /** Worker threads: blocks up to `timeoutMs` for a forced wakeup; always read() afterwards. */
+  wait(timeoutMs: number): boolean;
+  start(buffer: ArrayBuffer, onBatch: (bytes: number, count: number, more: boolean) => void, drainMs?: number, maxBatchesPerWake?: number): void;
+  stop(): void;
+  stats(): NativeStats | null;
+  close(): void;
+}
+
+export interface NativeAbi {
+  version: number;
+  headerSize: number;
+  maxRecord: number;
+  typeCount: number;
+  types: Record<string, number>;
+  offsets: Record<string, number>;
+  slots: Record<string, number>;
+  flags: Record<string, number>;
+}
+
+export interface NativeAddon {
+  Probe: new (options: NativeProbeOptions) => NativeProbe;
+  abi(): NativeAbi;
+  clocks(): { realtimeNs: bigint; boottimeNs: bigint };
+}
+
+/** Error thrown by the addon: `code` is an errno name, `verifierLog` the libbpf log on load failure. */
+export interface NativeProbeError extends Error {
+  code?: string;
+  errno?: number;
+  verifierLog?: string;
+}
+
+export const ADDON_PATH = resolve(PACKAGE_DIR, 'build/Release/lanner.node');
+
+let cached: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (cached) return cached;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = require(ADDON_PATH) as NativeAddon;
+  } catch (err) {
+    const e = new Error(`cannot load the native addon ${ADDON_PATH} (run 'npm run build:native'): ${(err as Error).message}`) as NativeProbeError;
+    e.code = 'ENOADDON';
+    throw e;
+  }
+  return cached;
+}
+
+/** The addon, or undefined when it is not built. */
+export function tryLoadAddon(): NativeAddon | undefined {
+  try {
+    return loadAddon();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The kernel event source: the native probe behind the EventSource contract. Batches arrive on
+ * the main thread (uv_poll + fallback timer in the addon) into one reused ArrayBuffer and are
+ * decoded in place.
+ */
+import type { EventBatch, EventSource, SourceStats } from './event';
+import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
+import { BufferBatch } from './decoder';
+import { loadAddon, type NativeProbe, type NativeProbeError, type NativeStats } from './native';
+
+export interface ProbeOptions {
+  /** Ring buffer size in bytes (rounded up to a power of two). */
+  ringBytes?: number;
+  /** JS batch buffer in bytes (>= 64 KiB). */
+  batchBytes?: number;
+  /** Fallback drain period when the kernel did not force a wakeup. */
+  drainIntervalMs?: number;
+  /** Cap for one string/path, incl. NUL (<= 4096). */
+  maxStringBytes?: number;
+  /** Cap for exec argv bytes (<= 16384). */
+  maxArgvBytes?: number;
+  /** Drop syscalls that failed (ret < 0) in the kernel. */
+  dropFailedSyscalls?: boolean;
+  /** Ship `close` only for fds whose creating event was shipped (or were marked with trackFd). */
+  closeTrackedOnly?: boolean;
+  /** Copy open paths and connect addresses at syscall entry (TOCTOU-safe; costs a sys_enter hook). */
+  enterHooks?: boolean;
+  /**
+   * Types whose returned fd is remembered in the kernel so that its close is shipped (with
+   * closeTrackedOnly). Default DEFAULT_TRACKED_FD_TYPES: sockets only, so a file open/close loop
+   * ships one event per iteration instead of two.
+   */
+  trackFdTypes?: ReadonlySet<string>;
+  /** Extra tgids to exclude besides this process. */
+  selfTgids?: readonly number[];
+  /** Event types to deliver from the start (default: all). */
+  types?: ReadonlySet<string>;
+  /** Force a wakeup when queued data crosses this fraction of the ring. */
+  wakeupFraction?: number;
+  /** Above this fraction of the ring only process events are written. 0 disables. */
+  pressureFraction?: number;
+  /** Batches handed to JS per wakeup before yielding to other I/O. */
+  maxBatchesPerWake?: number;
+}
+
+export const DEFAULT_TRACKED_FD_TYPES: ReadonlySet<string> = new Set(['socket', 'accept', 'accept4']);
+
+/** A probe failure with a stable `code` (EPERM, ENOBTF, EVERIFIER, ENOADDON, …) and, for verifier rejections, the log. */
+export class ProbeError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly verifierLog?: string,
+  ) {
+    super(message);
+    this.name = 'ProbeError';
+  }
+}
+
+/** Mask for the kernel's interesting table, indexed by event type id. */
+export function typeMask(names: ReadonlySet<string> | undefined): Uint8Array {
+  const mask = new Uint8Array(EVENT_TYPE_COUNT);
+  if (names === undefined) {
+    for (const t of EVENT_TYPES) if (t.category !== 'meta') mask[t.id] = 1;
+    return mask;
+  }
+  for (const name of names) {
+    const t = eventTypeByName(name);
+    if (t && t.category !== 'meta') mask[t.id] = 1;
+  }
+  return mask;
+}
+
+function wrapNativeError(err: unknown): ProbeError {
+  const e = err as NativeProbeError;
+  return new ProbeError(e.message, e.code ?? 'EIO', e.verifierLog);
+}
+
+export interface KernelEventSource extends EventSource {
+  /** Raw kernel counters (for metrics and the drop self-alerts). */
+  nativeStats(): NativeStats | null;
+  /** Marks (tgid, fd) as known to user space so its close is shipped (closeTrackedOnly). */
+  trackFd(tgid: number, fd: number, tracked: boolean): void;
+  /** Adds/removes a tgid from self-exclusion. */
+  setSelf(tgid: number, excluded: boolean): void;
+  /** Changes which types' returned fds are tracked for close shipping. */
+  setTrackedFdTypes(names: ReadonlySet<string>): void;
+  /** Drains once without the poller (tests, workers); returns the events delivered. */
+  drainNow(onBatch: (batch: EventBatch) => void): number;
+  /**
+   * Worker-thread loop step (instead of start()): blocks up to `timeoutMs` for a kernel wakeup,
+   * then drains everything queued. Returns the events delivered.
+   */
+  waitAndDrain(timeoutMs: number, onBatch: (batch: EventBatch) => void): number;
+}
+
+class NativeEventSource implements KernelEventSource {
+  private probe: NativeProbe | undefined;
+  private readonly buffer: ArrayBuffer;
+  private readonly batch: BufferBatch;
+  private readonly deliveredByType: number[] = new Array<number>(EVENT_TYPE_COUNT).fill(0);
+  private delivered = 0;
+  private batches = 0;
+  private lastStats: NativeStats | null = null;
+  running = false;
+
+  constructor(
+    probe: NativeProbe,
+    private readonly opts: ProbeOptions,
+  ) {
+    this.probe = probe;
+    this.buffer = new ArrayBuffer(Math.max(opts.batchBytes ?? 1 << 20, 1 << 16));
+    this.batch = new BufferBatch(this.buffer);
+  }
+
+  private deliver(bytes: number, onBatch: (batch: EventBatch) => void): number {
+    const n = this.batch.reset(bytes);
+    if (n === 0) return 0;
+    this.batch.countTypes(this.deliveredByType);
+    this.delivered += n;
+    this.batches++;
+    onBatch(this.batch);
+    return n;
+  }
+
+  async start(onBatch: (batch: EventBatch) => void): Promise<void> {
+    const probe = this.probe;
+    if (!probe) throw new ProbeError('the probe is closed', 'EBADF');
+    if (this.running) return;
+    try {
+      probe.attach();
+      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4);
+    } catch (err) {
+      throw wrapNativeError(err);
+    }
+    this.running = true;
+  }
+
+  drainNow(onBatch: (batch: EventBatch) => void): number {
+    const probe = this.probe;
+    if (!probe) return 0;
+    probe.attach();
+    let total = 0;
+    for (;;) {
+      const r = probe.read(this.buffer);
+      total += this.deliver(r.bytes, onBatch);
+      if (!r.more) return total;
+    }
+  }
+
+  waitAndDrain(timeoutMs: number, onBatch: (batch: EventBatch) => void): number {
+    const probe = this.probe;
+    if (!probe) return 0;
+    probe.attach();
+    probe.wait(timeoutMs);
+    return this.drainNow(onBatch);
+  }
+
+  setInterestingTypes(names: ReadonlySet<string>): void {
+    this.probe?.setInterestingTypes(typeMask(names));
+  }
+
+  trackFd(tgid: number, fd: number, tracked: boolean): void {
+    this.probe?.trackFd(tgid, fd, tracked);
+  }
+
+  setSelf(tgid: number, excluded: boolean): void {
+    this.probe?.setSelf(tgid, excluded);
+  }
+
+  setTrackedFdTypes(names: ReadonlySet<string>): void {
+    this.probe?.setTrackedFdTypes(typeMask(names));
+  }
+
+  nativeStats(): NativeStats | null {
+    const s = this.probe?.stats() ?? null;
+    if (s) this.lastStats = s;
+    return this.lastStats;
+  }
+
+  stats(): SourceStats {
+    const k = this.nativeStats();
+    return {
+      seen: k?.seen ?? 0,
+      delivered: this.delivered,
+      droppedRingFull: k?.dropFull ?? 0,
+      droppedTooLarge: k?.dropBig ?? 0,
+      droppedOther: k?.dropOther ?? 0,
+      batches: this.batches,
+      deliveredByType: this.deliveredByType.slice(),
+      droppedByType: k ? k.dropByType.slice(0, EVENT_TYPE_COUNT) : new Array<number>(EVENT_TYPE_COUNT).fill(0),
+    };
+  }
+
+  async close(): Promise<void> {
+    const probe = this.probe;
+    if (!probe) return;
+    this.nativeStats();
+    this.running = false;
+    this.probe = undefined;
+    probe.stop();
+    probe.close();
+  }
+}
+
+/**
+ * Loads and attaches nothing yet: `start()` attaches and begins delivery. Throws ProbeError with
+ * code EPERM (capabilities), ENOBTF, EVERIFIER (with verifierLog) or ENOADDON.
+ */
+export async function openProbe(options: ProbeOptions = {}): Promise<KernelEventSource> {
+  let probe: NativeProbe;
+  try {
+    const addon = loadAddon();
+    probe = new addon.Probe({
+      ringBytes: options.ringBytes,
+      maxStringBytes: options.maxStringBytes,
+      maxArgvBytes: options.maxArgvBytes,
+      dropFailed: options.dropFailedSyscalls,
+      closeTrackedOnly: options.closeTrackedOnly,
+      enterHooks: options.enterHooks,
+      wakeupFraction: options.wakeupFraction,
+      pressureFraction: options.pressureFraction,
+      selfTgids: [process.pid, ...(options.selfTgids ?? [])],
+    });
+    probe.setInterestingTypes(typeMask(options.types));
+    probe.setTrackedFdTypes(typeMask(options.trackFdTypes ?? DEFAULT_TRACKED_FD_TYPES));
+  } catch (err) {
+    throw wrapNativeError(err);
+  }
+  return new NativeEventSource(probe, options);
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../../src/probe/event-types';
+import { ABI_VERSION, FLAG_ARGV_TRUNCATED, FLAG_ENTER_STASH, FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from '../../src/probe/layout';
+import { ADDON_PATH, tryLoadAddon } from '../../src/probe/native';
+import { existsSync } from 'node:fs';
+
+const addonMissing = !existsSync(ADDON_PATH);
+
+describe('probe ABI', () => {
+  it('events.h enum has exactly the ids of the TS event type table', () => {
+    const header = readFileSync(resolve(__dirname, '../../native/bpf/events.h'), 'utf8');
+    const ids = new Map<string, number>();
+    for (const m of header.matchAll(/^\s*LNR_EVT_([A-Z0-9_]+) = (\d+),/gm)) ids.set(m[1]!.toLowerCase(), Number(m[2]));
+    ids.delete('count');
+    expect(ids.size).toBe(EVENT_TYPES.length);
+    for (const t of EVENT_TYPES) expect(ids.get(t.name), t.name).toBe(t.id);
+    expect(header).toContain(`#define LNR_ABI_VERSION ${ABI_VERSION}`);
+  });
+
+  const addonTest = addonMissing && process.env.CI !== 'true' ? it.skip : it;
+  if (addonMissing && process.env.CI !== 'true') console.warn(`skipping addon ABI test: ${ADDON_PATH} not built`);
+
+  addonTest('the compiled addon agrees with the TS layout and type table', () => {
+    const addon = tryLoadAddon();
+    if (!addon) throw new Error(`addon not built: ${ADDON_PATH}`);
+    const abi = addon.abi();
+    expect(abi.version).toBe(ABI_VERSION);
+    expect(abi.headerSize).toBe(HEADER_SIZE);
+    expect(abi.maxRecord).toBe(MAX_RECORD);
+    expect(abi.typeCount).toBe(EVENT_TYPES.length);
+    expect(abi.offsets).toEqual({ ...OFF });
+    expect(abi.slots).toEqual({ ...SLOT });
+    expect(abi.flags).toEqual({ truncated: FLAG_TRUNCATED, enterStash: FLAG_ENTER_STASH, argvTruncated: FLAG_ARGV_TRUNCATED });
+    expect(Object.keys(abi.types).length).toBe(EVENT_TYPES.length);
+    for (const t of EVENT_TYPES) expect(abi.types[t.name], t.name).toBe(t.id);
+  });
+
+  addonTest('the boot-time offset matches wall clock minus uptime', async () => {
+    const { bootOffsetNs } = await import('../../src/probe/clock');
+    const offset = bootOffsetNs();
+    const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const expected = Date.now() * 1e6 - uptimeS * 1e9;
+    expect(Math.abs(Number(offset) - expected)).toBeLessThan(2e9);
+  });
+});

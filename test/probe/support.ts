@@ -1,0 +1,47 @@
+/**
+ * Kernel-test gate and helpers. Kernel tests need root (CAP_BPF+CAP_PERFMON), BTF and the built
+ * addon. When any is missing they FAIL under CI=true and skip with the reason elsewhere.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { it } from 'vitest';
+import { ADDON_PATH } from '../../src/probe/native';
+
+export function kernelUnavailableReason(): string | undefined {
+  if (!existsSync(ADDON_PATH)) return `addon not built (${ADDON_PATH}); run npm run build:native`;
+  if (!existsSync('/sys/kernel/btf/vmlinux')) return 'kernel BTF missing (/sys/kernel/btf/vmlinux)';
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const capEff = BigInt('0x' + (/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'));
+  const needed = (1n << 38n) | (1n << 39n);
+  if ((capEff & needed) !== needed && (capEff & (1n << 21n)) === 0n) return `missing CAP_BPF/CAP_PERFMON (CapEff=${capEff.toString(16)})`;
+  return undefined;
+}
+
+/** `it` for tests that need the kernel probe: fails in CI when it cannot run, else skips with the reason. */
+export function kernelIt(name: string, fn: () => Promise<void> | void, timeout?: number): void {
+  const reason = kernelUnavailableReason();
+  if (reason === undefined) {
+    it(name, fn, timeout);
+  } else if (process.env.CI === 'true') {
+    it(name, () => {
+      throw new Error(`kernel test cannot run: ${reason}`);
+    });
+  } else {
+    console.warn(`skipping '${name}': ${reason}`);
+    it.skip(name, fn);
+  }
+}
+
+let helper: string | undefined;
+
+/** Compiles test/probe/fixtures/actions.c once per process. */
+export function actionsBinary(): string {
+  if (helper) return helper;
+  const dir = mkdtempSync(join(tmpdir(), 'lanner-probe-'));
+  const out = join(dir, 'actions');
+  execFileSync('cc', ['-O1', '-o', out, resolve(__dirname, 'fixtures/actions.c')]);
+  helper = out;
+  return out;
+}
