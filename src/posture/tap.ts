@@ -1,0 +1,151 @@
+/**
+ * Feeds the posture engine from the event stream. Called for every event, so it costs a table
+ * lookup for uninteresting types; only write-opens, chmod/rename/unlink/truncate and execs decode
+ * a string, and only execs of Kubernetes components (rare) copy anything. Evaluation itself runs
+ * later (per-file debounce, or setImmediate for execs), never inside the batch callback.
+ */
+import type { EventView } from '../probe/event';
+import { EVENT_TYPES } from '../probe/event-types';
+import type { PostureEngine } from './engine';
+import type { ProcessInput } from './types';
+
+const O_ACCMODE = 3;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
+
+const enum Kind {
+  None = 0,
+  Exec,
+  OpenStr0,
+  Str0,
+  Str0Str1,
+  Fd,
+}
+
+/** Event types the tap reacts to, with where their path lives. */
+const KIND_BY_NAME: Readonly<Record<string, Kind>> = {
+  execve: Kind.Exec,
+  execveat: Kind.Exec,
+  open: Kind.OpenStr0,
+  openat: Kind.OpenStr0,
+  openat2: Kind.OpenStr0,
+  creat: Kind.Str0,
+  chmod: Kind.Str0,
+  fchmodat: Kind.Str0,
+  truncate: Kind.Str0,
+  unlink: Kind.Str0,
+  unlinkat: Kind.Str0,
+  rmdir: Kind.Str0,
+  rename: Kind.Str0Str1,
+  renameat: Kind.Str0Str1,
+  renameat2: Kind.Str0Str1,
+  fchmod: Kind.Fd,
+  ftruncate: Kind.Fd,
+};
+
+const KIND: Uint8Array = (() => {
+  const t = new Uint8Array(EVENT_TYPES.length);
+  for (const e of EVENT_TYPES) t[e.id] = KIND_BY_NAME[e.name] ?? Kind.None;
+  return t;
+})();
+
+/** Flags argument index of the open family (syscall arg position). */
+const OPEN_FLAGS_ARG: Int8Array = (() => {
+  const t = new Int8Array(EVENT_TYPES.length).fill(-1);
+  for (const e of EVENT_TYPES) {
+    if (KIND_BY_NAME[e.name] !== Kind.OpenStr0) continue;
+    const f = e.params.find((p) => p.name === 'flags');
+    if (f && f.source.from === 'arg') t[e.id] = f.source.index;
+  }
+  return t;
+})();
+
+export interface PostureTapStats {
+  readonly pathEvents: number;
+  readonly execsQueued: number;
+  readonly execsDropped: number;
+}
+
+export interface PostureTapOptions {
+  /** fd → path for fchmod/ftruncate (the state engine's fd table); without it those are ignored. */
+  readonly fdPath?: (tgid: number, fd: number) => string | undefined;
+  /** Bound on component execs waiting for evaluation (default 64). */
+  readonly maxPendingExecs?: number;
+}
+
+export class PostureTap {
+  /** Event type names the tap needs from the probe (add to the capture set when posture is on). */
+  static readonly eventTypes: ReadonlySet<string> = new Set(Object.keys(KIND_BY_NAME));
+
+  private readonly pendingExecs: ProcessInput[] = [];
+  private scheduled = false;
+  private readonly maxPending: number;
+  private counters = { pathEvents: 0, execsQueued: 0, execsDropped: 0 };
+
+  constructor(
+    private readonly engine: PostureEngine,
+    private readonly opts: PostureTapOptions = {},
+  ) {
+    this.maxPending = opts.maxPendingExecs ?? 64;
+  }
+
+  stats(): PostureTapStats {
+    return { ...this.counters };
+  }
+
+  /** Call once per event, inside the batch callback (the view is not kept). */
+  onEvent(ev: EventView): void {
+    const kind = KIND[ev.typeId] ?? Kind.None;
+    if (kind === Kind.None || ev.ret < 0) return;
+    switch (kind) {
+      case Kind.Exec:
+        this.onExec(ev);
+        return;
+      case Kind.OpenStr0: {
+        const fi = OPEN_FLAGS_ARG[ev.typeId]!;
+        const flags = fi >= 0 ? ev.rawArg(fi) : 0;
+        // Read-only opens cannot change a posture result.
+        if ((flags & O_ACCMODE) === 0 && (flags & (O_CREAT | O_TRUNC)) === 0) return;
+        this.path(ev.str(0));
+        return;
+      }
+      case Kind.Str0:
+        this.path(ev.str(0));
+        return;
+      case Kind.Str0Str1:
+        this.path(ev.str(0));
+        this.path(ev.str(1));
+        return;
+      case Kind.Fd:
+        if (this.opts.fdPath) this.path(this.opts.fdPath(ev.tgid, ev.rawArg(0)));
+        return;
+    }
+  }
+
+  private path(p: string | undefined): void {
+    if (p !== undefined && this.engine.notePathEvent(p)) this.counters.pathEvents++;
+  }
+
+  private onExec(ev: EventView): void {
+    const comm = ev.comm();
+    const exePath = ev.exePath() ?? '';
+    if (!this.engine.isPostureRelevantExec(comm, exePath)) return;
+    if (this.pendingExecs.length >= this.maxPending) {
+      this.counters.execsDropped++;
+      return;
+    }
+    const env = ev.env();
+    this.pendingExecs.push({ pid: ev.tgid, comm, exePath, argv: [...(ev.argv() ?? [])], ...(env ? { env: [...env] } : {}) });
+    this.counters.execsQueued++;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    const batch = this.pendingExecs.splice(0);
+    for (const input of batch) this.engine.evaluateProcess(input);
+  }
+}
