@@ -121,7 +121,11 @@ export class RulesManager {
       if (!existsSync(dir)) continue;
       const w = watch(dir, { persistent: false }, (_event, filename) => {
         const name = filename ? filename.toString() : '';
-        if (names === 'all' ? /\.ya?ml$/.test(name) || name === '' : names.has(name) || name === '') this.schedule();
+        // Kubernetes publishes a ConfigMap update by swapping the `..data` symlink (its atomic
+        // writer's `..`-prefixed entries); the visible files are symlinks through it and see no
+        // event of their own.
+        const atomicSwap = name.startsWith('..');
+        if (atomicSwap || name === '' || (names === 'all' ? /\.ya?ml$/.test(name) : names.has(name))) this.schedule();
       });
       w.on('error', () => undefined);
       this.watchers.push(w);
