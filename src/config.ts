@@ -12,6 +12,7 @@ import { dropsConfigSchema } from './outputs/drops-config';
 import { metricsConfigSchema } from './metrics/config';
 import { outputsConfigSchema } from './outputs/config';
 import { postureConfigSchema } from './posture/config';
+import { probeConfigSchema } from './probe/config';
 import { stateConfigSchema } from './state/config';
 
 export const PACKAGE_DIR = resolve(__dirname, '..');
@@ -32,17 +33,16 @@ export const configSchema = z
     watch_rules: z.boolean(),
     hostname: z.string(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), pretty: z.boolean() }).strict(),
-    probe: z
+    probe: probeConfigSchema,
+    engine: z
       .object({
-        ring_buffer_bytes: z.number().int().min(4096),
-        batch_bytes: z.number().int().min(65536),
-        drain_interval_ms: z.number().int().min(1).max(1000),
-        max_string_bytes: z.number().int().min(64).max(4096),
-        max_argv_bytes: z.number().int().min(64).max(16384),
-        drop_failed_syscalls: z.boolean(),
+        queue_capacity: z.number().int().min(1),
+        latency_sample_every: z.number().int().min(1),
+        append_container_fields: z.boolean(),
+        slice_ms: z.number().int().min(1).max(10_000),
+        watch_debounce_ms: z.number().int().min(0).max(60_000),
       })
       .strict(),
-    engine: z.object({ queue_capacity: z.number().int().min(1), latency_sample_every: z.number().int().min(1) }).strict(),
     state: stateConfigSchema,
     outputs: outputsConfigSchema,
     drops: dropsConfigSchema,

@@ -307,6 +307,8 @@ export interface RecordOptions {
   durationS?: number;
   signal?: AbortSignal;
   probeOptions?: ProbeOptions;
+  /** Called once the probe is attached and events are being written. */
+  onStarted?: () => void;
 }
 
 export interface RecordResult {
@@ -323,6 +325,7 @@ export async function recordCapture(opts: RecordOptions): Promise<RecordResult> 
     await source.start((batch) => {
       if (batch instanceof BufferBatch) writer.writeRecords(batch.buffer, batch.byteLength, batch.recordCount);
     });
+    opts.onStarted?.();
     await new Promise<void>((resolve) => {
       const timer = opts.durationS !== undefined ? setTimeout(resolve, opts.durationS * 1000) : undefined;
       if (opts.signal?.aborted) resolve();

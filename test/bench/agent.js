@@ -1,0 +1,312 @@
+#!/usr/bin/env node
+/*
+ * Whole-agent benchmarks (issue "Performance"): cost on fixed workloads, capacity, memory and
+ * detection latency of a real `lanner run` with the default rules, on this machine.
+ *
+ * Method: these machines are shared and noisy, so cost is measured as CPU time, not throughput:
+ * the agent's own utime+stime from /proc while a fixed workload runs (until it has drained every
+ * event), and the workload's own user+sys CPU (it reports getrusage) with the agent vs without,
+ * alternating the order each round, median of the rounds.
+ *
+ *   node test/bench/agent.js [cost|capacity|memory|latency|all] [--rounds N] [--json FILE]
+ */
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+
+const REPO = path.resolve(__dirname, '../..');
+const CLI = path.join(REPO, 'dist/cli.js');
+const CLK_TCK = 100; // Linux USER_HZ on every x86_64 kernel we target
+const argv = process.argv.slice(2);
+const what = argv[0] && !argv[0].startsWith('--') ? argv[0] : 'all';
+const flag = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const ROUNDS = Number(flag('--rounds', '5'));
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function compileWorkloads() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanner-bench-'));
+  for (const name of ['open_close', 'fork_exec', 'connect_accept']) {
+    const r = spawnSync('cc', ['-O2', '-o', path.join(dir, name), path.join(__dirname, 'workloads', `${name}.c`)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cc ${name}: ${r.stderr}`);
+  }
+  return dir;
+}
+
+/** Runs a workload to completion; returns its own CPU ns (user+sys incl. reaped children). */
+function runWorkload(bin, args) {
+  const r = spawnSync(bin, args.map(String), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${bin} failed: ${r.stderr}`);
+  const m = /cpu_ns=(\d+)/.exec(r.stderr);
+  const w = /wall_s=([\d.]+)/.exec(r.stderr);
+  return { cpuNs: Number(m[1]), wallS: w ? Number(w[1]) : NaN };
+}
+
+function procCpuNs(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after the comm.
+  return ((Number(fields[11]) + Number(fields[12])) * 1e9) / CLK_TCK;
+}
+
+function procRssBytes(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
+}
+
+function httpGet(port, p) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+/** Sums every sample of a metric family (optionally filtered by a label substring). */
+function metricSum(text, name, labelFilter) {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== '{' && rest[0] !== ' ') continue;
+    if (labelFilter && !line.includes(labelFilter)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function counters(port) {
+  const { body } = await httpGet(port, '/metrics');
+  return {
+    received: metricSum(body, 'lanner_events_received_total'),
+    dropped: metricSum(body, 'lanner_events_dropped_total'),
+    alerts: metricSum(body, 'lanner_rule_matches_total'),
+  };
+}
+
+let nextPort = 18900 + (process.pid % 500);
+
+/** Starts `lanner run` with the default rules; resolves once /readyz answers 200. */
+async function startAgent(extraArgs = [], { captureStdout = false } = {}) {
+  const port = nextPort++;
+  const args = [CLI, 'run', '-o', `metrics.listen=127.0.0.1:${port}`, '-o', 'log.level=warn', ...extraArgs];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${stderr}`);
+    try {
+      const r = await httpGet(port, '/readyz');
+      if (r.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`agent not ready after 60 s: ${stderr}`);
+    await sleep(100);
+  }
+  return { child, port, pid: child.pid, stderr: () => stderr };
+}
+
+async function stopAgent(agent) {
+  if (agent.child.exitCode !== null) return;
+  const done = new Promise((r) => agent.child.once('exit', r));
+  agent.child.kill('SIGTERM');
+  await Promise.race([done, sleep(15_000)]);
+  if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
+}
+
+/** Waits until the agent has processed everything the kernel delivered (received stops moving). */
+async function settle(port) {
+  let last = -1;
+  let stableSince = Date.now();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const c = await counters(port);
+    if (c.received !== last) {
+      last = c.received;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince > 400) {
+      return c;
+    }
+    await sleep(100);
+  }
+  return counters(port);
+}
+
+const WORKLOADS = {
+  open_close: { args: [1_000_000], what: '1,000,000 x open("/etc/hostname") + close' },
+  fork_exec: { args: [3000], what: '3,000 x fork + exec /bin/true' },
+  connect_accept: { args: [20_000], what: '20,000 x loopback connect + accept + close' },
+};
+
+async function benchCost(dir) {
+  const results = {};
+  for (const [name, w] of Object.entries(WORKLOADS)) {
+    const bin = path.join(dir, name);
+    const base = [];
+    const traced = [];
+    const agentCpu = [];
+    const drops = [];
+    const events = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const measureBase = () => base.push(runWorkload(bin, w.args).cpuNs);
+      if (round % 2 === 0) measureBase();
+      const agent = await startAgent();
+      try {
+        await settle(agent.port);
+        const c0 = await counters(agent.port);
+        const cpu0 = procCpuNs(agent.pid);
+        traced.push(runWorkload(bin, w.args).cpuNs);
+        const c1 = await settle(agent.port);
+        agentCpu.push(procCpuNs(agent.pid) - cpu0);
+        drops.push(c1.dropped - c0.dropped);
+        events.push(c1.received - c0.received);
+      } finally {
+        await stopAgent(agent);
+      }
+      if (round % 2 === 1) measureBase();
+    }
+    results[name] = {
+      workload: w.what,
+      rounds: ROUNDS,
+      agent_cpu_s: median(agentCpu) / 1e9,
+      workload_cpu_s_without: median(base) / 1e9,
+      workload_cpu_s_with: median(traced) / 1e9,
+      workload_cpu_ratio: median(traced) / median(base),
+      events_delivered: median(events),
+      drops_max: Math.max(...drops),
+      agent_ns_per_event: median(agentCpu) / Math.max(1, median(events)),
+    };
+    process.stderr.write(`cost ${name}: ${JSON.stringify(results[name])}\n`);
+  }
+  return results;
+}
+
+async function benchCapacity(dir) {
+  const bin = path.join(dir, 'open_close');
+  const agent = await startAgent();
+  const steps = [];
+  try {
+    for (const rate of [50_000, 100_000, 200_000, 400_000, 800_000, 0]) {
+      await settle(agent.port);
+      const c0 = await counters(agent.port);
+      const n = rate === 0 ? 1_000_000 : rate * 4;
+      const w = runWorkload(bin, [n, rate]);
+      const c1 = await settle(agent.port);
+      const ev = c1.received - c0.received;
+      const dr = c1.dropped - c0.dropped;
+      const step = {
+        target_pairs_per_s: rate || 'unpaced',
+        achieved_events_per_s: Math.round(ev / w.wallS),
+        events: ev,
+        dropped: dr,
+        drop_share: dr / Math.max(1, ev + dr),
+      };
+      steps.push(step);
+      process.stderr.write(`capacity ${JSON.stringify(step)}\n`);
+    }
+  } finally {
+    await stopAgent(agent);
+  }
+  const clean = steps.filter((s) => s.dropped === 0);
+  return { steps, max_zero_drop_events_per_s: clean.length ? Math.max(...clean.map((s) => s.achieved_events_per_s)) : 0 };
+}
+
+async function benchMemory(dir, churnSeconds) {
+  const agent = await startAgent();
+  try {
+    await sleep(2000);
+    const idle = procRssBytes(agent.pid);
+    runWorkload(path.join(dir, 'open_close'), [1_000_000]);
+    const load = procRssBytes(agent.pid);
+    const samples = [];
+    const end = Date.now() + churnSeconds * 1000;
+    while (Date.now() < end) {
+      runWorkload(path.join(dir, 'fork_exec'), [500]);
+      samples.push(procRssBytes(agent.pid));
+    }
+    await settle(agent.port);
+    return {
+      rss_idle_mib: idle / 2 ** 20,
+      rss_after_1m_open_close_mib: load / 2 ** 20,
+      churn_seconds: churnSeconds,
+      rss_churn_max_mib: Math.max(...samples) / 2 ** 20,
+      rss_churn_last_mib: samples[samples.length - 1] / 2 ** 20,
+    };
+  } finally {
+    await stopAgent(agent);
+  }
+}
+
+/** Syscall → alert written: the agent's stdout alerts carry the event time; we read them as they come. */
+async function benchLatency(dir) {
+  const agent = await startAgent([], { captureStdout: true });
+  const latencies = [];
+  let buf = '';
+  agent.child.stdout.setEncoding('utf8');
+  agent.child.stdout.on('data', (c) => {
+    const now = process.hrtime.bigint() + wallOffset;
+    buf += c;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const m = /"evt\.time":(\d+)/.exec(line);
+      if (m && line.includes('shadow')) latencies.push(Number(now - BigInt(m[1])) / 1e6);
+    }
+  });
+  try {
+    const bin = path.join(dir, 'open_close');
+    // Background load while measuring: the untraced-path cost of other syscalls.
+    for (let i = 0; i < 200; i++) {
+      runWorkload(bin, [1, 0, '/etc/shadow']);
+      runWorkload(bin, [2000]);
+      await sleep(5);
+    }
+    await settle(agent.port);
+    await sleep(500);
+  } finally {
+    await stopAgent(agent);
+  }
+  const s = [...latencies].sort((a, b) => a - b);
+  const pct = (p) => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+  return { alerts: s.length, p50_ms: pct(50), p99_ms: pct(99), max_ms: s[s.length - 1] };
+}
+
+// Wall-clock ns = hrtime + offset, measured once.
+const wallOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+async function main() {
+  if (!fs.existsSync(CLI)) throw new Error('dist/cli.js missing: run `npm run setup` first');
+  const dir = compileWorkloads();
+  const out = { machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0].model, mem_gib: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), node: process.version } };
+  if (what === 'cost' || what === 'all') out.cost = await benchCost(dir);
+  if (what === 'capacity' || what === 'all') out.capacity = await benchCapacity(dir);
+  if (what === 'memory' || what === 'all') out.memory = await benchMemory(dir, Number(flag('--churn-seconds', '30')));
+  if (what === 'latency' || what === 'all') out.latency = await benchLatency(dir);
+  const json = JSON.stringify(out, null, 2);
+  const file = flag('--json');
+  if (file) fs.writeFileSync(file, json + '\n');
+  process.stdout.write(json + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack || err}\n`);
+  process.exitCode = 1;
+});
