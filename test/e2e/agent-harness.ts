@@ -35,6 +35,8 @@ export interface AgentOptions {
   /** Extra `-o key=value` overrides (after the harness's own). */
   readonly overrides?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /** Command prefix the agent runs under, e.g. setpriv with the DaemonSet's capability set. */
+  readonly launcher?: readonly string[];
 }
 
 /** Why the agent cannot run here, or undefined when it can. */
@@ -133,7 +135,10 @@ export class AgentHarness {
       ...(opts.overrides ?? []),
     ];
     for (const o of overrides) args.push('-o', o);
-    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const launcher = opts.launcher ?? [];
+    const child = launcher.length > 0
+      ? spawn(launcher[0]!, [...launcher.slice(1), process.execPath, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     const agent = new AgentHarness(child, port);
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
     while (!agent.ready) {
@@ -241,6 +246,11 @@ export class AgentHarness {
     const counts = new Map<string, number>();
     for (const a of this.alerts) counts.set(a.rule, (counts.get(a.rule) ?? 0) + 1);
     return JSON.stringify(Object.fromEntries(counts));
+  }
+
+  /** The agent's pid (a launcher such as setpriv execs it in place, so it keeps this pid). */
+  get pid(): number {
+    return this.child.pid!;
   }
 
   /** Sends a signal to the agent process (SIGHUP reloads the rules). */
