@@ -5,6 +5,7 @@
  */
 import type { EventView } from '../probe/event';
 import { EVENT_TYPE_COUNT } from '../probe/event-types';
+import { BoundedQueue } from './bounded-queue';
 
 export interface QueueStats {
   readonly depth: number;
@@ -16,49 +17,40 @@ export interface QueueStats {
 }
 
 export class EventQueue {
-  private readonly ring: (EventView | undefined)[];
-  private head = 0;
-  private size = 0;
+  private readonly ring: BoundedQueue<EventView>;
   private enqueued = 0;
   private dropped = 0;
   private readonly droppedByType = new Array<number>(EVENT_TYPE_COUNT).fill(0);
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`queue capacity must be a positive integer, got ${capacity}`);
-    this.ring = new Array<EventView | undefined>(capacity).fill(undefined);
+    this.ring = new BoundedQueue<EventView>(capacity);
   }
 
   get length(): number {
-    return this.size;
+    return this.ring.length;
   }
 
   /** Copies the event in; false (and counted) when full. */
   offer(ev: EventView): boolean {
-    if (this.size === this.capacity) {
+    if (this.ring.length === this.capacity) {
       this.dropped++;
       if (ev.typeId < this.droppedByType.length) this.droppedByType[ev.typeId]!++;
       return false;
     }
-    this.ring[(this.head + this.size) % this.capacity] = ev.copy();
-    this.size++;
+    this.ring.push(ev.copy());
     this.enqueued++;
     return true;
   }
 
   poll(): EventView | undefined {
-    if (this.size === 0) return undefined;
-    const ev = this.ring[this.head];
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.capacity;
-    this.size--;
-    return ev;
+    return this.ring.shift();
   }
 
   clear(): void {
-    while (this.poll() !== undefined);
+    this.ring.clear();
   }
 
   stats(): QueueStats {
-    return { depth: this.size, capacity: this.capacity, enqueued: this.enqueued, dropped: this.dropped, droppedByType: [...this.droppedByType] };
+    return { depth: this.ring.length, capacity: this.capacity, enqueued: this.enqueued, dropped: this.dropped, droppedByType: [...this.droppedByType] };
   }
 }

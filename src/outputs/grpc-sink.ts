@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { PACKAGE_DIR } from '../config';
 import type { Alert, AlertSink, SinkStats } from './alert';
 import { formatOutputText, stringifyFieldValue } from './format';
-import { BoundedQueue } from './queue';
+import { BoundedQueue } from '../engine/bounded-queue';
 
 export interface GrpcSinkOptions {
   /** `unix:///path` or `host:port`. */

@@ -9,7 +9,7 @@ import { parsePriority, type Alert, type AlertSink, type PriorityNum, type SinkS
 import type { OutputsConfig } from './config';
 import { FileSink } from './file-sink';
 import { LineFormatter, type FormatOptions } from './format';
-import { BoundedQueue } from './queue';
+import { BoundedQueue } from '../engine/bounded-queue';
 import { GrpcSink } from './grpc-sink';
 import { HttpSink } from './http-sink';
 import { StdoutSink } from './stdout-sink';

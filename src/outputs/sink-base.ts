@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Alert, AlertSink, SinkStats } from './alert';
-import { BoundedQueue } from './queue';
+import { BoundedQueue } from '../engine/bounded-queue';
 
 export interface SinkDeps {
   readonly logger: Logger;

@@ -6,9 +6,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, copyFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freeLoopbackPort } from '../support/net';
 
 export const REPO = resolve(__dirname, '../..');
 /** The agent entry point; LANNER_E2E_CLI runs the suite against another build of the same CLI. */
@@ -54,18 +55,6 @@ export function skipReason(extra?: string): string | undefined {
   if (process.env.CI === 'true') throw new Error(`end-to-end test cannot run: ${reason}`);
   console.warn(`skipping end-to-end test: ${reason}`);
   return reason;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
 }
 
 function httpStatus(port: number, path: string): Promise<number> {
@@ -117,7 +106,7 @@ export class AgentHarness {
   }
 
   static async start(opts: AgentOptions = {}): Promise<AgentHarness> {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const args = [CLI, 'run'];
     for (const r of opts.rules ?? DEFAULT_RULES) args.push('-r', r);
     const overrides = [

@@ -4,24 +4,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentHarness, run, skipReason } from './agent-harness';
+import { freeLoopbackPort } from '../support/net';
 
 const SSHD = '/usr/sbin/sshd';
 const skip = skipReason(!existsSync(SSHD) ? 'openssh-server (sshd) is not installed' : spawnSync('ssh', ['-V']).status !== 0 ? 'ssh client is not installed' : undefined);
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 describe.skipIf(skip !== undefined)('Root login over SSH', () => {
   let agent: AgentHarness;
@@ -45,7 +35,7 @@ describe.skipIf(skip !== undefined)('Root login over SSH', () => {
     // sshd reads authorized keys as the target user: nobody must be able to reach the file.
     chmodSync(tmp, 0o755);
     writeFileSync(join(tmp, 'authorized_keys'), readFileSync(join(tmp, 'id.pub')), { mode: 0o644 });
-    port = await freePort();
+    port = await freeLoopbackPort();
     writeFileSync(
       join(tmp, 'sshd_config'),
       [

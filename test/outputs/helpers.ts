@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import pino from 'pino';
 import type { Alert, OutputFieldValue, PriorityNum } from '../../src/outputs/alert';
 
@@ -24,18 +23,6 @@ export function makeAlert(over: Partial<Alert> & { id?: number } = {}): Alert {
 /** The `seq.id` of an alert as a sink emitted it (JSON body). */
 export function seqOf(json: string): number {
   return (JSON.parse(json) as { output_fields: { 'seq.id': number } }).output_fields['seq.id'];
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {

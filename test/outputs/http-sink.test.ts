@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FALCO_DEFAULT_FORMAT, LineFormatter } from '../../src/outputs/format';
 import { HttpSink, type HttpSinkOptions } from '../../src/outputs/http-sink';
-import { freePort, makeAlert, makeCerts, NO_TLS, seqOf, silentLogger, waitFor } from './helpers';
+import {makeAlert, makeCerts, NO_TLS, seqOf, silentLogger, waitFor } from './helpers';
 import { expectSidekickAccepts } from './sidekick-validator';
+import { freeLoopbackPort } from '../support/net';
 
 const formatter = new LineFormatter(FALCO_DEFAULT_FORMAT);
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -78,7 +79,7 @@ async function startReceiver(port: number, make: (h: (req: IncomingMessage, res:
 
 describe('HTTP sink', () => {
   it('survives a peer that is down, then slow, then up: offer never waits, nothing accepted is lost, overflow counted exactly', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const sink = newSink(sinkOptions(`http://127.0.0.1:${port}/`));
     let ticks = 0;
     const ticker = setInterval(() => ticks++, 5);
@@ -134,7 +135,7 @@ describe('HTTP sink', () => {
   });
 
   it('reuses one keep-alive connection and sends falcosidekick headers', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const rx = await startReceiver(port);
     const types: (string | undefined)[] = [];
     rx.handler = (req, res) => {
@@ -149,7 +150,7 @@ describe('HTTP sink', () => {
   });
 
   it('does not retry a 400 and gives up after max_attempts on 5xx, counting failures', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const rx = await startReceiver(port);
     rx.handler = (_req, res) => {
       res.statusCode = 400;
@@ -171,7 +172,7 @@ describe('HTTP sink', () => {
   });
 
   it('batches as a JSON array of alerts', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const rx = await startReceiver(port);
     const sink = newSink(sinkOptions(`http://127.0.0.1:${port}/`, { batchSize: 10 }));
     for (let i = 0; i < 25; i++) sink.offer(makeAlert());
@@ -186,7 +187,7 @@ describe('HTTP sink', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lanner-http-tls-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const certs = makeCerts(dir);
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const rx = await startReceiver(port, (h) =>
       createHttpsServer(
         { cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey), ca: readFileSync(certs.ca), requestCert: true, rejectUnauthorized: true },
@@ -207,7 +208,7 @@ describe('HTTP sink', () => {
   });
 
   it('close() gives up on a hanging peer within the deadline and counts what was lost', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const rx = await startReceiver(port);
     rx.handler = () => undefined; // never answers
     const sink = newSink(sinkOptions(`http://127.0.0.1:${port}/`, { timeoutMs: 60_000 }));

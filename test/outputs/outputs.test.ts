@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import type { Alert, AlertSink, SinkStats } from '../../src/outputs/alert';
 import { FALCO_DEFAULT_FORMAT, formatJson } from '../../src/outputs/format';
 import { createOutputs, Outputs, SUPPRESSED_SUMMARY_RULE, type SuppressionPolicy } from '../../src/outputs/index';
-import { freePort, makeAlert, silentLogger } from './helpers';
+import {makeAlert, silentLogger } from './helpers';
 import { sampleOutputsConfig } from './sample-config';
 import { expectSidekickAccepts } from './sidekick-validator';
+import { freeLoopbackPort } from '../support/net';
 
 class MemorySink implements AlertSink {
   readonly alerts: Alert[] = [];
@@ -128,7 +129,7 @@ describe('Outputs fan-out', () => {
   it('createOutputs wires configured sinks; each sink drops on its own, others unaffected; close flushes within the deadline', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lanner-outputs-'));
     try {
-      const deadPort = await freePort();
+      const deadPort = await freeLoopbackPort();
       const config = sampleOutputsConfig();
       config.stdout.enabled = false;
       config.rate_limit.enabled = false;

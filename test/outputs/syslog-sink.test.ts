@@ -8,8 +8,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert, PriorityNum } from '../../src/outputs/alert';
 import { FALCO_DEFAULT_FORMAT, LineFormatter } from '../../src/outputs/format';
 import { SyslogSink, type SyslogSinkOptions } from '../../src/outputs/syslog-sink';
-import { freePort, makeAlert, makeCerts, NO_TLS, seqOf, silentLogger, unavailableReason, waitFor } from './helpers';
+import {makeAlert, makeCerts, NO_TLS, seqOf, silentLogger, unavailableReason, waitFor } from './helpers';
 import { expectSidekickAccepts } from './sidekick-validator';
+import { freeLoopbackPort } from '../support/net';
 
 const formatter = new LineFormatter(FALCO_DEFAULT_FORMAT);
 const LOCAL3 = 19;
@@ -56,8 +57,8 @@ describe.skipIf(skipRsyslog)('syslog sink against a real rsyslogd', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lanner-rsyslog-'));
-    udpPort = await freePort();
-    tcpPort = await freePort();
+    udpPort = await freeLoopbackPort();
+    tcpPort = await freeLoopbackPort();
     sock = join(dir, 'log.sock');
     writeFileSync(
       join(dir, 'rsyslog.conf'),
@@ -171,7 +172,7 @@ describe('syslog sink framing and reconnection (node peers)', () => {
   }
 
   it('tcp: queues while the receiver is down and delivers once it is up', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const sink = newSink({ transport: 'tcp', port });
     for (let i = 0; i < 5; i++) sink.offer(makeAlert());
     await new Promise((r) => setTimeout(r, 300));
@@ -191,7 +192,7 @@ describe('syslog sink framing and reconnection (node peers)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lanner-syslog-tls-'));
     try {
       const certs = makeCerts(dir);
-      const port = await freePort();
+      const port = await freeLoopbackPort();
       const frames: string[] = [];
       const pending: Buffer[] = [];
       let clientCN = '';
