@@ -5,7 +5,7 @@
  * src/outputs/alert.ts.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { ConfigError, loadConfig, PACKAGE_DIR, resolvePackagePath } from './config';
@@ -282,12 +282,14 @@ async function runAgent(config: LannerConfig): Promise<number> {
     posture.start();
   }
   log.info({ types: [...engine.interestingTypes()].length, metrics: metrics?.address }, 'agent ready');
+  const profile = process.env.LANNER_CPU_PROFILE ? await startCpuProfile(process.env.LANNER_CPU_PROFILE) : undefined;
 
   const signal = await waitForShutdown(() => {
     log.info('SIGHUP: reloading rules');
     rules.reload();
   });
   log.info({ signal }, 'shutting down');
+  await profile?.stop();
   clearInterval(dropTimer);
   await source.close();
   // Whatever the probe delivered before detaching is still evaluated and flushed.
@@ -295,6 +297,28 @@ async function runAgent(config: LannerConfig): Promise<number> {
   await metrics?.close();
   log.info('stopped');
   return 0;
+}
+
+/**
+ * LANNER_CPU_PROFILE=FILE: V8 CPU profile of the running agent, written at shutdown. Started after
+ * the probe is loaded because `node --cpu-prof` signals the process every millisecond, and the
+ * kernel verifier gives up (EAGAIN) on a load interrupted by a pending signal.
+ */
+async function startCpuProfile(file: string): Promise<{ stop(): Promise<void> }> {
+  const { Session } = await import('node:inspector');
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((res, rej) => session.post(method, params, (err, result) => (err ? rej(err) : res(result))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 function postureCounts(posture: PostureEngine | undefined): PostureCount[] {

@@ -228,8 +228,22 @@ async function benchCapacity(dir) {
   return { steps, max_zero_drop_events_per_s: clean.length ? Math.max(...clean.map((s) => s.achieved_events_per_s)) : 0 };
 }
 
+/** A busybox-static root filesystem for throwaway containers, or undefined without podman. */
+function busyboxRootfs() {
+  if (!fs.existsSync('/bin/busybox') || spawnSync('podman', ['--version']).status !== 0) return undefined;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lanner-bench-rootfs-'));
+  fs.mkdirSync(path.join(root, 'bin'));
+  fs.copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
+  fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
+  for (const applet of ['sh', 'true', 'sleep']) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
+  return root;
+}
+
 async function benchMemory(dir, churnSeconds) {
   const agent = await startAgent();
+  const rootfs = busyboxRootfs();
+  let containers = 0;
+  let processes = 0;
   try {
     await sleep(2000);
     const idle = procRssBytes(agent.pid);
@@ -239,6 +253,12 @@ async function benchMemory(dir, churnSeconds) {
     const end = Date.now() + churnSeconds * 1000;
     while (Date.now() < end) {
       runWorkload(path.join(dir, 'fork_exec'), [500]);
+      processes += 500;
+      if (rootfs) {
+        // crun refuses this VM's cgroup hybrid mode; runc works (see deploy/host/setup.sh).
+        const r = spawnSync('podman', ['--runtime', 'runc', 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:2048', '--ulimit', 'nproc=1024:2048', '--rootfs', rootfs, '/bin/sh', '-c', 'true'], { encoding: 'utf8' });
+        if (r.status === 0) containers++;
+      }
       samples.push(procRssBytes(agent.pid));
     }
     await settle(agent.port);
@@ -246,6 +266,9 @@ async function benchMemory(dir, churnSeconds) {
       rss_idle_mib: idle / 2 ** 20,
       rss_after_1m_open_close_mib: load / 2 ** 20,
       churn_seconds: churnSeconds,
+      churn_processes: processes,
+      churn_containers: containers,
+      rss_churn_first_mib: samples[0] / 2 ** 20,
       rss_churn_max_mib: Math.max(...samples) / 2 ** 20,
       rss_churn_last_mib: samples[samples.length - 1] / 2 ** 20,
     };

@@ -17,10 +17,12 @@ const argv = process.argv.slice(2);
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : null;
 const quick = argv.includes('--quick');
 
-/** name → [script, args]; each script prints one JSON document on stdout. */
+/** name → [script, args]; each prints a JSON document, JSON lines, or plain result lines. */
 const BENCHES = [
   ['engine', ['test/bench/engine-throughput.js']],
-  ['probe', ['test/bench/probe-throughput.js']],
+  ['state', ['test/bench/state-churn.js']],
+  ['outputs', ['test/bench/outputs-throughput.js']],
+  ['probe', ['test/bench/probe-bench.js', '--rounds', quick ? '3' : '5']],
   ['agent', ['test/bench/agent.js', 'all', '--rounds', quick ? '3' : '5']],
 ];
 
@@ -46,7 +48,12 @@ function run(name, [script, ...args]) {
   try {
     return JSON.parse(text.slice(text.indexOf('{')));
   } catch {
-    return { error: 'no JSON result', output: text.slice(-2000) };
+    const lines = text.split('\n').filter(Boolean);
+    try {
+      return { results: lines.map((l) => JSON.parse(l)) };
+    } catch {
+      return { lines };
+    }
   }
 }
 

@@ -20,6 +20,12 @@ describe('configuration', () => {
     expect(config.probe.ring_buffer_bytes).toBeGreaterThan(0);
   });
 
+  it("the DaemonSet's node config is valid on top of the packaged defaults", () => {
+    const { config } = loadConfig({ file: join(__dirname, '../../deploy/kubernetes/base/config/lanner.yaml') });
+    expect(config.rules_files).toEqual(['rules', '/etc/lanner/rules.d']);
+    expect((config.metrics as { listen: string }).listen).toBe('0.0.0.0:8766');
+  });
+
   it('a user file only needs the keys it changes', () => {
     const { config } = loadConfig({ file: file('partial.yaml', 'probe:\n  drain_interval_ms: 25\n') });
     expect(config.probe.drain_interval_ms).toBe(25);
