@@ -10,6 +10,17 @@ import { FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from './layout';
 const TWO32 = 4294967296;
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
+/**
+ * Decodes bytes [start, end) of the batch buffer as UTF-8. Buffer's own slice decoder is 2.5x
+ * faster than TextDecoder on the short strings of events (measured 103 vs 253 ns for a path) and
+ * needs no subarray per string; it is undocumented, so fall back to toString() without it.
+ */
+type Utf8Slicer = (buf: Buffer, start: number, end: number) => string;
+const utf8Slice: Utf8Slicer =
+  typeof (Buffer.prototype as unknown as { utf8Slice?: unknown }).utf8Slice === 'function'
+    ? (buf, start, end) => (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end)
+    : (buf, start, end) => buf.toString('utf8', start, end);
+
 /** A malformed record: where it starts and what is wrong. */
 export class RecordError extends Error {
   constructor(
@@ -99,6 +110,7 @@ function compressIpv6(groups: string[]): string {
 /** An EventView over one record of a buffer; `at()` re-points it (no allocation). */
 export class RecordView implements EventView {
   private u8: Uint8Array;
+  private buf: Buffer;
   private u16: Uint16Array;
   private u32: Uint32Array;
   private i32: Int32Array;
@@ -108,6 +120,7 @@ export class RecordView implements EventView {
 
   constructor(buffer: ArrayBuffer) {
     this.u8 = new Uint8Array(buffer);
+    this.buf = Buffer.from(buffer);
     this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >> 1);
     this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >> 2);
     this.i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2);
@@ -183,10 +196,12 @@ export class RecordView implements EventView {
   }
 
   comm(): string {
-    const start = this.base + OFF.comm;
+    // Clamped: a truncated record may end before its comm field.
+    const start = Math.min(this.base + OFF.comm, this.u8.length);
+    const limit = Math.min(start + 16, this.u8.length);
     let end = start;
-    while (end < start + 16 && this.u8[end] !== 0) end++;
-    return textDecoder.decode(this.u8.subarray(start, end));
+    while (end < limit && this.u8[end] !== 0) end++;
+    return utf8Slice(this.buf, start, end);
   }
 
   rawArg(index: number): number {
@@ -199,20 +214,29 @@ export class RecordView implements EventView {
     return lo + this.i32[w + 1]! * TWO32;
   }
 
-  /** Raw bytes of a variable-part slot, or undefined when absent or out of bounds. */
-  private slot(slot: number): Uint8Array | undefined {
+  /** Byte range of a variable-part slot, set by `locate`. */
+  private slotStart = 0;
+  private slotEnd = 0;
+
+  /** Finds a variable-part slot; false when absent or out of bounds. */
+  private locate(slot: number): boolean {
     const d = (this.base + OFF.desc) >> 1;
     const off = this.u16[d + slot * 2]!;
     const len = this.u16[d + slot * 2 + 1]!;
-    if (off === 0 && len === 0) return undefined;
-    if (off < HEADER_SIZE || off + len > this.size) return undefined;
-    return this.u8.subarray(this.base + off, this.base + off + len);
+    if ((off === 0 && len === 0) || off < HEADER_SIZE || off + len > this.size) return false;
+    this.slotStart = this.base + off;
+    this.slotEnd = this.slotStart + len;
+    return true;
+  }
+
+  /** Raw bytes of a variable-part slot, or undefined when absent or out of bounds. */
+  private slot(slot: number): Uint8Array | undefined {
+    return this.locate(slot) ? this.u8.subarray(this.slotStart, this.slotEnd) : undefined;
   }
 
   str(slot: 0 | 1): string | undefined {
-    const bytes = this.slot(slot);
-    if (bytes === undefined) return undefined;
-    const s = textDecoder.decode(bytes);
+    if (!this.locate(slot)) return undefined;
+    const s = utf8Slice(this.buf, this.slotStart, this.slotEnd);
     return (pathSlots[this.typeId & 255]! >> slot) & 1 ? normalizePath(s) : s;
   }
 

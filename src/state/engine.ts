@@ -660,6 +660,7 @@ class StateEngineImpl implements LannerStateEngine {
     }
     const argv = ev.argv();
     const exePath = ev.exePath() ?? ev.str(0) ?? '';
+    const preExecName = p.name;
     p.name = ev.comm();
     p.exe = argv !== undefined && argv.length > 0 ? argv[0]! : exePath;
     p.args = argv !== undefined && argv.length > 1 ? argv.slice(1) : [];
@@ -678,9 +679,11 @@ class StateEngineImpl implements LannerStateEngine {
     p.mntNs = ev.mntNs;
     p.resetExeCache();
     p.fds.closeOnExec(this.fdCounters);
-    // Runtimes move a container's first process into its cgroup between fork and exec; with
-    // cgroup v1 containers the v2 id does not even change, so look again at every exec.
-    p.cgroupId = -1;
+    // Runtimes move a container's first process into its cgroup between fork and exec, and with
+    // cgroup v1 containers the v2 id does not even change: so when a runtime's init becomes the
+    // container's first process, look its container up again. Any other exec keeps its cgroup,
+    // which spares a /proc read per exec on hosts where the v2 id cannot tell containers apart.
+    if (RUNTIME_INIT.test(preExecName)) p.cgroupId = -1;
     this.refresh(p, ev);
   }
 
@@ -835,6 +838,9 @@ export interface LannerStateEngine extends StateEngine {
   /** Resolves when queued container metadata lookups have finished. */
   containerLookupsIdle(): Promise<void>;
 }
+
+/** comm of an OCI runtime's container init before it execs the container's entry point. */
+const RUNTIME_INIT = /^(runc|crun|libcrun|youki|runsc|kata)/;
 
 export function createStateEngine(options: StateEngineOptions): LannerStateEngine {
   return new StateEngineImpl(options);
