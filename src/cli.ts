@@ -21,6 +21,7 @@ import type { DropsConfig } from './outputs/drops-config';
 import { isAlertworthy, PostureEngine, PostureTap, renderPostureText, runPostureReport, statusChangeToAlert, type CheckStatus, type PostureConfig, type StatusCounts } from './posture';
 import { bootOffsetNs, CaptureError, ProbeError, openCapture, openProbe, probeOptionsFromConfig, recordCapture, type EventBatch, type EventSource, type KernelEventSource, type ProbeConfig } from './probe';
 import { formatFieldList, formatLoadMessage, validateRules, type LoadMessage } from './rules';
+import { openPathPrefixes } from './rules/path-prefixes';
 import { createStateEngine, type LannerStateEngine } from './state';
 import type { StateConfig } from './state/config';
 import type { StateReader } from './state/types';
@@ -121,7 +122,11 @@ interface Pipeline {
   close(): Promise<void>;
 }
 
-function buildPipeline(config: LannerConfig, log: Logger, opts: { bootOffsetNs: bigint; seedState: boolean; source: () => EventSource | undefined }): Pipeline {
+function buildPipeline(
+  config: LannerConfig,
+  log: Logger,
+  opts: { bootOffsetNs: bigint; seedState: boolean; source: () => EventSource | undefined; onRulesApplied?: () => void },
+): Pipeline {
   const host = resolveHostname(config);
   const outputs = createOutputs(config.outputs as OutputsConfig, { logger: log, hostname: host, version: packageVersion() });
   const state = createStateEngine({ config: config.state as StateConfig, seed: opts.seedState, log });
@@ -168,6 +173,7 @@ function buildPipeline(config: LannerConfig, log: Logger, opts: { bootOffsetNs: 
       if (r.applied) {
         log.info({ rules: r.rules, files: r.files, warnings: r.warnings.length, ms: Math.round(r.durationMs) }, 'rules loaded');
         opts.source()?.setInterestingTypes(engine.interestingTypes());
+        opts.onRulesApplied?.();
       } else {
         printLoadMessages(r, log);
         log.error({ errors: r.errors.length }, 'rules not reloaded: keeping the running rules');
@@ -217,7 +223,24 @@ async function runAgent(config: LannerConfig): Promise<number> {
   log.info({ version: packageVersion(), pid: process.pid }, 'lanner starting');
 
   let probe: KernelEventSource | undefined;
-  const pipeline = buildPipeline(config, log, { bootOffsetNs: bootOffsetNs(), seedState: true, source: () => probe });
+  const probeConfig = config.probe as ProbeConfig;
+  // The kernel drops opens no rule can match (and posture does not watch): derived again after
+  // every reload, so the filter never hides what the running rules look for.
+  const applyOpenPathFilter = (): void => {
+    const rs = pipeline.engine.currentRuleset;
+    if (!probe || !rs || !probeConfig.open_path_filter) return;
+    const watched = pipeline.posture ? [...pipeline.posture.watchedPaths()].map((prefix) => ({ prefix, writeOnly: true })) : [];
+    const prefixes = openPathPrefixes(rs, watched);
+    try {
+      probe.setOpenPathPrefixes(prefixes ?? null);
+      log.info({ prefixes: prefixes?.length ?? 'off: a rule can match any path' }, 'open path filter');
+    } catch (err) {
+      // Too many or too long prefixes: ship every open rather than guess.
+      probe.setOpenPathPrefixes(null);
+      log.warn({ err: (err as Error).message }, 'open path filter off');
+    }
+  };
+  const pipeline = buildPipeline(config, log, { bootOffsetNs: bootOffsetNs(), seedState: true, source: () => probe, onRulesApplied: applyOpenPathFilter });
   const { engine, rules, outputs, state, posture, histograms } = pipeline;
 
   const first = rules.reload();
@@ -237,6 +260,7 @@ async function runAgent(config: LannerConfig): Promise<number> {
     return 1;
   }
   const source = probe;
+  applyOpenPathFilter();
 
   await outputs.start();
 

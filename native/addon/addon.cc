@@ -56,6 +56,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
                            InstanceMethod<&Probe::Attach>("attach"),
                            InstanceMethod<&Probe::SetInterestingTypes>("setInterestingTypes"),
                            InstanceMethod<&Probe::SetTrackedFdTypes>("setTrackedFdTypes"),
+                           InstanceMethod<&Probe::SetOpenPathPrefixes>("setOpenPathPrefixes"),
                            InstanceMethod<&Probe::SetSelf>("setSelf"),
                            InstanceMethod<&Probe::TrackFd>("trackFd"),
                            InstanceMethod<&Probe::Read>("read"),
@@ -125,6 +126,36 @@ class Probe : public Napi::ObjectWrap<Probe> {
     const int rc = core_->SetTrackedFdTypes(mask.Data(), mask.ElementLength());
     if (rc != 0) return ThrowErrno(info.Env(), "updating the fd-tracking table", rc);
     return info.Env().Undefined();
+  }
+
+  // setOpenPathPrefixes(string[] | null, writeOnly?: boolean[]): null or [] turns the in-kernel
+  // open-path filter off; writeOnly[i] limits prefix i to opens that can write.
+  Napi::Value SetOpenPathPrefixes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!core_) return ThrowErrno(env, "setOpenPathPrefixes on a closed probe", -EBADF);
+    std::vector<std::string> prefixes;
+    if (info.Length() > 0 && info[0].IsArray()) {
+      Napi::Array arr = info[0].As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length(); i++) {
+        Napi::Value v = arr.Get(i);
+        if (!v.IsString()) {
+          Napi::TypeError::New(env, "setOpenPathPrefixes expects strings").ThrowAsJavaScriptException();
+          return env.Undefined();
+        }
+        prefixes.push_back(v.As<Napi::String>().Utf8Value());
+      }
+    } else if (info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) {
+      Napi::TypeError::New(env, "setOpenPathPrefixes expects an array of strings or null").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    std::vector<bool> writeOnly;
+    if (info.Length() > 1 && info[1].IsArray()) {
+      Napi::Array arr = info[1].As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length(); i++) writeOnly.push_back(arr.Get(i).ToBoolean().Value());
+    }
+    const int rc = core_->SetOpenPathPrefixes(prefixes, writeOnly);
+    if (rc != 0) return ThrowErrno(env, "updating the open-path prefix filter", rc);
+    return env.Undefined();
   }
 
   Napi::Value SetSelf(const Napi::CallbackInfo& info) {
@@ -236,6 +267,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
     out.Set("dropBig", num(t.dropBig));
     out.Set("dropOther", num(t.dropOther));
     out.Set("stashMiss", num(t.stashMiss));
+    out.Set("filteredByPath", num(t.filteredByPath));
     out.Set("batches", num(batches_));
     out.Set("delivered", num(delivered_));
     Napi::Array seenBy = Napi::Array::New(env, LNR_EVT_COUNT), dropBy = Napi::Array::New(env, LNR_EVT_COUNT);
@@ -341,6 +373,9 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   out.Set("headerSize", LNR_HDR_SIZE);
   out.Set("maxRecord", LNR_MAX_RECORD);
   out.Set("typeCount", static_cast<int>(LNR_EVT_COUNT));
+  out.Set("openPrefixMax", LNR_OPEN_PREFIX_MAX);
+  out.Set("openPrefixLen", LNR_OPEN_PREFIX_LEN);
+  out.Set("openFilterWindow", LNR_OPEN_FILTER_WINDOW);
   Napi::Object types = Napi::Object::New(env);
   for (const TypeName& t : kTypeNames) {
     std::string name(t.name);

@@ -229,6 +229,40 @@ int ProbeCore::SetTrackedFdTypes(const uint8_t* enabled, size_t count) {
   return 0;
 }
 
+int ProbeCore::SetOpenPathPrefixes(const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly) {
+  if (prefixes.size() > LNR_OPEN_PREFIX_MAX) return -E2BIG;
+  if (!writeOnly.empty() && writeOnly.size() != prefixes.size()) return -EINVAL;
+  for (const std::string& p : prefixes) {
+    if (p.empty() || p[0] != '/' || p.find('\0') != std::string::npos) return -EINVAL;
+    if (p.size() > LNR_OPEN_PREFIX_LEN) return -E2BIG;
+  }
+  // The BPF side reads the count first: zero it so entries are never read half-written (the filter
+  // is off meanwhile, which ships more, never less).
+  volatile uint32_t* count = &skel_->bss->open_prefix_count;
+  *count = 0;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  // Prefixes for any open first, write-only ones after: the BPF side compares only the first
+  // open_prefix_any entries for opens that cannot write.
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < prefixes.size(); i++)
+    if (writeOnly.empty() || !writeOnly[i]) order.push_back(i);
+  const uint32_t anyCount = static_cast<uint32_t>(order.size());
+  for (uint32_t i = 0; i < prefixes.size(); i++)
+    if (!writeOnly.empty() && writeOnly[i]) order.push_back(i);
+  const int fd = bpf_map__fd(skel_->maps.open_prefixes);
+  for (uint32_t slot = 0; slot < order.size(); slot++) {
+    const std::string& p = prefixes[order[slot]];
+    lnr_open_prefix entry{};
+    entry.len = static_cast<uint32_t>(p.size());
+    memcpy(entry.bytes, p.data(), p.size());
+    if (bpf_map_update_elem(fd, &slot, &entry, BPF_ANY) != 0) return -errno;
+  }
+  skel_->bss->open_prefix_any = anyCount;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  *count = static_cast<uint32_t>(prefixes.size());
+  return 0;
+}
+
 int ProbeCore::SetSelf(uint32_t tgid, bool add) {
   // The BPF side scans this .bss array; writes through the mmap'ed skeleton are seen at once.
   volatile uint32_t* slots = skel_->bss->self_tgids;
@@ -301,6 +335,7 @@ bool ProbeCore::ReadCounters(CounterTotals* out) const {
     out->dropBig += c.drop_big;
     out->dropOther += c.drop_other;
     out->stashMiss += c.stash_miss;
+    out->filteredByPath += c.filtered_path;
     for (int t = 0; t < LNR_EVT_COUNT; t++) {
       out->seenByType[t] += c.seen_by_type[t];
       out->dropByType[t] += c.drop_by_type[t];

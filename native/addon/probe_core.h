@@ -36,6 +36,7 @@ struct ProbeError {
 
 struct CounterTotals {
   uint64_t seen = 0, emitted = 0, dropFull = 0, dropBig = 0, dropOther = 0, stashMiss = 0;
+  uint64_t filteredByPath = 0;  // opens the path-prefix filter kept in the kernel (not drops)
   uint64_t seenByType[LNR_EVT_COUNT] = {};
   uint64_t dropByType[LNR_EVT_COUNT] = {};
 };
@@ -69,6 +70,10 @@ class ProbeCore {
   int SetInterestingTypes(const uint8_t* enabled, size_t count);
   // enabled[typeId] != 0 -> fds returned by that type are remembered so their close is shipped.
   int SetTrackedFdTypes(const uint8_t* enabled, size_t count);
+  // Ship open-family events only for absolute paths starting with one of these (byte prefixes);
+  // empty = filter off. -EINVAL for a prefix that is not absolute, empty or holds a NUL, -E2BIG
+  // past LNR_OPEN_PREFIX_MAX prefixes or LNR_OPEN_PREFIX_LEN bytes. Returns 0 or -errno.
+  int SetOpenPathPrefixes(const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly);
   int SetSelf(uint32_t tgid, bool add);
   int TrackFd(uint32_t tgid, uint32_t fd, bool add);
   // Copies whole records into buf; stops once less than one maximal record would still fit.

@@ -166,6 +166,25 @@ struct lnr_counters {
 	__u64 stash_miss; /* exit found no entry stash (e.g. attached mid-syscall) */
 	__u64 seen_by_type[LNR_TYPE_SLOTS];
 	__u64 drop_by_type[LNR_TYPE_SLOTS];
+	/* Open-family events the path-prefix filter kept in the kernel. Not a drop, and not in `seen`:
+	 * seen == emitted + drop_* stays true for what is shipped. */
+	__u64 filtered_path;
+};
+
+/*
+ * Optional in-kernel filter for open/openat/openat2/creat: an absolute path (as copied at syscall
+ * entry) that starts with none of these prefixes is not shipped. Off while the count is 0.
+ * Prefix bytes past `len` are zero so the kernel compares whole 8-byte words.
+ */
+#define LNR_OPEN_PREFIX_MAX 64
+#define LNR_OPEN_PREFIX_LEN 128
+/* Paths longer than this are always shipped (the normalisation check scans only this far). */
+#define LNR_OPEN_FILTER_WINDOW 256
+
+struct lnr_open_prefix {
+	__u32 len;
+	__u32 pad;
+	__u8 bytes[LNR_OPEN_PREFIX_LEN];
 };
 
 #ifdef __cplusplus

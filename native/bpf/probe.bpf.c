@@ -130,6 +130,22 @@ static __always_inline __u32 clamp_mask(__u32 x, __u32 mask)
 	return x & mask;
 }
 
+/*
+ * Open-path filter (see events.h): prefixes [0, open_prefix_count) of open_prefixes. The count is
+ * in .bss so user space can turn the filter off with one store (count 0) before rewriting entries:
+ * mid-update the filter errs towards shipping.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LNR_OPEN_PREFIX_MAX);
+	__type(key, __u32);
+	__type(value, struct lnr_open_prefix);
+} open_prefixes SEC(".maps");
+
+volatile __u32 open_prefix_count;
+/* How many leading entries match any open; the rest match only opens that can write. */
+volatile __u32 open_prefix_any;
+
 /* Event types whose returned fd is remembered in tracked_fds (set from user space). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -629,6 +645,95 @@ static __always_inline bool tracks_fd(__u16 type)
 	return on && *on;
 }
 
+/* ---- open-path filter -------------------------------------------------------------------- */
+
+static __always_inline bool is_open_type(__u16 type)
+{
+	return type == LNR_EVT_OPEN || type == LNR_EVT_OPENAT || type == LNR_EVT_OPENAT2 || type == LNR_EVT_CREAT;
+}
+
+/* Path byte sequences (oldest byte highest) that make a path non-normalised. */
+#define SEQ_SLASH_SLASH 0x2f2f /* "//" */
+#define SEQ_DOT_SEGMENT 0x2f2e2f /* "/./" */
+#define SEQ_DOTDOT_SEGMENT 0x2f2e2e2fu /* "/../" */
+#define SEQ_TRAILING_DOT 0x2f2e /* "/." at the end */
+#define SEQ_TRAILING_DOTDOT 0x2f2e2e /* "/.." at the end */
+
+/*
+ * 1 = ship the open whose path the entry stash holds, 0 = no prefix can match it. Anything that
+ * could make a byte-prefix test wrong ships: relative paths, truncated or missing copies, paths
+ * past the scan window, and '//', '.' or '..' components (user space normalises those, so
+ * "/tmp/../etc/shadow" must reach it). A global function: its loops are verified once.
+ */
+__noinline int open_path_ships(const struct lnr_stash *st, __u32 count)
+{
+	if (!st)
+		return 1;
+	__s32 n = st->len; /* incl. NUL */
+	if (n <= 1 || n > LNR_OPEN_FILTER_WINDOW || st->data[0] != '/')
+		return 1;
+	__u32 seq = 0;
+	for (int i = 0; i < LNR_OPEN_FILTER_WINDOW; i++) {
+		__u8 ch = st->data[i];
+		if (ch == 0) {
+			if ((seq & 0xffff) == SEQ_TRAILING_DOT || (seq & 0xffffff) == SEQ_TRAILING_DOTDOT)
+				return 1;
+			break;
+		}
+		seq = (seq << 8) | ch;
+		if ((seq & 0xffff) == SEQ_SLASH_SLASH || (seq & 0xffffff) == SEQ_DOT_SEGMENT || seq == SEQ_DOTDOT_SEGMENT)
+			return 1;
+	}
+
+	/* Compare 8 bytes at a time; the stash is 8-aligned and bytes past the NUL are masked off or
+	 * differ from the prefix (which holds no NUL), so a shorter path never matches. */
+	const __u64 *path = (const __u64 *)st->data;
+	__u32 path_len = n - 1;
+	for (__u32 i = 0; i < LNR_OPEN_PREFIX_MAX; i++) {
+		if (i >= count)
+			break;
+		__u32 key = i;
+		const struct lnr_open_prefix *p = bpf_map_lookup_elem(&open_prefixes, &key);
+		if (!p)
+			break;
+		__u32 len = p->len;
+		if (len == 0 || len > LNR_OPEN_PREFIX_LEN || len > path_len)
+			continue;
+		const __u64 *want = (const __u64 *)p->bytes;
+		bool same = true;
+		for (__u32 k = 0; k < LNR_OPEN_PREFIX_LEN / 8; k++) {
+			__u32 done = k * 8;
+			if (done >= len)
+				break;
+			__u64 diff = path[k] ^ want[k];
+			__u32 rest = len - done;
+			if (rest < 8)
+				diff &= (1ull << (rest * 8)) - 1;
+			if (diff) {
+				same = false;
+				break;
+			}
+		}
+		if (same)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether an open can modify its file: write access, O_TRUNC or O_CREAT. creat always writes;
+ * openat2 keeps its flags behind a pointer, so it counts as writing (it then ships). */
+static __always_inline __u32 open_can_write(__u16 type, struct pt_regs *regs)
+{
+	__u64 flags;
+	if (type == LNR_EVT_OPEN)
+		flags = regs->si;
+	else if (type == LNR_EVT_OPENAT)
+		flags = regs->dx;
+	else
+		return 1;
+	return (flags & 3) != 0 || (flags & (0100 /* O_CREAT */ | 01000 /* O_TRUNC */)) != 0;
+}
+
 /* ---- programs ----------------------------------------------------------------------------- */
 
 static __always_inline bool wants_stash(__u32 nr)
@@ -695,6 +800,17 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	if (cfg_drop_failed && ret < 0) {
 		if (st)
 			st->nr = ~0u;
+		return 0;
+	}
+	/* Before `seen`: a filtered open is neither shipped nor a loss, and since it is not emitted
+	 * its fd never enters tracked_fds (its close stays unshipped too). */
+	__u32 prefixes = open_prefix_count;
+	/* Entries [0, open_prefix_any) match any open, the rest only opens that can write: a read
+	 * compares fewer entries instead of testing a flag per entry (which the verifier's state
+	 * exploration of the nested loops could not afford). */
+	if (prefixes && st && is_open_type(type) && !open_path_ships(st, open_can_write(type, regs) ? prefixes : open_prefix_any)) {
+		c->filtered_path++;
+		st->nr = ~0u;
 		return 0;
 	}
 	__s64 a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10, a4 = regs->r8, a5 = regs->r9;

@@ -17,6 +17,7 @@ export const probeConfigSchema = z
     enter_hooks: z.boolean().optional(),
     wakeup_fraction: z.number().gt(0).lt(1).optional(),
     pressure_fraction: z.number().min(0).lt(1).optional(),
+    open_path_filter: z.boolean(),
   })
   .strict();
 

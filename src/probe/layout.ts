@@ -50,3 +50,9 @@ export const SLOT_COUNT = 6;
 export const FLAG_TRUNCATED = 0x1;
 export const FLAG_ENTER_STASH = 0x2;
 export const FLAG_ARGV_TRUNCATED = 0x4;
+
+/** Open-path filter limits (LNR_OPEN_PREFIX_MAX / _LEN / LNR_OPEN_FILTER_WINDOW in events.h). */
+export const OPEN_PREFIX_MAX = 64;
+export const OPEN_PREFIX_LEN = 128;
+/** Paths longer than this (bytes) always pass the filter. */
+export const OPEN_FILTER_WINDOW = 256;

@@ -30,6 +30,8 @@ export interface NativeStats {
   dropBig: number;
   dropOther: number;
   stashMiss: number;
+  /** Open-family events the path-prefix filter kept in the kernel (not drops, not in `seen`). */
+  filteredByPath: number;
   batches: number;
   delivered: number;
   seenByType: number[];
@@ -40,6 +42,8 @@ export interface NativeProbe {
   attach(): void;
   setInterestingTypes(mask: Uint8Array): void;
   setTrackedFdTypes(mask: Uint8Array): void;
+  /** null or [] = off. Prefixes must already be valid (see validateOpenPathPrefixes). */
+  setOpenPathPrefixes(prefixes: readonly string[] | null, writeOnly?: readonly boolean[]): void;
   setSelf(tgid: number, add: boolean): void;
   trackFd(tgid: number, fd: number, add: boolean): void;
   read(buffer: ArrayBuffer): NativeDrain;
@@ -56,6 +60,9 @@ export interface NativeAbi {
   headerSize: number;
   maxRecord: number;
   typeCount: number;
+  openPrefixMax: number;
+  openPrefixLen: number;
+  openFilterWindow: number;
   types: Record<string, number>;
   offsets: Record<string, number>;
   slots: Record<string, number>;

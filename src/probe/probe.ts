@@ -6,6 +6,7 @@
 import type { EventBatch, EventSource, SourceStats } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
 import { BufferBatch } from './decoder';
+import { OPEN_PREFIX_LEN, OPEN_PREFIX_MAX } from './layout';
 import { loadAddon, type NativeProbe, type NativeProbeError, type NativeStats } from './native';
 
 export interface ProbeOptions {
@@ -31,6 +32,11 @@ export interface ProbeOptions {
    * ships one event per iteration instead of two.
    */
   trackFdTypes?: ReadonlySet<string>;
+  /**
+   * In-kernel open-path filter, off by default (null/[]): see KernelEventSource.setOpenPathPrefixes.
+   * Only safe when no loaded rule can match an open outside these prefixes.
+   */
+  openPathPrefixes?: readonly OpenPathFilterEntry[] | null;
   /** Extra tgids to exclude besides this process. */
   selfTgids?: readonly number[];
   /** Event types to deliver from the start (default: all). */
@@ -71,6 +77,44 @@ export function typeMask(names: ReadonlySet<string> | undefined): Uint8Array {
   return mask;
 }
 
+/**
+ * Checks prefixes for the open-path filter and returns them deduplicated; throws ProbeError
+ * (EINVAL) naming the offending prefix. A prefix must be absolute, 1..OPEN_PREFIX_LEN UTF-8 bytes,
+ * free of NUL, and normalised (no '//', '.' or '..' components): the kernel ships
+ * non-normalised paths unfiltered, so such a prefix could never match anything.
+ */
+export function validateOpenPathPrefixes(prefixes: readonly OpenPathFilterEntry[] | null): OpenPathPrefix[] {
+  if (prefixes === null) return [];
+  if (!Array.isArray(prefixes)) throw new ProbeError('open path prefixes must be an array of strings or null', 'EINVAL');
+  // A prefix wanted for any open and for write opens only is wanted for any open.
+  const modes = new Map<string, boolean>();
+  for (const e of prefixes) {
+    const entry = typeof e === 'string' ? { prefix: e, writeOnly: false } : e;
+    modes.set(entry.prefix, (modes.get(entry.prefix) ?? true) && entry.writeOnly);
+  }
+  const unique = [...modes.keys()];
+  if (unique.length > OPEN_PREFIX_MAX) {
+    throw new ProbeError(`at most ${OPEN_PREFIX_MAX} open path prefixes are supported, got ${unique.length}`, 'EINVAL');
+  }
+  for (const p of unique) {
+    const bad = (why: string): ProbeError => new ProbeError(`invalid open path prefix ${JSON.stringify(p)}: ${why}`, 'EINVAL');
+    if (typeof p !== 'string') throw bad('not a string');
+    if (!p.startsWith('/')) throw bad('must be an absolute path');
+    if (p.includes('\0')) throw bad('contains a NUL byte');
+    if (Buffer.byteLength(p, 'utf8') > OPEN_PREFIX_LEN) throw bad(`longer than ${OPEN_PREFIX_LEN} bytes`);
+    if (/\/\/|\/\.\.?(\/|$)/.test(p)) throw bad("not normalised ('//', '.' or '..' component)");
+  }
+  return unique.map((prefix) => ({ prefix, writeOnly: modes.get(prefix)! }));
+}
+
+/** A prefix for the open-path filter; `writeOnly` limits it to opens that can write. */
+export interface OpenPathPrefix {
+  readonly prefix: string;
+  readonly writeOnly: boolean;
+}
+/** A plain string is a prefix for any open. */
+export type OpenPathFilterEntry = string | OpenPathPrefix;
+
 function wrapNativeError(err: unknown): ProbeError {
   const e = err as NativeProbeError;
   return new ProbeError(e.message, e.code ?? 'EIO', e.verifierLog);
@@ -81,6 +125,15 @@ export interface KernelEventSource extends EventSource {
   nativeStats(): NativeStats | null;
   /** Marks (tgid, fd) as known to user space so its close is shipped (closeTrackedOnly). */
   trackFd(tgid: number, fd: number, tracked: boolean): void;
+  /**
+   * In-kernel filter for open/openat/openat2/creat: when set, an open whose absolute path (as
+   * copied at syscall entry) starts with none of `prefixes`, byte for byte, is not shipped, and
+   * its fd is not tracked, so its close is not shipped either. '/etc/shadow' also matches
+   * '/etc/shadowx': add the trailing '/' for a directory. Relative, non-normalised, longer than
+   * OPEN_FILTER_WINDOW bytes, or without an entry copy (enterHooks off) always ship. null or []
+   * turns it off (the default). Counted in nativeStats().filteredByPath. Throws ProbeError EINVAL.
+   */
+  setOpenPathPrefixes(prefixes: readonly OpenPathFilterEntry[] | null): void;
   /** Adds/removes a tgid from self-exclusion. */
   setSelf(tgid: number, excluded: boolean): void;
   /** Changes which types' returned fds are tracked for close shipping. */
@@ -160,6 +213,18 @@ class NativeEventSource implements KernelEventSource {
     this.probe?.setInterestingTypes(typeMask(names));
   }
 
+  setOpenPathPrefixes(prefixes: readonly OpenPathFilterEntry[] | null): void {
+    const valid = validateOpenPathPrefixes(prefixes);
+    try {
+      this.probe?.setOpenPathPrefixes(
+        valid.map((v) => v.prefix),
+        valid.map((v) => v.writeOnly),
+      );
+    } catch (err) {
+      throw wrapNativeError(err);
+    }
+  }
+
   trackFd(tgid: number, fd: number, tracked: boolean): void {
     this.probe?.trackFd(tgid, fd, tracked);
   }
@@ -208,6 +273,7 @@ class NativeEventSource implements KernelEventSource {
  * code EPERM (capabilities), ENOBTF, EVERIFIER (with verifierLog) or ENOADDON.
  */
 export async function openProbe(options: ProbeOptions = {}): Promise<KernelEventSource> {
+  const prefixes = validateOpenPathPrefixes(options.openPathPrefixes ?? null);
   let probe: NativeProbe;
   try {
     const addon = loadAddon();
@@ -225,6 +291,16 @@ export async function openProbe(options: ProbeOptions = {}): Promise<KernelEvent
     probe.setInterestingTypes(typeMask(options.types));
     probe.setTrackedFdTypes(typeMask(options.trackFdTypes ?? DEFAULT_TRACKED_FD_TYPES));
   } catch (err) {
+    throw wrapNativeError(err);
+  }
+  try {
+    if (prefixes.length > 0)
+      probe.setOpenPathPrefixes(
+        prefixes.map((v) => v.prefix),
+        prefixes.map((v) => v.writeOnly),
+      );
+  } catch (err) {
+    probe.close();
     throw wrapNativeError(err);
   }
   return new NativeEventSource(probe, options);

@@ -2,7 +2,19 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../src/probe/event-types';
-import { ABI_VERSION, FLAG_ARGV_TRUNCATED, FLAG_ENTER_STASH, FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from '../../src/probe/layout';
+import {
+  ABI_VERSION,
+  FLAG_ARGV_TRUNCATED,
+  FLAG_ENTER_STASH,
+  FLAG_TRUNCATED,
+  HEADER_SIZE,
+  MAX_RECORD,
+  OFF,
+  OPEN_FILTER_WINDOW,
+  OPEN_PREFIX_LEN,
+  OPEN_PREFIX_MAX,
+  SLOT,
+} from '../../src/probe/layout';
 import { ADDON_PATH, tryLoadAddon } from '../../src/probe/native';
 import { existsSync } from 'node:fs';
 
@@ -30,6 +42,7 @@ describe('probe ABI', () => {
     expect(abi.headerSize).toBe(HEADER_SIZE);
     expect(abi.maxRecord).toBe(MAX_RECORD);
     expect(abi.typeCount).toBe(EVENT_TYPES.length);
+    expect([abi.openPrefixMax, abi.openPrefixLen, abi.openFilterWindow]).toEqual([OPEN_PREFIX_MAX, OPEN_PREFIX_LEN, OPEN_FILTER_WINDOW]);
     expect(abi.offsets).toEqual({ ...OFF });
     expect(abi.slots).toEqual({ ...SLOT });
     expect(abi.flags).toEqual({ truncated: FLAG_TRUNCATED, enterStash: FLAG_ENTER_STASH, argvTruncated: FLAG_ARGV_TRUNCATED });

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+/*
+ * Open-path filter benchmark (not part of the test suite; root and `npm run build` needed).
+ *
+ *   node test/probe/open-filter-bench.js [--loops 1000000] [--rounds 3]
+ *
+ * The loop of test/bench/probe-bench.js (open("/etc/hostname") + close, 1M times) under the
+ * stock-rules event set, with the in-kernel open-path filter off and on (prefix /etc/shadow).
+ * Reports medians of workload CPU (its own getrusage, so BPF time in its syscalls counts), agent
+ * CPU (this process) while the loop ran, events delivered, filtered and dropped.
+ */
+'use strict';
+const { execFileSync, spawn } = require('node:child_process');
+const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const probeLib = require('../../dist/probe/index.js');
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const LOOPS = arg('loops', 1_000_000);
+const ROUNDS = arg('rounds', 3);
+
+const dir = mkdtempSync(join(tmpdir(), 'lanner-ofbench-'));
+writeFileSync(
+  join(dir, 'loop.c'),
+  `#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/resource.h>
+int main(int argc, char **argv) {
+  long n = atol(argv[1]);
+  for (long i = 0; i < n; i++) { int fd = open("/etc/hostname", O_RDONLY); if (fd >= 0) close(fd); }
+  struct rusage ru; getrusage(RUSAGE_SELF, &ru);
+  printf("%.6f\\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+  return 0;
+}
+`,
+);
+const bin = join(dir, 'loop');
+execFileSync('cc', ['-O2', '-o', bin, join(dir, 'loop.c')]);
+
+const DEFAULT_TYPES = new Set([
+  'execve', 'execveat', 'clone', 'clone3', 'fork', 'vfork', 'open', 'openat', 'openat2', 'creat', 'connect', 'accept', 'accept4',
+  'socket', 'bind', 'listen', 'rename', 'renameat', 'renameat2', 'unlink', 'unlinkat', 'mkdir', 'mkdirat', 'rmdir', 'symlink',
+  'symlinkat', 'link', 'linkat', 'chmod', 'fchmod', 'fchmodat', 'setuid', 'setgid', 'setresuid', 'setresgid', 'ptrace', 'mount',
+  'umount2', 'unshare', 'setns', 'memfd_create', 'bpf', 'init_module', 'finit_module', 'userfaultfd', 'prctl', 'chroot', 'kill',
+  'dup', 'dup2', 'dup3', 'fcntl', 'close',
+]);
+
+function runLoop() {
+  return new Promise((resolve, reject) => {
+    const cpu0 = process.cpuUsage();
+    const child = spawn(bin, [String(LOOPS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', () => {
+      const cpu = process.cpuUsage(cpu0);
+      resolve({ workloadCpuS: Number(out.trim()), agentCpuS: (cpu.user + cpu.system) / 1e6 });
+    });
+  });
+}
+
+const listProgs = () => JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }));
+
+async function round(prefixes) {
+  const known = new Set(listProgs().map((p) => p.id));
+  const source = await probeLib.openProbe({ types: DEFAULT_TYPES, ringBytes: 16 << 20, openPathPrefixes: prefixes });
+  let events = 0;
+  let pathBytes = 0;
+  // Minimal rule-like consumer: every event's type, and the path of every open (as fd.name would).
+  await source.start((batch) => {
+    events += batch.count;
+    batch.forEach((ev) => {
+      if (ev.typeId >= 8 && ev.typeId <= 11) pathBytes += ev.str(0)?.length ?? 0;
+    });
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  const exitProg = listProgs().find((p) => !known.has(p.id) && p.name === 'lnr_sys_exit');
+  const k0 = source.nativeStats();
+  const e0 = events;
+  const p0 = listProgs().find((p) => p.id === exitProg.id);
+  const r = await runLoop();
+  const p1 = listProgs().find((p) => p.id === exitProg.id);
+  await new Promise((res) => setTimeout(res, 100));
+  const k1 = source.nativeStats();
+  await source.close();
+  const dropped = k1.dropFull - k0.dropFull + k1.dropBig - k0.dropBig + k1.dropOther - k0.dropOther;
+  const runs = (p1.run_cnt ?? 0) - (p0.run_cnt ?? 0);
+  const exitNsPerRun = runs > 0 ? ((p1.run_time_ns ?? 0) - (p0.run_time_ns ?? 0)) / runs : 0;
+  void pathBytes;
+  return { ...r, events: events - e0, filtered: k1.filteredByPath - k0.filteredByPath, dropped, exitNsPerRun };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+(async () => {
+  const statsWas = execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim();
+  execFileSync('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
+  process.on('exit', () => execFileSync('sysctl', ['-q', '-w', `kernel.bpf_stats_enabled=${statsWas}`]));
+  const configs = [
+    ['filter off', null],
+    ['filter on (/etc/shadow)', ['/etc/shadow']],
+  ];
+  const res = { detached: [] };
+  for (const [name] of configs) res[name] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    res.detached.push(await runLoop());
+    for (const [name, prefixes] of configs) res[name].push(await round(prefixes));
+  }
+  console.log(`${LOOPS} x open+close of /etc/hostname, stock-rules event set, ${ROUNDS} rounds, medians`);
+  console.log(`detached: workload CPU ${median(res.detached.map((r) => r.workloadCpuS)).toFixed(3)} s`);
+  for (const [name] of configs) {
+    const rs = res[name];
+    const m = (k) => median(rs.map((r) => r[k]));
+    console.log(
+      `${name}: workload CPU ${m('workloadCpuS').toFixed(3)} s, agent CPU ${m('agentCpuS').toFixed(3)} s, ` +
+        `delivered ${m('events')}, filtered ${m('filtered')}, dropped ${m('dropped')} (max ${Math.max(...rs.map((r) => r.dropped))}), ` +
+        `lnr_sys_exit ${m('exitNsPerRun').toFixed(0)} ns/run`,
+    );
+  }
+  rmSync(dir, { recursive: true, force: true });
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

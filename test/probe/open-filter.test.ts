@@ -1,0 +1,214 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventView } from '../../src/probe/event';
+import { EVENT_TYPES } from '../../src/probe/event-types';
+import { OPEN_PREFIX_LEN, OPEN_PREFIX_MAX } from '../../src/probe/layout';
+import { ProbeError, openProbe, validateOpenPathPrefixes, type KernelEventSource } from '../../src/probe/probe';
+import { actionsBinary, kernelIt, kernelUnavailableReason } from './support';
+
+const HOSTNAME_OPENS = 40;
+
+function typeName(ev: EventView): string {
+  return EVENT_TYPES[ev.typeId]?.name ?? `#${ev.typeId}`;
+}
+
+describe('open path prefix validation', () => {
+  it('accepts absolute normalised prefixes and dedupes them', () => {
+    expect(validateOpenPathPrefixes(null)).toEqual([]);
+    expect(validateOpenPathPrefixes(['/etc/sha', '/var/log/', '/etc/sha', '/']).map((p) => p.prefix)).toEqual(['/etc/sha', '/var/log/', '/']);
+    // Wanted for any open by one consumer and for writes by another: any open wins.
+    expect(validateOpenPathPrefixes([{ prefix: '/etc', writeOnly: true }, '/etc', { prefix: '/usr', writeOnly: true }])).toEqual([
+      { prefix: '/etc', writeOnly: false },
+      { prefix: '/usr', writeOnly: true },
+    ]);
+    expect(validateOpenPathPrefixes(['/' + 'a'.repeat(OPEN_PREFIX_LEN - 1)])).toHaveLength(1);
+    expect(validateOpenPathPrefixes(['/.hidden', '/a/..b'])).toHaveLength(2);
+  });
+
+  it.each([
+    ['relative', ['etc/shadow'], /absolute/],
+    ['empty', [''], /absolute/],
+    ['NUL byte', ['/etc/\0shadow'], /NUL/],
+    ['too long', ['/' + 'a'.repeat(OPEN_PREFIX_LEN)], /longer than 128 bytes/],
+    ['too long in UTF-8 bytes', ['/' + 'é'.repeat(64)], /longer than 128 bytes/],
+    ['double slash', ['/etc//shadow'], /not normalised/],
+    ['dot-dot component', ['/tmp/../etc'], /not normalised/],
+    ['trailing dot', ['/etc/.'], /not normalised/],
+    ['too many', Array.from({ length: OPEN_PREFIX_MAX + 1 }, (_, i) => `/p${i}`), /at most 64/],
+    ['not a string', [42 as unknown as string], /not a string/],
+  ])('rejects %s', (_name, prefixes, message) => {
+    expect(() => validateOpenPathPrefixes(prefixes)).toThrowError(message);
+    try {
+      validateOpenPathPrefixes(prefixes);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ProbeError);
+      expect((err as ProbeError).code).toBe('EINVAL');
+    }
+  });
+});
+
+describe('in-kernel open path filter', () => {
+  let source: KernelEventSource | undefined;
+  let keepDir = '';
+  let otherDir = '';
+
+  beforeAll(async () => {
+    if (kernelUnavailableReason() !== undefined) return;
+    // openat tracks its fds here so that a shipped open's close is shipped too: the filtered
+    // open's close must still not be.
+    source = await openProbe({
+      ringBytes: 16 << 20,
+      types: new Set(['openat', 'close', 'execve', 'procexit']),
+      trackFdTypes: new Set(['openat']),
+      pressureFraction: 0,
+    });
+    keepDir = mkdtempSync('/tmp/lnr-keep-');
+    otherDir = realpathSync(mkdtempSync('/tmp/lanner-of-'));
+    writeFileSync(join(keepDir, 'kept.txt'), 'k');
+    writeFileSync(join(otherDir, 'x'), 'x');
+  });
+
+  afterAll(async () => {
+    await source?.close();
+    for (const d of [keepDir, otherDir]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** Runs `actions openeach ...args` and returns its fds and the events of its tgid. */
+  function run(args: string[]): { fds: number[]; events: EventView[]; filtered: number } {
+    const src = source!;
+    src.drainNow(() => undefined);
+    const before = src.nativeStats()!;
+    const r = spawnSync(actionsBinary(), ['openeach', ...args], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const events: EventView[] = [];
+    src.drainNow((batch) => batch.forEach((ev) => ev.tgid === r.pid && events.push(ev.copy())));
+    const after = src.nativeStats()!;
+    expect(after.dropFull - before.dropFull, 'ring-full drops').toBe(0);
+    return { fds: JSON.parse(r.stdout) as number[], events, filtered: after.filteredByPath - before.filteredByPath };
+  }
+
+  const opensOf = (events: EventView[], path: string): EventView[] => events.filter((e) => typeName(e) === 'openat' && e.str(0) === path);
+
+  kernelIt('ships only opens under the prefixes, relative and non-normalised paths, and counts the rest', async () => {
+    const src = source!;
+    const kept = join(keepDir, 'kept.txt');
+    src.setOpenPathPrefixes(['/etc/sha', '/tmp/lnr-keep']);
+    try {
+      const { fds, events, filtered } = run([
+        `${HOSTNAME_OPENS}x/etc/hostname`,
+        '/etc/shadow',
+        kept,
+        `cd:${otherDir}`,
+        'x',
+        '/tmp/../etc/hostname',
+        '//etc/hostname',
+      ]);
+      expect(fds.every((fd) => fd >= 0), `all opens succeed: ${JSON.stringify(fds)}`).toBe(true);
+      // Only the two non-normalised spellings of /etc/hostname arrive (the decoder normalises
+      // them): the kernel kept all plain /etc/hostname opens back.
+      expect(opensOf(events, '/etc/hostname').length).toBe(2);
+      expect(filtered).toBeGreaterThanOrEqual(HOSTNAME_OPENS);
+
+      const shadow = opensOf(events, '/etc/shadow');
+      expect(shadow.length).toBe(1);
+      expect(shadow[0]!.ret).toBe(fds[1]);
+      expect(opensOf(events, kept).length).toBe(1);
+      // Relative: always shipped, and resolved against the cwd as usual.
+      expect(opensOf(events, join(otherDir, 'x')).length).toBe(1);
+    } finally {
+      src.setOpenPathPrefixes(null);
+    }
+  });
+
+  kernelIt('a write-only prefix ships opens that can write and filters reads under it', async () => {
+    const src = source!;
+    const kept = join(keepDir, 'kept.txt');
+    src.setOpenPathPrefixes([{ prefix: `${keepDir}/`, writeOnly: true }, '/etc/shadow']);
+    try {
+      const { fds, events, filtered } = run([kept, `w:${kept}`, '/etc/shadow']);
+      expect(fds.every((fd) => fd >= 0), JSON.stringify(fds)).toBe(true);
+      const opens = opensOf(events, kept);
+      expect(opens.length).toBe(1);
+      expect(opens[0]!.ret).toBe(fds[1]);
+      expect(opens[0]!.rawArg(2) & 3).toBe(1); // O_WRONLY
+      expect(filtered).toBeGreaterThanOrEqual(1);
+      // Any-open prefixes still ship reads.
+      expect(opensOf(events, '/etc/shadow').length).toBe(1);
+    } finally {
+      src.setOpenPathPrefixes(null);
+    }
+  });
+
+  kernelIt('a filtered open leaves its fd untracked, so its close is not shipped', async () => {
+    const src = source!;
+    src.setOpenPathPrefixes(['/etc/sha']);
+    try {
+      const { fds, events } = run(['/etc/hostname', '/etc/shadow']);
+      expect(fds).toEqual([3, 3]); // both opens got fd 3: only the second close may be shipped
+      const closes = events.filter((e) => typeName(e) === 'close' && e.rawArg(0) === 3);
+      expect(closes.length).toBe(1);
+      const shadowOpen = opensOf(events, '/etc/shadow')[0]!;
+      expect(shadowOpen).toBeDefined();
+      expect(closes[0]!.tsNs).toBeGreaterThan(shadowOpen.tsNs);
+    } finally {
+      src.setOpenPathPrefixes(null);
+    }
+  });
+
+  kernelIt('turning the filter off (null or []) ships every open again', async () => {
+    const src = source!;
+    src.setOpenPathPrefixes(['/etc/sha']);
+    expect(run(['/etc/hostname']).filtered).toBeGreaterThan(0);
+    for (const off of [null, []]) {
+      src.setOpenPathPrefixes(off);
+      const { events, filtered } = run([`5x/etc/hostname`]);
+      expect(filtered).toBe(0);
+      expect(opensOf(events, '/etc/hostname').length).toBe(5);
+      // With the filter off the loader's opens are shipped too.
+      expect(events.filter((e) => typeName(e) === 'openat').length).toBeGreaterThan(5);
+    }
+  });
+
+  kernelIt('invalid prefixes throw and leave the current filter in place', async () => {
+    const src = source!;
+    src.setOpenPathPrefixes(['/etc/sha']);
+    try {
+      expect(() => src.setOpenPathPrefixes(['relative'])).toThrowError(/absolute/);
+      expect(() => src.setOpenPathPrefixes(Array.from({ length: OPEN_PREFIX_MAX + 1 }, (_, i) => `/p${i}`))).toThrowError(/at most 64/);
+      expect(run(['/etc/hostname']).events.some((e) => e.str(0) === '/etc/hostname')).toBe(false);
+      await expect(openProbe({ openPathPrefixes: ['etc'] })).rejects.toThrowError(/absolute/);
+    } finally {
+      src.setOpenPathPrefixes(null);
+    }
+  });
+
+  kernelIt('openProbe({ openPathPrefixes }) starts with the filter on; seen excludes filtered opens', async () => {
+    const src = await openProbe({ types: new Set(['openat']), openPathPrefixes: ['/etc/sha'], ringBytes: 4 << 20 });
+    try {
+      src.drainNow(() => undefined);
+      const before = src.nativeStats()!;
+      const r = spawnSync(actionsBinary(), ['openeach', `${HOSTNAME_OPENS}x/etc/hostname`, '/etc/shadow']);
+      expect(r.status).toBe(0);
+      let delivered = 0;
+      let shadow = 0;
+      let after = src.nativeStats()!;
+      // Other processes open files too: drain until the counters stop moving, then compare.
+      for (let i = 0; i < 20; i++) {
+        delivered += src.drainNow((batch) => batch.forEach((ev) => void (ev.tgid === r.pid && ev.str(0) === '/etc/shadow' && shadow++)));
+        const again = src.nativeStats()!;
+        if (again.seen === after.seen && again.emitted === after.emitted && i > 0) break;
+        after = again;
+      }
+      expect(shadow).toBe(1);
+      expect(after.filteredByPath - before.filteredByPath).toBeGreaterThanOrEqual(HOSTNAME_OPENS);
+      // What is shipped still adds up: filtered opens are neither seen nor dropped.
+      const dropped = after.dropFull - before.dropFull + (after.dropBig - before.dropBig) + (after.dropOther - before.dropOther);
+      expect(after.seen - before.seen).toBe(delivered + dropped);
+      expect(after.seen - before.seen).toBeLessThan(HOSTNAME_OPENS);
+    } finally {
+      await src.close();
+    }
+  });
+});
