@@ -66,7 +66,7 @@ function procRssBytes(pid) {
 
 function httpGet(port, p) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, timeout: 5000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, timeout: 5000, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));
