@@ -2,7 +2,7 @@
 /*
  * Open-path filter benchmark (not part of the test suite; root and `npm run build` needed).
  *
- *   node test/probe/open-filter-bench.js [--loops 1000000] [--rounds 3]
+ *   node test/bench/probe-open-filter.js [--loops 1000000] [--rounds 3]
  *
  * The loop of test/bench/probe-bench.js (open("/etc/hostname") + close, 1M times) under the
  * stock-rules event set, with the in-kernel open-path filter off and on (prefix /etc/shadow).

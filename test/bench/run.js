@@ -23,6 +23,7 @@ const BENCHES = [
   ['state', ['test/bench/state-churn.js']],
   ['outputs', ['test/bench/outputs-throughput.js']],
   ['probe', ['test/bench/probe-bench.js', '--rounds', quick ? '3' : '5']],
+  ['probe_open_filter', ['test/bench/probe-open-filter.js', '--rounds', '3']],
   ['agent', ['test/bench/agent.js', 'all', '--rounds', quick ? '3' : '5']],
 ];
 
