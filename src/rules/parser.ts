@@ -110,39 +110,30 @@ class Parser {
   }
 
   private parseOr(): ConditionNode {
-    const at = this.pos;
-    const first = this.parseAnd();
-    const children = [first];
-    for (;;) {
-      const save = this.pos;
-      this.skipBlanks();
-      if (!this.keywordAhead('or', true)) {
-        this.pos = save;
-        break;
-      }
-      this.pos += 2;
-      this.skipBlanks();
-      children.push(this.parseAnd());
-    }
-    return children.length === 1 ? first : { kind: 'or', children, at, src: this.src };
+    return this.parseChain('or', () => this.parseAnd());
   }
 
   private parseAnd(): ConditionNode {
+    return this.parseChain('and', () => this.parseNot());
+  }
+
+  /** `operand (keyword operand)*`, flattened into one node of that kind when there is more than one. */
+  private parseChain(keyword: 'and' | 'or', operand: () => ConditionNode): ConditionNode {
     const at = this.pos;
-    const first = this.parseNot();
+    const first = operand();
     const children = [first];
     for (;;) {
       const save = this.pos;
       this.skipBlanks();
-      if (!this.keywordAhead('and', true)) {
+      if (!this.keywordAhead(keyword, true)) {
         this.pos = save;
         break;
       }
-      this.pos += 3;
+      this.pos += keyword.length;
       this.skipBlanks();
-      children.push(this.parseNot());
+      children.push(operand());
     }
-    return children.length === 1 ? first : { kind: 'and', children, at, src: this.src };
+    return children.length === 1 ? first : { kind: keyword, children, at, src: this.src };
   }
 
   private parseNot(): ConditionNode {
