@@ -235,8 +235,8 @@ export class RecordView implements EventView {
   }
 
   str(slot: 0 | 1): string | undefined {
-    if (!this.locate(slot)) return undefined;
-    const s = utf8Slice(this.buf, this.slotStart, this.slotEnd);
+    const s = this.text(slot);
+    if (s === undefined) return undefined;
     return (pathSlots[this.typeId & 255]! >> slot) & 1 ? normalizePath(s) : s;
   }
 
@@ -252,20 +252,23 @@ export class RecordView implements EventView {
     return (BigInt(this.u32[this.w + 25] ?? 0) << 32n) | BigInt(this.u32[this.w + 24] ?? 0);
   }
 
+  /** A slot decoded as UTF-8 text, or undefined when absent. */
+  private text(slot: number): string | undefined {
+    return this.locate(slot) ? utf8Slice(this.buf, this.slotStart, this.slotEnd) : undefined;
+  }
+
   argv(): readonly string[] | undefined {
-    const bytes = this.slot(SLOT.argv);
-    if (bytes === undefined) return undefined;
-    const parts = textDecoder.decode(bytes).split('\0');
+    const text = this.text(SLOT.argv);
+    if (text === undefined) return undefined;
+    const parts = text.split('\0');
     if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
     return parts;
   }
   exePath(): string | undefined {
-    const bytes = this.slot(SLOT.exe);
-    return bytes === undefined ? undefined : textDecoder.decode(bytes);
+    return this.text(SLOT.exe);
   }
   cwd(): string | undefined {
-    const bytes = this.slot(SLOT.cwd);
-    return bytes === undefined ? undefined : textDecoder.decode(bytes);
+    return this.text(SLOT.cwd);
   }
   exeFlags(): number {
     return this.u32[this.w + 21]!;

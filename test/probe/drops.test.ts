@@ -15,18 +15,27 @@ describe('ring buffer overflow accounting', () => {
       src.drainNow(() => undefined);
       const base = src.nativeStats()!;
       let delivered = 0;
+      let deliveredOpens = 0;
       // No draining while the flood runs: the ring must overflow.
       const r = spawnSync(bin, ['flood', '20000']);
       expect(r.status).toBe(0);
       let stats = src.nativeStats()!;
-      for (let i = 0; i < 20; i++) {
-        delivered += src.drainNow((batch) => {
+      // Drain until a drain finds nothing and the counters did not move; each drain waits a
+      // little, because the kernel counts an event as seen just before it submits the record.
+      for (let i = 0; i < 100; i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        const n = src.drainNow((batch) => {
           // procexit is never filtered (the process table depends on it).
-          batch.forEach((ev) => expect([openId, exitId]).toContain(ev.typeId));
+          batch.forEach((ev) => {
+            expect([openId, exitId]).toContain(ev.typeId);
+            if (ev.typeId === openId) deliveredOpens++;
+          });
         });
+        delivered += n;
         const again = src.nativeStats()!;
-        if (again.seen === stats.seen && again.emitted === stats.emitted) break;
+        const still = again.seen === stats.seen && again.emitted === stats.emitted;
         stats = again;
+        if (n === 0 && still) break;
       }
       const seen = stats.seen - base.seen;
       const dropped = stats.dropFull - base.dropFull + (stats.dropBig - base.dropBig) + (stats.dropOther - base.dropOther);
@@ -35,7 +44,13 @@ describe('ring buffer overflow accounting', () => {
       const byType = (s: typeof stats, id: number): number => s.dropByType[id]! - base.dropByType[id]!;
       expect(byType(stats, openId)).toBeGreaterThan(0);
       expect(byType(stats, openId) + byType(stats, exitId)).toBe(stats.dropFull - base.dropFull);
-      expect(delivered + dropped).toBe(seen);
+      // Exact for open(2), which only the flood uses: every open the kernel saw was delivered or
+      // counted as dropped. (procexit of other processes can straddle the snapshots, so the
+      // all-types sum is only checked to within that edge.)
+      const opensSeen = stats.seenByType[openId]! - base.seenByType[openId]!;
+      expect(opensSeen).toBeGreaterThanOrEqual(20000);
+      expect(deliveredOpens + byType(stats, openId)).toBe(opensSeen);
+      expect(Math.abs(delivered + dropped - seen)).toBeLessThanOrEqual(2);
       const sourceStats = src.stats();
       expect(sourceStats.droppedRingFull).toBe(stats.dropFull);
       expect(sourceStats.delivered).toBe(delivered);

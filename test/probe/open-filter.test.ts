@@ -189,24 +189,34 @@ describe('in-kernel open path filter', () => {
     try {
       src.drainNow(() => undefined);
       const before = src.nativeStats()!;
-      const r = spawnSync(actionsBinary(), ['openeach', `${HOSTNAME_OPENS}x/etc/hostname`, '/etc/shadow']);
+      // Many filtered opens, so that background opens of other processes cannot hide a miscount.
+      const opens = 20_000;
+      const r = spawnSync(actionsBinary(), ['openeach', `${opens}x/etc/hostname`, '/etc/shadow']);
       expect(r.status).toBe(0);
       let delivered = 0;
       let shadow = 0;
       let after = src.nativeStats()!;
-      // Other processes open files too: drain until the counters stop moving, then compare.
-      for (let i = 0; i < 20; i++) {
-        delivered += src.drainNow((batch) => batch.forEach((ev) => void (ev.tgid === r.pid && ev.str(0) === '/etc/shadow' && shadow++)));
+      // Other processes open files too: drain until a drain finds nothing and the counters did not
+      // move, then compare. The kernel counts an event as seen just before it submits the record,
+      // so each drain waits a little for records counted in the last snapshot to land.
+      for (let i = 0; i < 100; i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        const n = src.drainNow((batch) => batch.forEach((ev) => void (ev.tgid === r.pid && ev.str(0) === '/etc/shadow' && shadow++)));
+        delivered += n;
         const again = src.nativeStats()!;
-        if (again.seen === after.seen && again.emitted === after.emitted && i > 0) break;
+        const still = again.seen === after.seen && again.emitted === after.emitted;
         after = again;
+        if (n === 0 && still && i > 0) break;
       }
       expect(shadow).toBe(1);
-      expect(after.filteredByPath - before.filteredByPath).toBeGreaterThanOrEqual(HOSTNAME_OPENS);
+      expect(after.filteredByPath - before.filteredByPath).toBeGreaterThanOrEqual(opens);
       // What is shipped still adds up: filtered opens are neither seen nor dropped.
       const dropped = after.dropFull - before.dropFull + (after.dropBig - before.dropBig) + (after.dropOther - before.dropOther);
-      expect(after.seen - before.seen).toBe(delivered + dropped);
-      expect(after.seen - before.seen).toBeLessThan(HOSTNAME_OPENS);
+      // The counters are global: an event of another process can fall on either side of the
+      // snapshots (seen counted just before `before`, drained after it), so allow that edge. Were
+      // the 20,000 filtered opens counted as seen, the gap would be thousands.
+      expect(Math.abs(after.seen - before.seen - (delivered + dropped))).toBeLessThanOrEqual(2);
+      expect(after.seen - before.seen).toBeLessThan(opens / 4);
     } finally {
       await src.close();
     }
