@@ -169,8 +169,10 @@ describe('kustomize sources', () => {
   it('requests at least the memory measured in BENCHMARKS.md (RSS peak plus the ring buffer)', () => {
     const text = readFileSync(join(KUSTOMIZE_DIR, 'base', 'daemonset.yaml'), 'utf8');
     const bench = readFileSync(join(KUSTOMIZE_DIR, '..', '..', 'BENCHMARKS.md'), 'utf8');
-    const raw = bench.slice(bench.indexOf('```json') + 7, bench.indexOf('```', bench.indexOf('```json') + 7));
-    const peakMiB = (JSON.parse(raw) as { memory: { rss_churn_max_mib: number } }).memory.rss_churn_max_mib;
+    // Every recorded churn peak (the 10-minute soak line and the raw benchmark block).
+    const peaks = [...bench.matchAll(/"rss_churn_max_mib": ?([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(peaks.length).toBeGreaterThan(0);
+    const peakMiB = Math.max(...peaks);
     const request = /requests:\s*\n\s*cpu: \S+\s*\n\s*memory: (\d+)Mi/.exec(text);
     const limit = /limits:\s*\n\s*cpu: \S+\s*\n\s*memory: (\d+)Mi/.exec(text);
     expect(request, 'memory request in Mi').not.toBeNull();
