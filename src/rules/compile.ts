@@ -93,6 +93,14 @@ function keyOf(node: ConditionNode): string {
   return k;
 }
 
+/** A transformer over the text of its argument; an unextractable argument stays unextractable. */
+function stringTransform(arg: Extractor, f: (s: string) => string | undefined): Extractor {
+  return (c) => {
+    const v = arg(c);
+    return v === undefined ? undefined : f(valueToString(v));
+  };
+}
+
 export class ConditionCompiler {
   private readonly slots = new Map<string, number>();
   private readonly nodes = new Map<string, Predicate>();
@@ -283,33 +291,17 @@ export class ConditionCompiler {
     switch (t.name) {
       case 'tolower':
       case 'toupper': {
-        const a = one().get;
-        const lower = t.name === 'tolower';
-        get = (c) => {
-          const v = a(c);
-          return v === undefined ? undefined : lower ? valueToString(v).toLowerCase() : valueToString(v).toUpperCase();
-        };
+        get = stringTransform(one().get, t.name === 'tolower' ? (s) => s.toLowerCase() : (s) => s.toUpperCase());
         break;
       }
       case 'b64': {
-        const a = one().get;
-        get = (c) => {
-          const v = a(c);
-          if (v === undefined) return undefined;
-          const s = valueToString(v);
-          if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s) || s.length % 4 === 1) return undefined;
-          return Buffer.from(s, 'base64').toString('latin1');
-        };
+        get = stringTransform(one().get, (s) =>
+          /^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 !== 1 ? Buffer.from(s, 'base64').toString('latin1') : undefined,
+        );
         break;
       }
       case 'basename': {
-        const a = one().get;
-        get = (c) => {
-          const v = a(c);
-          if (v === undefined) return undefined;
-          const s = valueToString(v);
-          return s.slice(s.lastIndexOf('/') + 1);
-        };
+        get = stringTransform(one().get, (s) => s.slice(s.lastIndexOf('/') + 1));
         break;
       }
       case 'len': {

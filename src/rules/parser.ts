@@ -228,12 +228,20 @@ class Parser {
     const name = this.readIdentifier() as TransformerName;
     this.pos++; // '('
     this.push();
-    const args: TransformerArg[] = [];
     this.skipBlanks();
     if (this.text[this.pos] === ')') this.fail(`transformer '${name}' needs at least one argument`);
+    const args = this.parseArgList(` in '${name}(...)'`);
+    this.pop();
+    const index = this.text[this.pos] === '[' ? this.parseBracketArg() : undefined;
+    return { kind: 'transformer', name, args, index, at, src: this.src };
+  }
+
+  /** `arg (, arg)* )` after an opening parenthesis; `where` names the construct in errors. */
+  private parseArgList(where: string): TransformerArg[] {
+    const items: TransformerArg[] = [];
     for (;;) {
       this.skipBlanks();
-      args.push(this.parseTransformerArg());
+      items.push(this.parseTransformerArg());
       this.skipBlanks();
       if (this.text[this.pos] === ',') {
         this.pos++;
@@ -241,13 +249,10 @@ class Parser {
       }
       if (this.text[this.pos] === ')') {
         this.pos++;
-        break;
+        return items;
       }
-      this.fail(`expected ',' or ')' in '${name}(...)' but found ${this.describeHere()}`);
+      this.fail(`expected ',' or ')'${where} but found ${this.describeHere()}`);
     }
-    this.pop();
-    const index = this.text[this.pos] === '[' ? this.parseBracketArg() : undefined;
-    return { kind: 'transformer', name, args, index, at, src: this.src };
   }
 
   private parseTransformerArg(): TransformerArg {
@@ -257,21 +262,7 @@ class Parser {
     if (c === '(') {
       this.pos++;
       this.push();
-      const items: TransformerArg[] = [];
-      for (;;) {
-        this.skipBlanks();
-        items.push(this.parseTransformerArg());
-        this.skipBlanks();
-        if (this.text[this.pos] === ',') {
-          this.pos++;
-          continue;
-        }
-        if (this.text[this.pos] === ')') {
-          this.pos++;
-          break;
-        }
-        this.fail(`expected ',' or ')' but found ${this.describeHere()}`);
-      }
+      const items = this.parseArgList('');
       this.pop();
       return { kind: 'tuple', items, at, src: this.src };
     }

@@ -12,10 +12,8 @@
  * "default" (the event types stock rules use; closes of files are not shipped).
  */
 'use strict';
-const { execFileSync, spawn } = require('node:child_process');
-const { mkdtempSync, writeFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
+const { compileOpenClose, runOpenClose } = require('./open-close-loop');
+const { execFileSync } = require('node:child_process');
 
 const probeLib = require('../../dist/probe/index.js');
 
@@ -26,41 +24,9 @@ function arg(name, def) {
 const LOOPS = arg('loops', 1_000_000);
 const ROUNDS = arg('rounds', 5);
 
-const dir = mkdtempSync(join(tmpdir(), 'lanner-bench-'));
-const src = join(dir, 'loop.c');
-writeFileSync(
-  src,
-  `#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <sys/resource.h>
-int main(int argc, char **argv) {
-  long n = atol(argv[1]);
-  for (long i = 0; i < n; i++) { int fd = open("/etc/hostname", O_RDONLY); if (fd >= 0) close(fd); }
-  struct rusage ru; getrusage(RUSAGE_SELF, &ru);
-  printf("%.6f\\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
-  return 0;
-}
-`,
-);
-const bin = join(dir, 'loop');
-execFileSync('cc', ['-O2', '-o', bin, src]);
+const bin = compileOpenClose();
 
-function runLoop() {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const cpu0 = process.cpuUsage();
-    const child = spawn(bin, [String(LOOPS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', () => {
-      const cpu = process.cpuUsage(cpu0);
-      resolve({ workloadCpuS: Number(out.trim()), agentCpuS: (cpu.user + cpu.system) / 1e6, wallS: Number(process.hrtime.bigint() - t0) / 1e9 });
-    });
-  });
-}
+const runLoop = () => runOpenClose(bin, LOOPS);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

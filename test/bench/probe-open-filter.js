@@ -10,10 +10,8 @@
  * CPU (this process) while the loop ran, events delivered, filtered and dropped.
  */
 'use strict';
-const { execFileSync, spawn } = require('node:child_process');
-const { mkdtempSync, writeFileSync, rmSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
+const { compileOpenClose, runOpenClose } = require('./open-close-loop');
+const { execFileSync } = require('node:child_process');
 const probeLib = require('../../dist/probe/index.js');
 
 const arg = (name, def) => {
@@ -23,25 +21,7 @@ const arg = (name, def) => {
 const LOOPS = arg('loops', 1_000_000);
 const ROUNDS = arg('rounds', 3);
 
-const dir = mkdtempSync(join(tmpdir(), 'lanner-ofbench-'));
-writeFileSync(
-  join(dir, 'loop.c'),
-  `#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <sys/resource.h>
-int main(int argc, char **argv) {
-  long n = atol(argv[1]);
-  for (long i = 0; i < n; i++) { int fd = open("/etc/hostname", O_RDONLY); if (fd >= 0) close(fd); }
-  struct rusage ru; getrusage(RUSAGE_SELF, &ru);
-  printf("%.6f\\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
-  return 0;
-}
-`,
-);
-const bin = join(dir, 'loop');
-execFileSync('cc', ['-O2', '-o', bin, join(dir, 'loop.c')]);
+const bin = compileOpenClose();
 
 const DEFAULT_TYPES = new Set([
   'execve', 'execveat', 'clone', 'clone3', 'fork', 'vfork', 'open', 'openat', 'openat2', 'creat', 'connect', 'accept', 'accept4',
@@ -51,19 +31,7 @@ const DEFAULT_TYPES = new Set([
   'dup', 'dup2', 'dup3', 'fcntl', 'close',
 ]);
 
-function runLoop() {
-  return new Promise((resolve, reject) => {
-    const cpu0 = process.cpuUsage();
-    const child = spawn(bin, [String(LOOPS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('exit', () => {
-      const cpu = process.cpuUsage(cpu0);
-      resolve({ workloadCpuS: Number(out.trim()), agentCpuS: (cpu.user + cpu.system) / 1e6 });
-    });
-  });
-}
+const runLoop = () => runOpenClose(bin, LOOPS);
 
 const listProgs = () => JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }));
 
@@ -123,7 +91,6 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
         `lnr_sys_exit ${m('exitNsPerRun').toFixed(0)} ns/run`,
     );
   }
-  rmSync(dir, { recursive: true, force: true });
 })().catch((err) => {
   console.error(err);
   process.exit(1);

@@ -1,0 +1,36 @@
+'use strict';
+/*
+ * The fixed open/close workload (workloads/open_close.c) for the probe benchmarks: compiled once,
+ * run to completion, reporting its own CPU (getrusage, so BPF time in its syscalls counts) and the
+ * CPU this process spent meanwhile (the probe's consumer runs here).
+ */
+const { execFileSync, spawn } = require('node:child_process');
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+function compileOpenClose() {
+  const bin = join(mkdtempSync(join(tmpdir(), 'lanner-bench-')), 'open_close');
+  execFileSync('cc', ['-O2', '-o', bin, join(__dirname, 'workloads', 'open_close.c')]);
+  return bin;
+}
+
+/** Resolves { workloadCpuS, agentCpuS, wallS } once `loops` open+close pairs have run. */
+function runOpenClose(bin, loops) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
+    const child = spawn(bin, [String(loops)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const m = /cpu_ns=(\d+)/.exec(err);
+      if (code !== 0 || !m) return reject(new Error(`open_close failed (${code}): ${err}`));
+      const cpu = process.cpuUsage(cpu0);
+      resolve({ workloadCpuS: Number(m[1]) / 1e9, agentCpuS: (cpu.user + cpu.system) / 1e6, wallS: Number(process.hrtime.bigint() - t0) / 1e9 });
+    });
+  });
+}
+
+module.exports = { compileOpenClose, runOpenClose };
