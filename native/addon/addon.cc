@@ -4,9 +4,15 @@
 // Delivery runs on the main thread with uv_poll on the ring's epoll fd plus a fallback timer.
 // Why not a reader thread: a thread would need a ThreadSafeFunction hop per batch and a second
 // buffer, while the measured cost of the main-thread drain (~40-70 ns/event) is far below the
-// rule cost; the ring (16 MiB by default) absorbs main-thread stalls. The kernel writes with
-// NO_WAKEUP and forces a wakeup only when queued data crosses a mark, so the epoll fd fires
-// rarely; the timer catches what sits below the mark.
+// rule cost; the ring (16 MiB by default) absorbs main-thread stalls.
+//
+// Wakeups: with adaptive wakeups the kernel signals only for a record written while the reader
+// had caught up (the first record after an empty ring), so a lone event is read at once. To
+// bound the wakeup rate under a steady trickle, the poller rests for `wakeupGapMs` after each
+// wakeup (records arriving meanwhile wait for the end of the rest, then are read together):
+// at most 1000/wakeupGapMs wakeups per second, at most wakeupGapMs of added latency. Without
+// adaptive wakeups the kernel writes NO_WAKEUP and forces a wakeup only when queued data crosses
+// a mark; the fallback timer catches the rest (and, either way, any wakeup lost to a race).
 #include <napi.h>
 #include <uv.h>
 
@@ -80,6 +86,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
       opts.closeTrackedOnly = OptBool(o, "closeTrackedOnly", opts.closeTrackedOnly);
       opts.enterHooks = OptBool(o, "enterHooks", opts.enterHooks);
       opts.wakeupFraction = OptF64(o, "wakeupFraction", opts.wakeupFraction);
+      opts.adaptiveWakeup = OptBool(o, "adaptiveWakeup", opts.adaptiveWakeup);
       opts.pressureFraction = OptF64(o, "pressureFraction", opts.pressureFraction);
       Napi::Value self = o.Get("selfTgids");
       if (self.IsArray()) {
@@ -207,7 +214,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
     return Napi::Boolean::New(env, rc == 1);
   }
 
-  // start(ArrayBuffer, onBatch(bytes, count, more), drainMs, maxBatchesPerWake)
+  // start(ArrayBuffer, onBatch(bytes, count, more), drainMs, maxBatchesPerWake, wakeupGapMs)
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!core_) return ThrowErrno(env, "start on a closed probe", -EBADF);
@@ -229,6 +236,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
     if (drainMs_ == 0) drainMs_ = 1;
     maxBatches_ = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 4;
     if (maxBatches_ == 0) maxBatches_ = 1;
+    gapMs_ = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0;
     asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "lanner.probe");
 
     uv_loop_t* loop = nullptr;
@@ -238,9 +246,9 @@ class Probe : public Napi::ObjectWrap<Probe> {
     poll_->data = this;
     timer_->data = this;
     int rc = uv_poll_init(loop, poll_, core_->EpollFd());
-    if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* h, int, int) { static_cast<Probe*>(h->data)->Pump(); });
+    if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
     uv_timer_init(loop, timer_);
-    if (rc == 0) rc = uv_timer_start(timer_, [](uv_timer_t* h) { static_cast<Probe*>(h->data)->Pump(); }, drainMs_, drainMs_);
+    if (rc == 0) rc = uv_timer_start(timer_, OnTimer, drainMs_, drainMs_);
     running_ = true;
     Ref();  // the wrapper must outlive the handles
     if (rc != 0) {
@@ -285,6 +293,25 @@ class Probe : public Napi::ObjectWrap<Probe> {
     return info.Env().Undefined();
   }
 
+  static void OnReadable(uv_poll_t* h, int, int) {
+    Probe* self = static_cast<Probe*>(h->data);
+    self->Pump();
+    if (self->gapMs_ == 0 || !self->running_) return;
+    // Rest: stop listening for gapMs, then drain what came meanwhile in one go (OnTimer).
+    uv_poll_stop(self->poll_);
+    self->resting_ = true;
+    uv_timer_start(self->timer_, OnTimer, self->gapMs_, self->drainMs_);
+  }
+
+  static void OnTimer(uv_timer_t* h) {
+    Probe* self = static_cast<Probe*>(h->data);
+    self->Pump();
+    if (self->resting_ && self->running_) {
+      self->resting_ = false;
+      uv_poll_start(self->poll_, UV_READABLE, OnReadable);
+    }
+  }
+
   void Pump() {
     if (!running_ || !core_) return;
     Napi::Env env = Env();
@@ -307,7 +334,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
       if (!r.more) return;
     }
     // Budget spent with data left: come back right after pending I/O instead of a full period.
-    if (running_ && timer_ != nullptr) uv_timer_start(timer_, [](uv_timer_t* h) { static_cast<Probe*>(h->data)->Pump(); }, 0, drainMs_);
+    if (running_ && timer_ != nullptr) uv_timer_start(timer_, OnTimer, 0, drainMs_);
   }
 
   void StopHandles() {
@@ -335,6 +362,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
   uv_poll_t* poll_ = nullptr;
   uv_timer_t* timer_ = nullptr;
   bool running_ = false;
+  bool resting_ = false;  // poll stopped for the wakeup gap; OnTimer re-arms it
+  uint32_t gapMs_ = 0;
   Napi::FunctionReference onBatch_;
   Napi::Reference<Napi::ArrayBuffer> buffer_;
   std::unique_ptr<Napi::AsyncContext> asyncContext_;

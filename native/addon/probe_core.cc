@@ -146,6 +146,8 @@ std::unique_ptr<ProbeCore> ProbeCore::Open(const ProbeOptions& opts, ProbeError*
   s->rodata->cfg_max_argv = opts.maxArgvBytes > LNR_MAX_ARGV ? LNR_MAX_ARGV : opts.maxArgvBytes;
   s->rodata->cfg_drop_failed = opts.dropFailed;
   s->rodata->cfg_close_tracked_only = opts.closeTrackedOnly;
+  s->rodata->cfg_adaptive_wakeup = opts.adaptiveWakeup;
+  s->rodata->cfg_enter_hooks = opts.enterHooks;
 
   // libbpf rounds the ring up to a power-of-two number of pages; compute marks from the real size.
   uint64_t ring = 4096;

@@ -22,6 +22,7 @@ struct ProbeOptions {
   bool closeTrackedOnly = true;
   bool enterHooks = true;  // TOCTOU-safe copies of open paths / connect addresses at entry
   double wakeupFraction = 0.25;
+  bool adaptiveWakeup = true;  // wake the reader for a record written while it has caught up
   double pressureFraction = 0.75;
   std::vector<uint32_t> selfTgids;
 };

@@ -50,7 +50,12 @@ const volatile __u32 cfg_max_str = 4096; /* incl. NUL, <= LNR_MAX_STR */
 const volatile __u32 cfg_max_argv = 4096; /* <= LNR_MAX_ARGV */
 const volatile bool cfg_drop_failed = false;
 const volatile bool cfg_close_tracked_only = true;
+const volatile bool cfg_enter_hooks = true; /* lnr_sys_enter is loaded: a missing stash is a miss */
 const volatile __u64 cfg_wakeup_bytes = 0; /* force a wakeup when queued data crosses this */
+/* Adaptive wakeups: a record written while the reader has caught up wakes it (the kernel only
+ * signals when the ring was empty before this record, so a busy reader is never woken twice).
+ * Off: every record is NO_WAKEUP and the reader drains on its timer or the byte mark. */
+const volatile bool cfg_adaptive_wakeup = false;
 const volatile __u64 cfg_pressure_bytes = 0; /* above this, only process events are written */
 
 struct {
@@ -85,10 +90,17 @@ struct {
 #define REC_ROOM (2 * LNR_MAX_RECORD + LNR_MAX_ARGV)
 #define OFF_MASK (2 * LNR_MAX_RECORD - 1) /* any masked offset + one max read stays in rec */
 #define PATH_ROOM (2 * LNR_MAX_STR)
+struct lnr_stash {
+	__u32 nr; /* syscall id this stash belongs to; ~0 = empty */
+	__s32 len; /* bytes copied (incl. NUL for strings), <= 0 = nothing */
+	__u8 data[STASH_STR];
+};
+
 struct lnr_scratch {
 	__u8 rec[REC_ROOM];
 	__u8 path[PATH_ROOM]; /* dentry walk writes backwards ending at LNR_MAX_STR */
 	__u8 tmp[PATH_ROOM]; /* relative path held while the directory prefix is built */
+	struct lnr_stash exit_copy; /* an open path read at exit, when there is no entry copy */
 };
 
 struct {
@@ -97,12 +109,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lnr_scratch);
 } scratch SEC(".maps");
-
-struct lnr_stash {
-	__u32 nr; /* syscall id this stash belongs to; ~0 = empty */
-	__s32 len; /* bytes copied (incl. NUL for strings), <= 0 = nothing */
-	__u8 data[STASH_STR];
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -613,7 +619,7 @@ static __always_inline bool is_process_event(__u16 type)
 static __always_inline bool emit(struct lnr_counters *c, struct lnr_scratch *s, __u32 size, __u16 type)
 {
 	struct lnr_hdr *h = (struct lnr_hdr *)s->rec;
-	__u64 avail, flags = BPF_RB_NO_WAKEUP;
+	__u64 avail, flags = cfg_adaptive_wakeup ? 0 : BPF_RB_NO_WAKEUP;
 
 	size = (size + 7) & ~7u;
 	if (size > LNR_MAX_RECORD) {
@@ -805,13 +811,32 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	/* Before `seen`: a filtered open is neither shipped nor a loss, and since it is not emitted
 	 * its fd never enters tracked_fds (its close stays unshipped too). */
 	__u32 prefixes = open_prefix_count;
-	/* Entries [0, open_prefix_any) match any open, the rest only opens that can write: a read
-	 * compares fewer entries instead of testing a flag per entry (which the verifier's state
-	 * exploration of the nested loops could not afford). */
-	if (prefixes && st && is_open_type(type) && !open_path_ships(st, open_can_write(type, regs) ? prefixes : open_prefix_any)) {
-		c->filtered_path++;
-		st->nr = ~0u;
-		return 0;
+	/* The open path the filter judges and the record carries: the entry copy, or without one
+	 * (entry hooks off, or a syscall that began before attach) a copy read now from user memory.
+	 * The exit copy is not TOCTOU-safe (another thread may have rewritten the buffer since the
+	 * kernel read it), which is the price of running without the sys_enter hook. */
+	const struct lnr_stash *path_copy = st;
+	struct lnr_scratch *s = NULL;
+	if (prefixes && is_open_type(type)) {
+		if (!st) {
+			s = get_scratch();
+			if (s) {
+				struct lnr_stash *ec = &s->exit_copy;
+				const void *upath = (type == LNR_EVT_OPEN || type == LNR_EVT_CREAT) ? (const void *)regs->di : (const void *)regs->si;
+				ec->nr = nr;
+				ec->len = bpf_probe_read_user_str(ec->data, STASH_STR, upath);
+				path_copy = ec;
+			}
+		}
+		/* Entries [0, open_prefix_any) match any open, the rest only opens that can write: a read
+		 * compares fewer entries instead of testing a flag per entry (which the verifier's state
+		 * exploration of the nested loops could not afford). */
+		if (path_copy && !open_path_ships(path_copy, open_can_write(type, regs) ? prefixes : open_prefix_any)) {
+			c->filtered_path++;
+			if (st)
+				st->nr = ~0u;
+			return 0;
+		}
 	}
 	__s64 a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10, a4 = regs->r8, a5 = regs->r9;
 	if (type == LNR_EVT_CLOSE && cfg_close_tracked_only) {
@@ -822,10 +847,11 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	}
 	c->seen++;
 	c->seen_by_type[type & (LNR_TYPE_SLOTS - 1)]++;
-	if (wants_stash(nr) && !st)
+	if (cfg_enter_hooks && wants_stash(nr) && !st)
 		c->stash_miss++;
 
-	struct lnr_scratch *s = get_scratch();
+	if (!s)
+		s = get_scratch();
 	if (!s) {
 		c->drop_other++;
 		return 0;
@@ -854,11 +880,11 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case LNR_EVT_OPEN:
 	case LNR_EVT_CREAT:
-		off += put_path(s, h, t, off, (void *)a0, st, AT_FDCWD_, 0, true);
+		off += put_path(s, h, t, off, (void *)a0, path_copy, AT_FDCWD_, 0, true);
 		break;
 	case LNR_EVT_OPENAT:
 	case LNR_EVT_OPENAT2:
-		off += put_path(s, h, t, off, (void *)a1, st, a0, 0, true);
+		off += put_path(s, h, t, off, (void *)a1, path_copy, a0, 0, true);
 		break;
 	case LNR_EVT_CHDIR: case LNR_EVT_UNLINK: case LNR_EVT_MKDIR: case LNR_EVT_RMDIR:
 	case LNR_EVT_CHMOD: case LNR_EVT_TRUNCATE: case LNR_EVT_CHROOT: case LNR_EVT_UMOUNT2:

@@ -16,6 +16,8 @@ export const probeConfigSchema = z
     close_tracked_only: z.boolean().optional(),
     enter_hooks: z.boolean().optional(),
     wakeup_fraction: z.number().gt(0).lt(1).optional(),
+    adaptive_wakeup: z.boolean(),
+    wakeup_gap_ms: z.number().int().min(1).max(1000),
     pressure_fraction: z.number().min(0).lt(1).optional(),
     open_path_filter: z.boolean(),
   })
@@ -34,6 +36,8 @@ export function probeOptionsFromConfig(c: ProbeConfig): ProbeOptions {
     closeTrackedOnly: c.close_tracked_only,
     enterHooks: c.enter_hooks,
     wakeupFraction: c.wakeup_fraction,
+    adaptiveWakeup: c.adaptive_wakeup,
+    wakeupGapMs: c.wakeup_gap_ms,
     pressureFraction: c.pressure_fraction,
   };
 }

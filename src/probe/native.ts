@@ -14,6 +14,7 @@ export interface NativeProbeOptions {
   enterHooks?: boolean;
   wakeupFraction?: number;
   pressureFraction?: number;
+  adaptiveWakeup?: boolean;
   selfTgids?: number[];
 }
 
@@ -49,7 +50,7 @@ export interface NativeProbe {
   read(buffer: ArrayBuffer): NativeDrain;
   /** Worker threads: blocks up to `timeoutMs` for a forced wakeup; always read() afterwards. */
   wait(timeoutMs: number): boolean;
-  start(buffer: ArrayBuffer, onBatch: (bytes: number, count: number, more: boolean) => void, drainMs?: number, maxBatchesPerWake?: number): void;
+  start(buffer: ArrayBuffer, onBatch: (bytes: number, count: number, more: boolean) => void, drainMs?: number, maxBatchesPerWake?: number, wakeupGapMs?: number): void;
   stop(): void;
   stats(): NativeStats | null;
   close(): void;

@@ -43,6 +43,13 @@ export interface ProbeOptions {
   types?: ReadonlySet<string>;
   /** Force a wakeup when queued data crosses this fraction of the ring. */
   wakeupFraction?: number;
+  /**
+   * Wake the reader for a record written while it had caught up (low latency at low rates), resting
+   * `wakeupGapMs` after each wakeup so the rate stays bounded. Off: drain on the timer or the mark.
+   */
+  adaptiveWakeup?: boolean;
+  /** Rest after each adaptive wakeup (ms): at most 1000/gap wakeups per second. */
+  wakeupGapMs?: number;
   /** Above this fraction of the ring only process events are written. 0 disables. */
   pressureFraction?: number;
   /** Batches handed to JS per wakeup before yielding to other I/O. */
@@ -130,8 +137,8 @@ export interface KernelEventSource extends EventSource {
    * copied at syscall entry) starts with none of `prefixes`, byte for byte, is not shipped, and
    * its fd is not tracked, so its close is not shipped either. '/etc/shadow' also matches
    * '/etc/shadowx': add the trailing '/' for a directory. Relative, non-normalised, longer than
-   * OPEN_FILTER_WINDOW bytes, or without an entry copy (enterHooks off) always ship. null or []
-   * turns it off (the default). Counted in nativeStats().filteredByPath. Throws ProbeError EINVAL.
+   * OPEN_FILTER_WINDOW bytes always ship. Without an entry copy (enterHooks off) the kernel judges
+   * the path it reads from user memory at sys_exit. null or [] turns it off (the default). Counted in nativeStats().filteredByPath. Throws ProbeError EINVAL.
    */
   setOpenPathPrefixes(prefixes: readonly OpenPathFilterEntry[] | null): void;
   /** Adds/removes a tgid from self-exclusion. */
@@ -182,7 +189,7 @@ class NativeEventSource implements KernelEventSource {
     if (this.running) return;
     try {
       probe.attach();
-      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4);
+      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.adaptiveWakeup === false ? 0 : this.opts.wakeupGapMs ?? 2);
     } catch (err) {
       throw wrapNativeError(err);
     }
@@ -286,6 +293,7 @@ export async function openProbe(options: ProbeOptions = {}): Promise<KernelEvent
       enterHooks: options.enterHooks,
       wakeupFraction: options.wakeupFraction,
       pressureFraction: options.pressureFraction,
+      adaptiveWakeup: options.adaptiveWakeup,
       selfTgids: [process.pid, ...(options.selfTgids ?? [])],
     });
     probe.setInterestingTypes(typeMask(options.types));

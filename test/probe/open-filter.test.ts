@@ -49,7 +49,12 @@ describe('open path prefix validation', () => {
   });
 });
 
-describe('in-kernel open path filter', () => {
+// Both ways the kernel gets the path it judges: the copy made at sys_enter (TOCTOU-safe) and,
+// with the entry hook off, a read of user memory at sys_exit.
+describe.each([
+  { enterHooks: true, mode: 'path copied at entry' },
+  { enterHooks: false, mode: 'entry hook off: path read at exit' },
+])('in-kernel open path filter ($mode)', ({ enterHooks }) => {
   let source: KernelEventSource | undefined;
   let keepDir = '';
   let otherDir = '';
@@ -63,6 +68,7 @@ describe('in-kernel open path filter', () => {
       types: new Set(['openat', 'close', 'execve', 'procexit']),
       trackFdTypes: new Set(['openat']),
       pressureFraction: 0,
+      enterHooks,
     });
     keepDir = mkdtempSync('/tmp/lnr-keep-');
     otherDir = realpathSync(mkdtempSync('/tmp/lanner-of-'));
@@ -185,7 +191,7 @@ describe('in-kernel open path filter', () => {
   });
 
   kernelIt('openProbe({ openPathPrefixes }) starts with the filter on; seen excludes filtered opens', async () => {
-    const src = await openProbe({ types: new Set(['openat']), openPathPrefixes: ['/etc/sha'], ringBytes: 4 << 20 });
+    const src = await openProbe({ types: new Set(['openat']), openPathPrefixes: ['/etc/sha'], ringBytes: 4 << 20, enterHooks });
     try {
       src.drainNow(() => undefined);
       const before = src.nativeStats()!;
