@@ -24,7 +24,7 @@
     {
       "target_name": "lanner",
       "dependencies": ["lanner_bpf"],
-      "sources": ["native/addon/addon.cc", "native/addon/probe_core.cc"],
+      "sources": ["native/addon/addon.cc", "native/addon/probe_core.cc", "native/addon/syscalls_ia32.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<(SHARED_INTERMEDIATE_DIR)/lanner"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"],

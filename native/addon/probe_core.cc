@@ -211,7 +211,11 @@ int ProbeCore::SyncEnterHook() {
 int ProbeCore::SetInterestingTypes(const uint8_t* enabled, size_t count) {
   uint8_t table[kSyscallTableSize] = {};
   for (const SyscallMapping& m : kSyscallMap) {
-    if (m.type < count && enabled[m.type] != 0 && m.nr < kSyscallTableSize) table[m.nr] = static_cast<uint8_t>(m.type);
+    if (m.type < count && enabled[m.type] != 0 && m.nr < LNR_IA32_BASE) table[m.nr] = static_cast<uint8_t>(m.type);
+  }
+  for (size_t i = 0; i < kSyscallMapIa32Size; i++) {
+    const SyscallMapping& m = kSyscallMapIa32[i];
+    if (m.type < count && enabled[m.type] != 0 && static_cast<uint32_t>(LNR_IA32_BASE + m.nr) < kSyscallTableSize) table[LNR_IA32_BASE + m.nr] = static_cast<uint8_t>(m.type);
   }
   const int fd = bpf_map__fd(skel_->maps.interesting);
   for (uint32_t nr = 0; nr < kSyscallTableSize; nr++) {

@@ -1,18 +1,14 @@
 // Event type id -> x86-64 syscall ids. The kernel's `interesting` table is indexed by syscall id;
-// user space speaks event types, so this is the one place that knows the numbering.
+// user space speaks event types, so this and syscalls_ia32.cc are the places that know the
+// numbering.
 #pragma once
 #include <sys/syscall.h>
 
 #include <cstdint>
 
-#include "../bpf/events.h"
+#include "syscall_mapping.h"
 
 namespace lanner {
-
-struct SyscallMapping {
-  uint16_t type;
-  uint16_t nr;
-};
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
@@ -91,7 +87,6 @@ inline constexpr SyscallMapping kSyscallMap[] = {
     {LNR_EVT_KILL, SYS_kill},
 };
 
-// Must match NR_MAX in probe.bpf.c.
-inline constexpr uint32_t kSyscallTableSize = 512;
+inline constexpr uint32_t kSyscallTableSize = LNR_SYSCALL_TABLE;
 
 }  // namespace lanner

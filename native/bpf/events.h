@@ -153,6 +153,14 @@ struct lnr_hdr {
 #define LNR_MAX_SOCKADDR 128 /* sizeof(struct sockaddr_storage) */
 #define LNR_MAX_ARGV 16384
 
+/*
+ * The kernel's interesting-syscall table: x86-64 syscall ids at [0, LNR_IA32_BASE), ia32 ids
+ * (int 0x80 / compat tasks, their own numbering) at LNR_IA32_BASE + id. Not part of the record
+ * layout (the ABI version does not cover it): only the probe and the addon index it.
+ */
+#define LNR_IA32_BASE 512
+#define LNR_SYSCALL_TABLE 1024
+
 /* Per-type counter slots: a power of two so BPF can bound the index with a mask. */
 #define LNR_TYPE_SLOTS 128
 

@@ -25,7 +25,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define NR_MAX 512 /* syscall ids covered by the interesting table */
 #define PATH_DEPTH 40 /* dentry components walked before marking truncation */
 #define STASH_STR 1024 /* entry stash for paths; longer paths are re-read at exit */
 #define AT_FDCWD_ -100
@@ -44,6 +43,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_creat 85
 #define NR_openat 257
 #define NR_openat2 437
+/* The same under the ia32 numbering (compat tasks and int 0x80 from 64-bit code). */
+#define NR32_open 5
+#define NR32_creat 8
+#define NR32_openat 295
+#define NR32_connect 362
+#define NR32_openat2 437
 
 /* Set from user space before load (rodata is frozen, so the verifier folds these). */
 const volatile __u32 cfg_max_str = 4096; /* incl. NUL, <= LNR_MAX_STR */
@@ -66,7 +71,7 @@ struct {
 /* syscall id -> event type id (0 = not wanted). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NR_MAX);
+	__uint(max_entries, LNR_SYSCALL_TABLE);
 	__type(key, __u32);
 	__type(value, __u8);
 } interesting SEC(".maps");
@@ -728,13 +733,13 @@ __noinline int open_path_ships(const struct lnr_stash *st, __u32 count)
 
 /* Whether an open can modify its file: write access, O_TRUNC or O_CREAT. creat always writes;
  * openat2 keeps its flags behind a pointer, so it counts as writing (it then ships). */
-static __always_inline __u32 open_can_write(__u16 type, struct pt_regs *regs)
+static __always_inline __u32 open_can_write(__u16 type, __u64 a1, __u64 a2)
 {
 	__u64 flags;
 	if (type == LNR_EVT_OPEN)
-		flags = regs->si;
+		flags = a1;
 	else if (type == LNR_EVT_OPENAT)
-		flags = regs->dx;
+		flags = a2;
 	else
 		return 1;
 	return (flags & 3) != 0 || (flags & (0100 /* O_CREAT */ | 01000 /* O_TRUNC */)) != 0;
@@ -747,24 +752,47 @@ static __always_inline bool wants_stash(__u32 nr)
 	return nr == NR_open || nr == NR_openat || nr == NR_openat2 || nr == NR_creat || nr == NR_connect;
 }
 
+static __always_inline bool wants_stash_ia32(__u32 nr)
+{
+	return nr == NR32_open || nr == NR32_openat || nr == NR32_openat2 || nr == NR32_creat || nr == NR32_connect;
+}
+
+static __always_inline bool is_compat(struct task_struct *t)
+{
+	return t->thread_info.status & TS_COMPAT_;
+}
+
+/*
+ * The caller's syscall arguments: x86-64 passes them in di, si, dx, r10, r8, r9; ia32 in bx, cx,
+ * dx, si, di, bp as 32-bit values, kept zero-extended so pointers stay valid (and `(int)` casts,
+ * as for dirfds, recover signed values).
+ */
+#define SYSCALL_ARG(regs, compat, r64, r32) ((compat) ? (__u64)(__u32)(regs)->r32 : (__u64)(regs)->r64)
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(lnr_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 nr = id;
-	if (!wants_stash(nr))
+	/* Two compares settle almost every syscall before anything else is read. */
+	if (!wants_stash(nr) && !wants_stash_ia32(nr))
 		return 0;
-	__u8 *type = bpf_map_lookup_elem(&interesting, &nr);
+	struct task_struct *t = bpf_get_current_task_btf();
+	bool compat = is_compat(t);
+	if (compat ? !wants_stash_ia32(nr) : !wants_stash(nr))
+		return 0;
+	__u32 key = compat ? LNR_IA32_BASE + nr : nr;
+	__u8 *type = bpf_map_lookup_elem(&interesting, &key);
 	if (!type || !*type)
 		return 0;
 	/* No self check here: an unused stash is harmless and the exit program filters self. */
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct lnr_stash *st = bpf_task_storage_get(&stash, t, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)
 		return 0;
-	st->nr = nr;
-	if (nr == NR_connect) {
-		__s64 len = regs->dx;
-		const void *uaddr = (const void *)regs->si;
+	st->nr = key;
+	__u64 a0 = SYSCALL_ARG(regs, compat, di, bx), a1 = SYSCALL_ARG(regs, compat, si, cx), a2 = SYSCALL_ARG(regs, compat, dx, dx);
+	if (*type == LNR_EVT_CONNECT) {
+		__s64 len = (__s32)a2;
+		const void *uaddr = (const void *)a1;
 		if (len > LNR_MAX_SOCKADDR)
 			len = LNR_MAX_SOCKADDR;
 		if (!uaddr || len <= 0 || bpf_probe_read_user(st->data, clamp_mask(len, LNR_MAX_SOCKADDR * 2 - 1), uaddr))
@@ -772,7 +800,7 @@ int BPF_PROG(lnr_sys_enter, struct pt_regs *regs, long id)
 		st->len = len;
 		return 0;
 	}
-	const void *upath = (nr == NR_open || nr == NR_creat) ? (const void *)regs->di : (const void *)regs->si;
+	const void *upath = (*type == LNR_EVT_OPEN || *type == LNR_EVT_CREAT) ? (const void *)a0 : (const void *)a1;
 	st->len = bpf_probe_read_user_str(st->data, STASH_STR, upath);
 	return 0;
 }
@@ -780,8 +808,13 @@ int BPF_PROG(lnr_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 {
+	struct task_struct *t = bpf_get_current_task_btf();
+	/* ia32 syscalls (compat tasks, int 0x80) have their own numbering and half of the table. An
+	 * exec reports the new image's ABI here: the kernel rewrites orig_ax and TS_COMPAT for it. */
+	bool compat = is_compat(t);
 	__u32 nr = regs->orig_ax;
-	__u8 *typep = bpf_map_lookup_elem(&interesting, &nr);
+	__u32 key = !compat ? nr : nr < LNR_IA32_BASE ? LNR_IA32_BASE + nr : LNR_SYSCALL_TABLE; /* past the end: no entry */
+	__u8 *typep = bpf_map_lookup_elem(&interesting, &key);
 	if (!typep || !*typep)
 		return 0;
 	__u16 type = *typep;
@@ -789,17 +822,16 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	__u32 tgid = pid_tgid >> 32;
 	if (is_self(tgid))
 		return 0;
-	struct task_struct *t = bpf_get_current_task_btf();
-	/* ia32 syscalls use another numbering; this table is x86-64 only. */
-	if (t->thread_info.status & TS_COMPAT_)
-		return 0;
 
+	bool stash_kind = is_open_type(type) || type == LNR_EVT_CONNECT;
 	struct lnr_stash *st = NULL;
-	if (wants_stash(nr)) {
+	if (stash_kind) {
 		st = bpf_task_storage_get(&stash, t, NULL, 0);
-		if (st && st->nr != nr)
+		if (st && st->nr != key)
 			st = NULL;
 	}
+	__s64 a0 = SYSCALL_ARG(regs, compat, di, bx), a1 = SYSCALL_ARG(regs, compat, si, cx), a2 = SYSCALL_ARG(regs, compat, dx, dx),
+	      a3 = SYSCALL_ARG(regs, compat, r10, si), a4 = SYSCALL_ARG(regs, compat, r8, di), a5 = SYSCALL_ARG(regs, compat, r9, bp);
 	struct lnr_counters *c = get_counters();
 	if (!c)
 		return 0;
@@ -822,8 +854,8 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 			s = get_scratch();
 			if (s) {
 				struct lnr_stash *ec = &s->exit_copy;
-				const void *upath = (type == LNR_EVT_OPEN || type == LNR_EVT_CREAT) ? (const void *)regs->di : (const void *)regs->si;
-				ec->nr = nr;
+				const void *upath = (type == LNR_EVT_OPEN || type == LNR_EVT_CREAT) ? (const void *)a0 : (const void *)a1;
+				ec->nr = key;
 				ec->len = bpf_probe_read_user_str(ec->data, STASH_STR, upath);
 				path_copy = ec;
 			}
@@ -831,14 +863,13 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 		/* Entries [0, open_prefix_any) match any open, the rest only opens that can write: a read
 		 * compares fewer entries instead of testing a flag per entry (which the verifier's state
 		 * exploration of the nested loops could not afford). */
-		if (path_copy && !open_path_ships(path_copy, open_can_write(type, regs) ? prefixes : open_prefix_any)) {
+		if (path_copy && !open_path_ships(path_copy, open_can_write(type, a1, a2) ? prefixes : open_prefix_any)) {
 			c->filtered_path++;
 			if (st)
 				st->nr = ~0u;
 			return 0;
 		}
 	}
-	__s64 a0 = regs->di, a1 = regs->si, a2 = regs->dx, a3 = regs->r10, a4 = regs->r8, a5 = regs->r9;
 	if (type == LNR_EVT_CLOSE && cfg_close_tracked_only) {
 		__u64 key = ((__u64)tgid << 32) | (__u32)a0;
 		if (!bpf_map_lookup_elem(&tracked_fds, &key))
@@ -847,7 +878,7 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	}
 	c->seen++;
 	c->seen_by_type[type & (LNR_TYPE_SLOTS - 1)]++;
-	if (cfg_enter_hooks && wants_stash(nr) && !st)
+	if (cfg_enter_hooks && stash_kind && !st)
 		c->stash_miss++;
 
 	if (!s)

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { EVENT_TYPES, eventTypeByName } from '../../src/probe/event-types';
 import { openProbe, type KernelEventSource } from '../../src/probe/probe';
 import type { RecordView } from '../../src/probe/decoder';
 import { FLAG_ENTER_STASH } from '../../src/probe/layout';
-import { actionsBinary, kernelIt, kernelUnavailableReason } from './support';
+import { actionsBinary, ia32Binary, kernelIt, kernelUnavailableReason } from './support';
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -175,6 +176,40 @@ describe('kernel probe', () => {
     const first = execs.find((e) => e.argv()?.[1] === 'memfd')!;
     expect(first.exeFlags() & EXE_FROM_MEMFD).toBe(0);
     expect(first.exeFlags() & EXE_WRITABLE).toBe(EXE_WRITABLE); // root-owned 0755 file, run by root
+  });
+
+  kernelIt('reports a 32-bit program: its exec, and its int 0x80 (ia32-numbered) open and connect', async () => {
+    const src = source!;
+    const server = createServer();
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as AddressInfo).port;
+    const path = join(workDir, 'ia32-opened.txt');
+    try {
+      src.drainNow(() => undefined);
+      // Asynchronous: the server above must accept while the program connects.
+      const child = spawn(ia32Binary(), [path, String(port)], { stdio: 'ignore' });
+      const code = await new Promise<number | null>((res) => child.on('exit', res));
+      expect(code, 'exit code: bit 1 = open failed, bit 2 = connect failed').toBe(0);
+      const events: EventView[] = [];
+      src.drainNow((batch) => batch.forEach((ev) => void (ev.tgid === child.pid && events.push(ev.copy()))));
+      const exec = events.find((e) => typeName(e) === 'execve');
+      expect(exec, 'exec of the i386 image').toBeDefined();
+      expect(exec!.ret).toBe(0);
+      expect(exec!.exePath()).toBe(ia32Binary());
+      const open = events.find((e) => typeName(e) === 'openat' && e.str(0) === path);
+      expect(open, `openat of ${path} among ${events.map(typeName).join(',')}`).toBeDefined();
+      expect(open!.ret).toBeGreaterThanOrEqual(0);
+      expect(open!.rawArg(0) | 0).toBe(-100); // AT_FDCWD, from a 32-bit register
+      expect(open!.rawArg(2) & (O_WRONLY | O_CREAT)).toBe(O_WRONLY | O_CREAT);
+      expect((open as RecordView).flags & FLAG_ENTER_STASH).toBe(FLAG_ENTER_STASH);
+      const connect = events.find((e) => typeName(e) === 'connect');
+      expect(connect, 'connect').toBeDefined();
+      expect(connect!.ret).toBe(0);
+      expect(connect!.sockaddr()).toEqual({ family: 'ipv4', address: '127.0.0.1', port });
+      expect(events.some((e) => typeName(e) === 'socket')).toBe(true);
+    } finally {
+      server.close();
+    }
   });
 
   kernelIt('setInterestingTypes filters in the kernel (seen does not count filtered types)', async () => {

@@ -45,3 +45,15 @@ export function actionsBinary(): string {
   helper = out;
   return out;
 }
+
+let ia32: string | undefined;
+
+/** Compiles test/probe/fixtures/ia32.c as a libc-free i386 program (int 0x80 syscalls). */
+export function ia32Binary(): string {
+  if (ia32) return ia32;
+  const dir = mkdtempSync(join(tmpdir(), 'lanner-probe-ia32-'));
+  const out = join(dir, 'ia32');
+  execFileSync('cc', ['-m32', '-nostdlib', '-static', '-ffreestanding', '-fno-pie', '-no-pie', '-O1', '-o', out, resolve(__dirname, 'fixtures/ia32.c')]);
+  ia32 = out;
+  return out;
+}

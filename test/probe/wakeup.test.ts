@@ -19,7 +19,16 @@ describe('ring wakeups', () => {
 
   /** Starts delivery and opens `path` once from a child; resolves true once its open arrives. */
   async function loneOpenArrives(adaptiveWakeup: boolean, waitMs: number): Promise<boolean> {
-    source = await openProbe({ types: new Set(['openat']), drainIntervalMs: MINUTE_MS, adaptiveWakeup, wakeupGapMs: 2, pressureFraction: 0 });
+    // Only opens under our prefix are written, so other tests' open floods cannot fill the ring up
+    // to the byte mark (which forces a wakeup in either mode).
+    source = await openProbe({
+      types: new Set(['openat']),
+      drainIntervalMs: MINUTE_MS,
+      adaptiveWakeup,
+      wakeupGapMs: 2,
+      pressureFraction: 0,
+      openPathPrefixes: ['/tmp/lanner-wakeup-'],
+    });
     const path = `/tmp/lanner-wakeup-${process.pid}-${adaptiveWakeup}`;
     let pid = -1;
     let arrived = false;

@@ -1,0 +1,85 @@
+// Event type id -> ia32 syscall ids, for compat tasks and `int 0x80` from 64-bit code (a known
+// way around tools that only watch the x86-64 table). The numbers come from the kernel headers'
+// ia32 table. Where ia32 has a 16-bit-id and a 32-bit-id variant (setuid vs setuid32), only the
+// 32-bit one is mapped: glibc has used it since 2.1. ia32 has no plain accept (only accept4 and
+// the socketcall multiplexer, which is not decoded).
+#include <asm/unistd_32.h>
+
+#include "syscall_mapping.h"
+
+namespace lanner {
+
+const SyscallMapping kSyscallMapIa32[] = {
+    {LNR_EVT_EXECVE, __NR_execve},
+    {LNR_EVT_EXECVEAT, __NR_execveat},
+    {LNR_EVT_CLONE, __NR_clone},
+    {LNR_EVT_CLONE3, __NR_clone3},
+    {LNR_EVT_FORK, __NR_fork},
+    {LNR_EVT_VFORK, __NR_vfork},
+    {LNR_EVT_OPEN, __NR_open},
+    {LNR_EVT_OPENAT, __NR_openat},
+    {LNR_EVT_OPENAT2, __NR_openat2},
+    {LNR_EVT_CREAT, __NR_creat},
+    {LNR_EVT_CLOSE, __NR_close},
+    {LNR_EVT_DUP, __NR_dup},
+    {LNR_EVT_DUP2, __NR_dup2},
+    {LNR_EVT_DUP3, __NR_dup3},
+    {LNR_EVT_FCNTL, __NR_fcntl},
+    {LNR_EVT_FCNTL, __NR_fcntl64},
+    {LNR_EVT_CHDIR, __NR_chdir},
+    {LNR_EVT_FCHDIR, __NR_fchdir},
+    {LNR_EVT_SYMLINK, __NR_symlink},
+    {LNR_EVT_SYMLINKAT, __NR_symlinkat},
+    {LNR_EVT_LINK, __NR_link},
+    {LNR_EVT_LINKAT, __NR_linkat},
+    {LNR_EVT_UNLINK, __NR_unlink},
+    {LNR_EVT_UNLINKAT, __NR_unlinkat},
+    {LNR_EVT_RENAME, __NR_rename},
+    {LNR_EVT_RENAMEAT, __NR_renameat},
+    {LNR_EVT_RENAMEAT2, __NR_renameat2},
+    {LNR_EVT_MKDIR, __NR_mkdir},
+    {LNR_EVT_MKDIRAT, __NR_mkdirat},
+    {LNR_EVT_RMDIR, __NR_rmdir},
+    {LNR_EVT_CHMOD, __NR_chmod},
+    {LNR_EVT_FCHMOD, __NR_fchmod},
+    {LNR_EVT_FCHMODAT, __NR_fchmodat},
+#ifdef __NR_fchmodat2
+    {LNR_EVT_FCHMODAT, __NR_fchmodat2},
+#endif
+    {LNR_EVT_TRUNCATE, __NR_truncate},
+    {LNR_EVT_FTRUNCATE, __NR_ftruncate},
+    {LNR_EVT_MEMFD_CREATE, __NR_memfd_create},
+    {LNR_EVT_SOCKET, __NR_socket},
+    {LNR_EVT_CONNECT, __NR_connect},
+    {LNR_EVT_ACCEPT4, __NR_accept4},
+    {LNR_EVT_BIND, __NR_bind},
+    {LNR_EVT_LISTEN, __NR_listen},
+    {LNR_EVT_SENDTO, __NR_sendto},
+    {LNR_EVT_SENDMSG, __NR_sendmsg},
+    {LNR_EVT_RECVFROM, __NR_recvfrom},
+    {LNR_EVT_RECVMSG, __NR_recvmsg},
+    {LNR_EVT_SETUID, __NR_setuid32},
+    {LNR_EVT_SETGID, __NR_setgid32},
+    {LNR_EVT_SETRESUID, __NR_setresuid32},
+    {LNR_EVT_SETRESGID, __NR_setresgid32},
+    {LNR_EVT_CAPSET, __NR_capset},
+    {LNR_EVT_PRCTL, __NR_prctl},
+    {LNR_EVT_CHROOT, __NR_chroot},
+    {LNR_EVT_UNSHARE, __NR_unshare},
+    {LNR_EVT_SETNS, __NR_setns},
+    {LNR_EVT_MOUNT, __NR_mount},
+    {LNR_EVT_UMOUNT2, __NR_umount2},
+    {LNR_EVT_INIT_MODULE, __NR_init_module},
+    {LNR_EVT_FINIT_MODULE, __NR_finit_module},
+    {LNR_EVT_BPF, __NR_bpf},
+    {LNR_EVT_USERFAULTFD, __NR_userfaultfd},
+    {LNR_EVT_PTRACE, __NR_ptrace},
+    {LNR_EVT_PROCESS_VM_WRITEV, __NR_process_vm_writev},
+    {LNR_EVT_KILL, __NR_kill},
+};
+
+const size_t kSyscallMapIa32Size = sizeof(kSyscallMapIa32) / sizeof(kSyscallMapIa32[0]);
+
+static_assert(__NR_openat2 < LNR_SYSCALL_TABLE - LNR_IA32_BASE, "ia32 ids must fit the table's upper half");
+
+}  // namespace lanner
