@@ -67,7 +67,9 @@ export class FdTable {
     private readonly capacity: number,
     from?: FdTable,
   ) {
-    this.byNum = from ? new Map(from.byNum) : new Map();
+    // Most forks inherit no fd we track (file opens are filtered in the kernel): copying an empty
+    // Map still walks an iterator, which showed up in the fork+exec profile.
+    this.byNum = from !== undefined && from.byNum.size > 0 ? new Map(from.byNum) : new Map();
   }
 
   get size(): number {
