@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { EXE_FROM_MEMFD, EXE_WRITABLE, type EventView } from '../../src/probe/event';
+import { EXE_FROM_MEMFD, EXE_UPPER_LAYER, EXE_WRITABLE, type EventView } from '../../src/probe/event';
 import { EVENT_TYPES, eventTypeByName } from '../../src/probe/event-types';
 import { openProbe, type KernelEventSource } from '../../src/probe/probe';
 import type { RecordView } from '../../src/probe/decoder';
@@ -209,6 +209,40 @@ describe('kernel probe', () => {
       expect(events.some((e) => typeName(e) === 'socket')).toBe(true);
     } finally {
       server.close();
+    }
+  });
+
+  kernelIt('flags an executable from an overlayfs upper layer (what a container wrote), not one from a lower layer', async () => {
+    const src = source!;
+    const root = mkdtempSync(join(tmpdir(), 'lanner-ovl-'));
+    const dirs = ['lower', 'upper', 'work', 'merged'].map((d) => join(root, d));
+    for (const d of dirs) mkdirSync(d);
+    const [lower, upper, work, merged] = dirs as [string, string, string, string];
+    copyFileSync('/bin/true', join(lower, 'from-image'));
+    const mount = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged], { encoding: 'utf8' });
+    expect(mount.status, `mount -t overlay: ${mount.stderr}`).toBe(0);
+    try {
+      // Written through the merged view: lands in the upper layer, as a container's download would.
+      copyFileSync('/bin/true', join(merged, 'dropped'));
+      chmodSync(join(merged, 'dropped'), 0o755);
+      src.drainNow(() => undefined);
+      const pids = new Map<string, number>();
+      for (const name of ['from-image', 'dropped']) {
+        const r = spawnSync(join(merged, name));
+        expect(r.status, name).toBe(0);
+        pids.set(name, r.pid!);
+      }
+      const execs = new Map<number, EventView>();
+      src.drainNow((batch) => batch.forEach((ev) => void (typeName(ev) === 'execve' && ev.ret === 0 && execs.set(ev.tgid, ev.copy()))));
+      const fromImage = execs.get(pids.get('from-image')!);
+      const dropped = execs.get(pids.get('dropped')!);
+      expect(fromImage?.exePath()).toBe(join(merged, 'from-image'));
+      expect(dropped?.exePath()).toBe(join(merged, 'dropped'));
+      expect(fromImage!.exeFlags() & EXE_UPPER_LAYER).toBe(0);
+      expect(dropped!.exeFlags() & EXE_UPPER_LAYER).toBe(EXE_UPPER_LAYER);
+    } finally {
+      spawnSync('umount', [merged]);
+      rmSync(root, { recursive: true, force: true });
     }
   });
 
