@@ -19,9 +19,10 @@ import { parsePriority, type PriorityNum } from './outputs/alert';
 import type { OutputsConfig } from './outputs/config';
 import type { DropsConfig } from './outputs/drops-config';
 import { isAlertworthy, PostureEngine, PostureTap, renderPostureText, runPostureReport, statusChangeToAlert, type CheckStatus, type PostureConfig, type StatusCounts } from './posture';
-import { bootOffsetNs, CaptureError, ProbeError, openCapture, openProbe, probeOptionsFromConfig, recordCapture, type EventBatch, type EventSource, type KernelEventSource, type ProbeConfig } from './probe';
+import { bootOffsetNs, CaptureError, ProbeError, openCapture, openProbe, probeOptionsFromConfig, recordCapture, type EventBatch, type EventSource, type KernelEventSource, type ProbeConfig, type ProbeOptions } from './probe';
 import { formatFieldList, formatLoadMessage, validateRules, type LoadMessage } from './rules';
 import { openPathPrefixes } from './rules/path-prefixes';
+import { rulesetReadsField } from './rules/field-use';
 import { createStateEngine, type LannerStateEngine } from './state';
 import type { StateConfig } from './state/config';
 import type { StateReader } from './state/types';
@@ -206,6 +207,11 @@ function buildPipeline(
   };
 }
 
+/** Probe options: the `probe:` section, plus the exec environment the state keeps per process. */
+function probeOptionsOf(config: LannerConfig): ProbeOptions {
+  return { ...probeOptionsFromConfig(config.probe as ProbeConfig), maxEnvBytes: (config.state as StateConfig).max_env_bytes };
+}
+
 /** The StateReader half of the state engine, bound so it can be spread into a wrapper. */
 function bindStateReader(s: LannerStateEngine): StateReader {
   return {
@@ -217,6 +223,9 @@ function bindStateReader(s: LannerStateEngine): StateReader {
     groupName: (gid, c) => s.groupName(gid, c),
   };
 }
+
+/** Fields that read a process's environment (captured at exec). */
+const ENV_FIELDS: ReadonlySet<string> = new Set(['proc.env', 'proc.aenv']);
 
 async function runAgent(config: LannerConfig): Promise<number> {
   const log = createLogger(config.log);
@@ -240,7 +249,19 @@ async function runAgent(config: LannerConfig): Promise<number> {
       log.warn({ err: (err as Error).message }, 'open path filter off');
     }
   };
-  const pipeline = buildPipeline(config, log, { bootOffsetNs: bootOffsetNs(), seedState: true, source: () => probe, onRulesApplied: applyOpenPathFilter });
+  // Exec environments are copied in the kernel only while a loaded rule reads them.
+  const applyExecEnvCapture = (): void => {
+    const rs = pipeline.engine.currentRuleset;
+    if (!probe || !rs) return;
+    const on = rulesetReadsField(rs, ENV_FIELDS);
+    probe.setExecEnvCapture(on);
+    log.info({ on }, 'exec environment capture');
+  };
+  const onRulesApplied = (): void => {
+    applyOpenPathFilter();
+    applyExecEnvCapture();
+  };
+  const pipeline = buildPipeline(config, log, { bootOffsetNs: bootOffsetNs(), seedState: true, source: () => probe, onRulesApplied });
   const { engine, rules, outputs, state, posture, histograms } = pipeline;
 
   const first = rules.reload();
@@ -253,14 +274,14 @@ async function runAgent(config: LannerConfig): Promise<number> {
   for (const w of first.warnings) log.debug({ code: w.code }, formatLoadMessage(w));
 
   try {
-    probe = await openProbe({ ...probeOptionsFromConfig(config.probe as ProbeConfig), types: engine.interestingTypes() });
+    probe = await openProbe({ ...probeOptionsOf(config), types: engine.interestingTypes() });
   } catch (err) {
     log.fatal({ err }, `cannot load the kernel probe: ${(err as Error).message}`);
     await pipeline.close();
     return 1;
   }
   const source = probe;
-  applyOpenPathFilter();
+  onRulesApplied();
 
   await outputs.start();
 
@@ -379,7 +400,7 @@ async function recordCommand(config: LannerConfig, opts: { file: string; duratio
   const result = await recordCapture({
     file: opts.file,
     ...(opts.durationS !== undefined ? { durationS: opts.durationS } : {}),
-    probeOptions: probeOptionsFromConfig(config.probe as ProbeConfig),
+    probeOptions: probeOptionsOf(config),
     signal: ac.signal,
     onStarted: () => log.info({ file: opts.file }, 'recording'),
   });

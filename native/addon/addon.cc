@@ -64,6 +64,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
                            InstanceMethod<&Probe::SetTrackedFdTypes>("setTrackedFdTypes"),
                            InstanceMethod<&Probe::SetOpenPathPrefixes>("setOpenPathPrefixes"),
                            InstanceMethod<&Probe::SetSelf>("setSelf"),
+                           InstanceMethod<&Probe::SetExecEnvCapture>("setExecEnvCapture"),
                            InstanceMethod<&Probe::TrackFd>("trackFd"),
                            InstanceMethod<&Probe::Read>("read"),
                            InstanceMethod<&Probe::Wait>("wait"),
@@ -82,6 +83,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
       opts.ringBytes = static_cast<uint64_t>(OptF64(o, "ringBytes", static_cast<double>(opts.ringBytes)));
       opts.maxStringBytes = OptU32(o, "maxStringBytes", opts.maxStringBytes);
       opts.maxArgvBytes = OptU32(o, "maxArgvBytes", opts.maxArgvBytes);
+      opts.maxEnvBytes = OptU32(o, "maxEnvBytes", opts.maxEnvBytes);
       opts.dropFailed = OptBool(o, "dropFailed", opts.dropFailed);
       opts.closeTrackedOnly = OptBool(o, "closeTrackedOnly", opts.closeTrackedOnly);
       opts.enterHooks = OptBool(o, "enterHooks", opts.enterHooks);
@@ -163,6 +165,13 @@ class Probe : public Napi::ObjectWrap<Probe> {
     const int rc = core_->SetOpenPathPrefixes(prefixes, writeOnly);
     if (rc != 0) return ThrowErrno(env, "updating the open-path prefix filter", rc);
     return env.Undefined();
+  }
+
+  // setExecEnvCapture(on): whether successful execs carry their environment (up to maxEnvBytes).
+  Napi::Value SetExecEnvCapture(const Napi::CallbackInfo& info) {
+    if (!core_) return ThrowErrno(info.Env(), "setExecEnvCapture on a closed probe", -EBADF);
+    core_->SetExecEnvCapture(info.Length() > 0 && info[0].ToBoolean().Value());
+    return info.Env().Undefined();
   }
 
   Napi::Value SetSelf(const Napi::CallbackInfo& info) {

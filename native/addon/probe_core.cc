@@ -144,6 +144,9 @@ std::unique_ptr<ProbeCore> ProbeCore::Open(const ProbeOptions& opts, ProbeError*
   if (core->ncpus_ <= 0) return fail("counting possible CPUs", core->ncpus_);
   s->rodata->cfg_max_str = opts.maxStringBytes > LNR_MAX_STR ? LNR_MAX_STR : opts.maxStringBytes;
   s->rodata->cfg_max_argv = opts.maxArgvBytes > LNR_MAX_ARGV ? LNR_MAX_ARGV : opts.maxArgvBytes;
+  // argv and env share one LNR_MAX_ARGV budget, so an exec record always fits LNR_MAX_RECORD.
+  const uint32_t envRoom = LNR_MAX_ARGV - s->rodata->cfg_max_argv;
+  s->rodata->cfg_max_env = opts.maxEnvBytes > envRoom ? envRoom : opts.maxEnvBytes;
   s->rodata->cfg_drop_failed = opts.dropFailed;
   s->rodata->cfg_close_tracked_only = opts.closeTrackedOnly;
   s->rodata->cfg_adaptive_wakeup = opts.adaptiveWakeup;
@@ -233,6 +236,11 @@ int ProbeCore::SetTrackedFdTypes(const uint8_t* enabled, size_t count) {
     if (bpf_map_update_elem(fd, &type, &on, BPF_ANY) != 0) return -errno;
   }
   return 0;
+}
+
+void ProbeCore::SetExecEnvCapture(bool on) {
+  // A plain .bss word: the exec path reads it once per exec, a stale read only misses one env.
+  *static_cast<volatile uint32_t*>(&skel_->bss->exec_env_wanted) = on ? 1 : 0;
 }
 
 int ProbeCore::SetOpenPathPrefixes(const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly) {

@@ -18,6 +18,7 @@ struct ProbeOptions {
   uint64_t ringBytes = 16u << 20;
   uint32_t maxStringBytes = 4096;
   uint32_t maxArgvBytes = 4096;
+  uint32_t maxEnvBytes = 0;  // exec environment; argv + env share LNR_MAX_ARGV so records fit
   bool dropFailed = false;
   bool closeTrackedOnly = true;
   bool enterHooks = true;  // TOCTOU-safe copies of open paths / connect addresses at entry
@@ -76,6 +77,7 @@ class ProbeCore {
   // past LNR_OPEN_PREFIX_MAX prefixes or LNR_OPEN_PREFIX_LEN bytes. Returns 0 or -errno.
   int SetOpenPathPrefixes(const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly);
   int SetSelf(uint32_t tgid, bool add);
+  void SetExecEnvCapture(bool on);
   int TrackFd(uint32_t tgid, uint32_t fd, bool add);
   // Copies whole records into buf; stops once less than one maximal record would still fit.
   DrainResult Drain(uint8_t* buf, size_t cap);

@@ -53,6 +53,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set from user space before load (rodata is frozen, so the verifier folds these). */
 const volatile __u32 cfg_max_str = 4096; /* incl. NUL, <= LNR_MAX_STR */
 const volatile __u32 cfg_max_argv = 4096; /* <= LNR_MAX_ARGV */
+const volatile __u32 cfg_max_env = 0; /* exec environment bytes; cfg_max_argv + this <= LNR_MAX_ARGV */
 const volatile bool cfg_drop_failed = false;
 const volatile bool cfg_close_tracked_only = true;
 const volatile bool cfg_enter_hooks = true; /* lnr_sys_enter is loaded: a missing stash is a miss */
@@ -154,6 +155,10 @@ struct {
 } open_prefixes SEC(".maps");
 
 volatile __u32 open_prefix_count;
+
+/* Capture the environment of a successful exec (up to cfg_max_env): user space turns this on only
+ * while a loaded rule reads proc.env, since reading it costs every exec a few KiB of copying. */
+volatile __u32 exec_env_wanted;
 /* How many leading entries match any open; the rest match only opens that can write. */
 volatile __u32 open_prefix_any;
 
@@ -595,6 +600,26 @@ static __always_inline __u32 put_exec_details(struct lnr_scratch *s, struct lnr_
 			s->rec[clamp_mask(off + len - 1, OFF_MASK)] = 0;
 			h->desc[LNR_SLOT_ARGV].off = off;
 			h->desc[LNR_SLOT_ARGV].len = len;
+			off += len;
+		}
+	}
+	/* The new image's environment (Falco's proc.env: e.g. GLIBC_TUNABLES handed to a setuid
+	 * binary), in str1, which exec events do not otherwise use. */
+	start = BPF_CORE_READ(mm, env_start);
+	end = BPF_CORE_READ(mm, env_end);
+	cap = !exec_env_wanted ? 0 : cfg_max_env > LNR_MAX_ARGV ? LNR_MAX_ARGV : cfg_max_env;
+	if (cap && end > start) {
+		__u64 len = end - start;
+		if (len > cap) {
+			len = cap;
+			h->flags |= LNR_F_TRUNCATED;
+		}
+		off = clamp_mask(off, OFF_MASK);
+		len &= LNR_MAX_ARGV * 2 - 1;
+		if (len > 0 && len <= LNR_MAX_ARGV && bpf_probe_read_user(&s->rec[off], len, (void *)start) == 0) {
+			s->rec[clamp_mask(off + len - 1, OFF_MASK)] = 0;
+			h->desc[LNR_SLOT_STR1].off = off;
+			h->desc[LNR_SLOT_STR1].len = len;
 			off += len;
 		}
 	}

@@ -4,7 +4,7 @@
  * re-pointed at each record; `copy()` detaches a record when it must outlive the batch.
  */
 import type { EventBatch, EventView, SockAddr } from './event';
-import { EVENT_TYPES, EVENT_TYPE_COUNT } from './event-types';
+import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
 import { FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from './layout';
 
 const TWO32 = 4294967296;
@@ -36,6 +36,17 @@ export class RecordError extends Error {
 // and bit s set when string slot s is a path (normalised on read).
 const int32Args = new Uint8Array(256);
 const uint32Args = new Uint8Array(256);
+const T_EXECVE = eventTypeByName('execve')!.id;
+const T_EXECVEAT = eventTypeByName('execveat')!.id;
+
+/** "a\0b\0" → ["a", "b"] (argv and environment areas as the kernel stores them). */
+function nulSeparated(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split('\0');
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
 const pathSlots = new Uint8Array(256);
 for (const t of EVENT_TYPES) {
   for (const p of t.params) {
@@ -258,11 +269,7 @@ export class RecordView implements EventView {
   }
 
   argv(): readonly string[] | undefined {
-    const text = this.text(SLOT.argv);
-    if (text === undefined) return undefined;
-    const parts = text.split('\0');
-    if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
-    return parts;
+    return nulSeparated(this.text(SLOT.argv));
   }
   exePath(): string | undefined {
     return this.text(SLOT.exe);
@@ -274,7 +281,9 @@ export class RecordView implements EventView {
     return this.u32[this.w + 21]!;
   }
   env(): readonly string[] | undefined {
-    return undefined;
+    // Only a successful exec carries its environment (in str1; see events.h).
+    if (this.ret !== 0 || (this.typeId !== T_EXECVE && this.typeId !== T_EXECVEAT)) return undefined;
+    return nulSeparated(this.text(SLOT.str1));
   }
 
   copy(): EventView {

@@ -9,6 +9,7 @@ export interface NativeProbeOptions {
   ringBytes?: number;
   maxStringBytes?: number;
   maxArgvBytes?: number;
+  maxEnvBytes?: number;
   dropFailed?: boolean;
   closeTrackedOnly?: boolean;
   enterHooks?: boolean;
@@ -46,6 +47,7 @@ export interface NativeProbe {
   /** null or [] = off. Prefixes must already be valid (see validateOpenPathPrefixes). */
   setOpenPathPrefixes(prefixes: readonly string[] | null, writeOnly?: readonly boolean[]): void;
   setSelf(tgid: number, add: boolean): void;
+  setExecEnvCapture(on: boolean): void;
   trackFd(tgid: number, fd: number, add: boolean): void;
   read(buffer: ArrayBuffer): NativeDrain;
   /** Worker threads: blocks up to `timeoutMs` for a forced wakeup; always read() afterwards. */

@@ -20,6 +20,10 @@ export interface ProbeOptions {
   maxStringBytes?: number;
   /** Cap for exec argv bytes (<= 16384). */
   maxArgvBytes?: number;
+  /** Cap for the exec environment (str1 of exec records); argv + env share 16384 bytes. 0 = none. */
+  maxEnvBytes?: number;
+  /** Capture exec environments from the start (default true); see setExecEnvCapture. */
+  execEnv?: boolean;
   /** Drop syscalls that failed (ret < 0) in the kernel. */
   dropFailedSyscalls?: boolean;
   /** Ship `close` only for fds whose creating event was shipped (or were marked with trackFd). */
@@ -141,6 +145,11 @@ export interface KernelEventSource extends EventSource {
    * the path it reads from user memory at sys_exit. null or [] turns it off (the default). Counted in nativeStats().filteredByPath. Throws ProbeError EINVAL.
    */
   setOpenPathPrefixes(prefixes: readonly OpenPathFilterEntry[] | null): void;
+  /**
+   * Whether successful execs carry their environment (EventView.env(), up to maxEnvBytes). Costs
+   * every exec a copy of its environment, so the agent turns it on only while a rule reads proc.env.
+   */
+  setExecEnvCapture(on: boolean): void;
   /** Adds/removes a tgid from self-exclusion. */
   setSelf(tgid: number, excluded: boolean): void;
   /** Changes which types' returned fds are tracked for close shipping. */
@@ -236,6 +245,10 @@ class NativeEventSource implements KernelEventSource {
     this.probe?.trackFd(tgid, fd, tracked);
   }
 
+  setExecEnvCapture(on: boolean): void {
+    this.probe?.setExecEnvCapture(on);
+  }
+
   setSelf(tgid: number, excluded: boolean): void {
     this.probe?.setSelf(tgid, excluded);
   }
@@ -288,6 +301,7 @@ export async function openProbe(options: ProbeOptions = {}): Promise<KernelEvent
       ringBytes: options.ringBytes,
       maxStringBytes: options.maxStringBytes,
       maxArgvBytes: options.maxArgvBytes,
+      maxEnvBytes: options.maxEnvBytes,
       dropFailed: options.dropFailedSyscalls,
       closeTrackedOnly: options.closeTrackedOnly,
       enterHooks: options.enterHooks,
@@ -298,6 +312,7 @@ export async function openProbe(options: ProbeOptions = {}): Promise<KernelEvent
     });
     probe.setInterestingTypes(typeMask(options.types));
     probe.setTrackedFdTypes(typeMask(options.trackFdTypes ?? DEFAULT_TRACKED_FD_TYPES));
+    probe.setExecEnvCapture(options.execEnv ?? true);
   } catch (err) {
     throw wrapNativeError(err);
   }

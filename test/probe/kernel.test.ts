@@ -29,7 +29,7 @@ describe('kernel probe', () => {
 
   beforeAll(async () => {
     if (kernelUnavailableReason() !== undefined) return;
-    source = await openProbe({ ringBytes: 64 << 20 });
+    source = await openProbe({ ringBytes: 64 << 20, maxEnvBytes: 4096 });
     workDir = realpathSync(mkdtempSync(join(tmpdir(), 'lanner-kt-')));
     mkdirSync(join(workDir, 'sub'));
   });
@@ -243,6 +243,28 @@ describe('kernel probe', () => {
     } finally {
       spawnSync('umount', [merged]);
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  kernelIt('a successful exec carries its own environment while capture is on, none while off', async () => {
+    const src = source!;
+    const execOf = (mark: string): EventView | undefined => {
+      src.drainNow(() => undefined);
+      const r = spawnSync('/bin/true', [], { env: { LANNER_ENV_PROBE: mark, PATH: '/usr/bin' } });
+      expect(r.status).toBe(0);
+      let exec: EventView | undefined;
+      src.drainNow((batch) => batch.forEach((ev) => void (ev.tgid === r.pid && typeName(ev) === 'execve' && ev.ret === 0 && (exec = ev.copy()))));
+      return exec;
+    };
+    const on = execOf('on');
+    expect(on?.env()).toEqual(['LANNER_ENV_PROBE=on', 'PATH=/usr/bin']);
+    src.setExecEnvCapture(false);
+    try {
+      const off = execOf('off');
+      expect(off, 'the exec itself is still reported').toBeDefined();
+      expect(off!.env()).toBeUndefined();
+    } finally {
+      src.setExecEnvCapture(true);
     }
   });
 

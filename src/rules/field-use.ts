@@ -1,0 +1,56 @@
+/**
+ * Which fields the loaded rules read, in conditions or outputs: lets the agent ask the kernel only
+ * for data some rule can use (e.g. the exec environment behind proc.env).
+ */
+import type { ConditionNode, Operand, Rhs, TransformerArg } from './ast';
+import type { CompiledRuleset } from './ruleset';
+
+/** Whether any enabled rule reads one of `fields` (a bare name also covers its `name[arg]` form). */
+export function rulesetReadsField(ruleset: CompiledRuleset, fields: ReadonlySet<string>): boolean {
+  for (const rule of ruleset.rules) {
+    if (!rule.enabled) continue;
+    if (conditionReads(rule.expandedCondition, fields)) return true;
+    for (const tok of rule.output.tokens) if (fields.has(baseName(tok.key))) return true;
+  }
+  return false;
+}
+
+function baseName(key: string): string {
+  const k = key.startsWith('(') && key.endsWith(')') ? key.slice(1, -1) : key;
+  const bracket = k.indexOf('[');
+  return bracket < 0 ? k : k.slice(0, bracket);
+}
+
+function conditionReads(node: ConditionNode, fields: ReadonlySet<string>): boolean {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return node.children.some((c) => conditionReads(c, fields));
+    case 'not':
+      return conditionReads(node.child, fields);
+    case 'check':
+      return operandReads(node.lhs, fields) || (node.rhs !== undefined && rhsReads(node.rhs, fields));
+    default:
+      // Macros are expanded before this point; an unresolved one reads nothing.
+      return false;
+  }
+}
+
+function operandReads(op: Operand | TransformerArg, fields: ReadonlySet<string>): boolean {
+  switch (op.kind) {
+    case 'field':
+      return fields.has(op.name);
+    case 'transformer':
+      return op.args.some((a) => operandReads(a, fields));
+    case 'tuple':
+      return op.items.some((a) => operandReads(a, fields));
+    default:
+      return false;
+  }
+}
+
+function rhsReads(rhs: Rhs, fields: ReadonlySet<string>): boolean {
+  if (rhs.kind === 'val') return fields.has(rhs.field.name);
+  if (rhs.kind === 'transformer') return operandReads(rhs, fields);
+  return false;
+}

@@ -1,0 +1,41 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rulesetReadsField } from '../../src/rules/field-use';
+import { loadRules } from '../../src/rules/ruleset';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lanner-fu-'));
+let n = 0;
+const ENV = new Set(['proc.env', 'proc.aenv']);
+
+/** Loads one rule (plus optional extra YAML) and asks whether it reads an env field. */
+function readsEnv(condition: string, output = 'o', extra = ''): boolean {
+  const file = join(tmp, `r${n++}.yaml`);
+  writeFileSync(file, `${extra}- rule: r\n  desc: d\n  condition: ${condition}\n  output: ${output}\n  priority: NOTICE\n`);
+  const rs = loadRules([file], { appendContainerFields: false });
+  expect(rs.errors).toEqual([]);
+  return rulesetReadsField(rs, ENV);
+}
+
+describe('rulesetReadsField', () => {
+  it('finds a field in a condition, inside macros, transformers and val()', () => {
+    expect(readsEnv('evt.type = execve and proc.env icontains GLIBC_TUNABLES')).toBe(true);
+    expect(readsEnv('evt.type = execve and env_macro', 'o', '- macro: env_macro\n  condition: proc.aenv contains X\n')).toBe(true);
+    expect(readsEnv('evt.type = execve and tolower(proc.env) contains x')).toBe(true);
+    expect(readsEnv('evt.type = execve and proc.name = val(proc.env[HOME])')).toBe(true);
+    expect(readsEnv('evt.type = execve and not proc.env contains X')).toBe(true);
+  });
+
+  it('finds a field in an output, with or without an argument', () => {
+    expect(readsEnv('evt.type = execve', 'x env=%proc.env')).toBe(true);
+    expect(readsEnv('evt.type = execve', 'x home=%proc.env[HOME]')).toBe(true);
+  });
+
+  it('is false when no enabled rule reads it', () => {
+    expect(readsEnv('evt.type = execve and proc.name = env', 'x %proc.cmdline')).toBe(false);
+    const file = join(tmp, `r${n++}.yaml`);
+    writeFileSync(file, '- rule: off\n  desc: d\n  condition: evt.type = execve and proc.env contains X\n  output: o\n  priority: NOTICE\n  enabled: false\n');
+    expect(rulesetReadsField(loadRules([file]), ENV)).toBe(false);
+  });
+});
