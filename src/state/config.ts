@@ -17,7 +17,10 @@ export const stateConfigSchema = z
     max_env_bytes: z.number().int().min(0).max(65536),
     /** Budget of /proc reads for processes first seen on an event (missed fork or exec). */
     lazy_proc_reads_per_second: z.number().int().min(0),
-    /** Seconds between sweeps that drop entries whose process vanished without an exit event; 0 disables. */
+    /**
+     * Seconds between sweeps that drop entries whose process vanished without an exit event, and
+     * the cached state of containers and cgroups no process is left in; 0 disables.
+     */
     sweep_interval_seconds: z.number().int().min(0),
     users: z
       .object({

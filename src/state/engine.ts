@@ -45,6 +45,12 @@ export interface StateEngineStats extends StateStats {
   readonly lazyProcReads: number;
   readonly fdEvictions: number;
   readonly userDbLoads: number;
+  /** Sizes of the container-keyed caches, which the sweep returns to the live containers. */
+  readonly containerCacheSlots: number;
+  readonly containerHints: number;
+  readonly containerPids: number;
+  readonly userDbRoots: number;
+  readonly cgroupCacheEntries: number;
 }
 
 const HOST_CONTAINER: ContainerInfo = Object.freeze({
@@ -421,13 +427,47 @@ class StateEngineImpl implements LannerStateEngine {
       lazyProcReads: this.lazyReads,
       fdEvictions: this.fdCounters.evicted,
       userDbLoads: this.users.loads,
+      containerCacheSlots: m.slots,
+      containerHints: m.hints,
+      containerPids: this.containerPids.size,
+      userDbRoots: this.users.cachedRoots,
+      cgroupCacheEntries: this.cgroupCache.size,
     };
   }
 
-  /** Drops entries whose process vanished without an exit event; returns how many. */
+  /**
+   * Drops entries whose process vanished without an exit event, then the state kept about
+   * containers and cgroups none of the remaining processes belongs to; returns how many process
+   * entries were dropped.
+   */
   sweep(): number {
     this.lastSweepMs = Date.now();
-    return this.table.sweep();
+    const n = this.table.sweep();
+    this.sweepContainers();
+    return n;
+  }
+
+  /**
+   * Container-keyed state (metadata, cgroup hints, user tables, a pid per container) and the
+   * cgroup id cache are filled as containers start, and nothing else would release them when a
+   * container is gone: with containers coming and going they would grow to their bounds and stay
+   * there. A container lives as long as one of its processes does, so whatever no process in the
+   * table refers to goes. One pass over the table on the sweep's timer, never per event; a live
+   * process the table does not hold (evicted) costs at most a fresh lookup later.
+   */
+  private sweepContainers(): void {
+    const liveContainers = new Set<string>();
+    const liveCgroups = new Set<number>();
+    for (const e of this.table.values()) {
+      liveContainers.add(e.containerId);
+      liveCgroups.add(e.cgroupId);
+    }
+    const isLive = (cid: string): boolean => liveContainers.has(cid);
+    for (const cid of this.containerPids.keys()) if (!isLive(cid)) this.containerPids.delete(cid);
+    // A process that shows up in a dropped cgroup later costs one /proc read to resolve it again.
+    for (const cgroupId of this.cgroupCache.keys()) if (!liveCgroups.has(cgroupId)) this.cgroupCache.delete(cgroupId);
+    this.containers.retain(isLive);
+    this.users.retain(isLive);
   }
 
   /** Lost events may include exits: sweep soon, but not on every drop marker of a drop storm. */

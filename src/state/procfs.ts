@@ -64,6 +64,16 @@ function readLink(path: string): string {
   }
 }
 
+/**
+ * `s` in storage of its own. V8 keeps a substring of 13 or more characters as a slice that pins the
+ * whole string it was cut from, so a 64-character id cut from a /proc/<pid>/cgroup text, or a user
+ * name cut from a 1 MiB /etc/passwd, would keep that text alive for as long as a cache holds the
+ * piece. Use it where a cache keeps a piece of a file; it costs a copy, so not per event.
+ */
+export function unsliced(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
+
 /** Reads at most `max` bytes: environ and cmdline can be megabytes. */
 export function readBounded(path: string, max: number): Buffer {
   let fd = -1;

@@ -3,7 +3,7 @@
  * /proc/<pid>/root of one of its live processes. Files are re-read after `refreshMs`; the number of
  * cached roots is bounded and each file read is capped, so a hostile container cannot bloat us.
  */
-import { readBounded } from './procfs';
+import { readBounded, unsliced } from './procfs';
 
 const MAX_FILE_BYTES = 1 << 20;
 
@@ -23,8 +23,8 @@ export function parseIdFile(text: string): Map<number, string> {
     const c = line.indexOf(':', b + 1);
     if (a <= 0 || b < 0) continue;
     const id = Number.parseInt(line.slice(b + 1, c < 0 ? undefined : c), 10);
-    // First entry wins, as getpwuid() does.
-    if (Number.isFinite(id) && !out.has(id)) out.set(id, line.slice(0, a));
+    // First entry wins, as getpwuid() does. The name must not pin the whole file (see unsliced).
+    if (Number.isFinite(id) && !out.has(id)) out.set(id, unsliced(line.slice(0, a)));
   }
   return out;
 }
@@ -59,6 +59,22 @@ export class UserDb {
 
   get cachedRoots(): number {
     return this.roots.size;
+  }
+
+  /**
+   * Forgets the tables of containers `isLive` says are gone: a container that exited will not be
+   * asked about again, and without this every short-lived container would hold a slot until
+   * `maxRoots` newer ones pushed it out. The host's tables stay. Returns how many were dropped.
+   */
+  retain(isLive: (containerId: string) => boolean): number {
+    let n = 0;
+    for (const cid of this.roots.keys()) {
+      if (cid !== 'host' && !isLive(cid)) {
+        this.roots.delete(cid);
+        n++;
+      }
+    }
+    return n;
   }
 
   private db(containerId: string): NameDb | undefined {

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContainerRuntimeClient } from '../../src/state/containers/client';
 import { makeContainerInfo } from '../../src/state/containers/client';
 import { CriClient, criRuntimeService, type CriMessage } from '../../src/state/containers/cri';
 import { containerFromInspect } from '../../src/state/containers/docker-api';
 import { parseImageRef, rfc3339ToNs } from '../../src/state/containers/image-ref';
 import { ContainerMetadataStore } from '../../src/state/containers/metadata';
 import type { ContainerInfo } from '../../src/state/types';
+import { FakeClient } from './helpers';
 
 const FULL = 'aaaabbbbccccddddeeeeffff0000111122223333444455556666777788889999';
 const SANDBOX = 'b'.repeat(64);
@@ -72,29 +72,6 @@ describe('Docker Engine API inspect mapping', () => {
     expect(containerFromInspect({ message: 'no such container' }, 'docker', '')).toBeUndefined();
   });
 });
-
-/** A fake runtime client: answers from a map after a delay, counting calls. */
-class FakeClient implements ContainerRuntimeClient {
-  calls: string[] = [];
-  inFlight = 0;
-  maxInFlight = 0;
-  constructor(
-    readonly runtime: ContainerInfo['runtime'],
-    readonly endpoint: string,
-    private readonly known: Map<string, ContainerInfo>,
-    private readonly failWith?: Error,
-  ) {}
-  async inspect(fullId: string): Promise<ContainerInfo | undefined> {
-    this.calls.push(fullId);
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    await new Promise((r) => setTimeout(r, 5));
-    this.inFlight--;
-    if (this.failWith) throw this.failWith;
-    return this.known.get(fullId);
-  }
-  close(): void {}
-}
 
 describe('container metadata cache', () => {
   const info = makeContainerInfo({ fullId: FULL, runtime: 'containerd', name: 'app' });

@@ -1,5 +1,7 @@
 import type { StateConfig } from '../../src/state/config';
 import { stateConfigSchema } from '../../src/state/config';
+import type { ContainerRuntimeClient } from '../../src/state/containers/client';
+import type { ContainerInfo } from '../../src/state/types';
 
 /** A valid `state:` section for tests (lanner.yaml holds the shipped defaults). */
 export function testStateConfig(over: Partial<StateConfig> = {}): StateConfig {
@@ -32,4 +34,27 @@ export function requireOrSkip(ok: boolean, reason: string, skip: (note: string) 
   if (process.env.CI === 'true') throw new Error(`cannot run: ${reason}`);
   console.warn(`skipped: ${reason}`);
   skip(reason);
+}
+
+/** A fake runtime client: answers from a map after a delay, counting calls. */
+export class FakeClient implements ContainerRuntimeClient {
+  calls: string[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  constructor(
+    readonly runtime: ContainerInfo['runtime'],
+    readonly endpoint: string,
+    private readonly known: Map<string, ContainerInfo>,
+    private readonly failWith?: Error,
+  ) {}
+  async inspect(fullId: string): Promise<ContainerInfo | undefined> {
+    this.calls.push(fullId);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    this.inFlight--;
+    if (this.failWith) throw this.failWith;
+    return this.known.get(fullId);
+  }
+  close(): void {}
 }

@@ -53,6 +53,27 @@ describe('user and group names', () => {
     expect(db.cachedRoots).toBeLessThanOrEqual(2);
   });
 
+  it('forgets the tables of containers that are gone, never the host table', () => {
+    const host = fakeRoot('root:x:0:0::/root:/bin/sh\n', 'root:x:0:\n');
+    const proc = mkdtempSync(join(tmpdir(), 'lanner-uproc-'));
+    dirs.push(proc);
+    const pids = new Map<string, number>();
+    for (let i = 0; i < 3; i++) {
+      mkdirSync(join(proc, `${100 + i}/root/etc`), { recursive: true });
+      writeFileSync(join(proc, `${100 + i}/root/etc/passwd`), `u${i}:x:1000:1000::/:/bin/sh\n`);
+      pids.set(`c${i}`, 100 + i);
+    }
+    const db = new UserDb({ hostRoot: host, procRoot: proc, maxRoots: 8, refreshMs: 60_000, pidOfContainer: (cid) => pids.get(cid) });
+    expect(db.userName(0, 'host')).toBe('root');
+    for (let i = 0; i < 3; i++) expect(db.userName(1000, `c${i}`)).toBe(`u${i}`);
+    expect(db.cachedRoots).toBe(4);
+    expect(db.retain((cid) => cid === 'c1')).toBe(2);
+    expect(db.cachedRoots).toBe(2);
+    expect(db.userName(0, 'host')).toBe('root');
+    expect(db.userName(1000, 'c1')).toBe('u1');
+    expect(db.loads).toBe(4);
+  });
+
   it('reads the real host /etc/passwd by default', () => {
     const db = new UserDb({ hostRoot: '', procRoot: '/proc', maxRoots: 4, refreshMs: 60_000, pidOfContainer: () => undefined });
     expect(db.userName(0, 'host')).toBe('root');

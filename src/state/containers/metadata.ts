@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { ContainerInfo } from '../types';
 import type { ContainerRuntime } from '../cgroup';
+import { unsliced } from '../procfs';
 import type { ContainerRuntimeClient } from './client';
 
 type CacheEntry =
@@ -23,7 +24,12 @@ export interface ContainerMetadataOptions {
 }
 
 export interface ContainerMetadataStats {
+  /** Containers described (known). */
   readonly entries: number;
+  /** Cache slots of every kind: known, pending and remembered failures. */
+  readonly slots: number;
+  /** Full ids and runtimes remembered from cgroup paths. */
+  readonly hints: number;
   readonly lookups: number;
   readonly failures: number;
   readonly queued: number;
@@ -52,7 +58,8 @@ export class ContainerMetadataStore {
     const id = fullId.slice(0, 12);
     if (this.hints.has(id)) return;
     if (this.hints.size >= this.opts.maxEntries) this.hints.delete(this.hints.keys().next().value as string);
-    this.hints.set(id, { fullId, runtime });
+    // The id is usually cut from a whole /proc/<pid>/cgroup text, which it must not keep alive.
+    this.hints.set(id, { fullId: unsliced(fullId), runtime });
   }
 
   /** What is known now; a miss (or an expired failure) starts a lookup in the background. */
@@ -69,7 +76,28 @@ export class ContainerMetadataStore {
   stats(): ContainerMetadataStats {
     let entries = 0;
     for (const e of this.cache.values()) if (e.state === 'known') entries++;
-    return { entries, lookups: this.lookups, failures: this.failures, queued: this.queue.length };
+    return { entries, slots: this.cache.size, hints: this.hints.size, lookups: this.lookups, failures: this.failures, queued: this.queue.length };
+  }
+
+  /**
+   * Forgets containers `isLive` says are gone (their description, remembered failure and cgroup
+   * hint), so that short-lived containers do not each hold a slot until `maxEntries` newer ones
+   * push it out. Ids with a lookup queued or running keep their slot and hint: the lookup needs
+   * the hint, and the queue bound counts on the slot; a later call drops them once settled.
+   * Returns how many containers were dropped.
+   */
+  retain(isLive: (id: string) => boolean): number {
+    let n = 0;
+    for (const [id, e] of this.cache) {
+      if (e.state !== 'pending' && !isLive(id)) {
+        this.cache.delete(id);
+        n++;
+      }
+    }
+    for (const id of this.hints.keys()) {
+      if (!isLive(id) && this.cache.get(id)?.state !== 'pending') this.hints.delete(id);
+    }
+    return n;
   }
 
   /** Resolves when no lookup is queued or running (tests and shutdown). */
