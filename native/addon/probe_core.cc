@@ -6,6 +6,7 @@
 #include <linux/capability.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,6 +175,15 @@ std::unique_ptr<ProbeCore> ProbeCore::Open(const ProbeOptions& opts, ProbeError*
   }
   core->ring_ = ring_buffer__new(bpf_map__fd(s->maps.events), OnSample, &core->drain_, nullptr);
   if (core->ring_ == nullptr) return fail("creating the ring buffer reader", errno);
+  // The ring's first page holds the consumer position, the second the producer's.
+  core->pageSize_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const int ringFd = bpf_map__fd(s->maps.events);
+  void* cons = mmap(nullptr, core->pageSize_, PROT_READ, MAP_SHARED, ringFd, 0);
+  if (cons == MAP_FAILED) return fail("mapping the ring's consumer page", errno);
+  core->consumerPage_ = cons;
+  void* prod = mmap(nullptr, core->pageSize_, PROT_READ, MAP_SHARED, ringFd, static_cast<off_t>(core->pageSize_));
+  if (prod == MAP_FAILED) return fail("mapping the ring's producer page", errno);
+  core->producerPage_ = prod;
   return core;
 }
 
@@ -333,6 +343,13 @@ int ProbeCore::Wait(int timeoutMs) {
 
 int ProbeCore::EpollFd() const { return ring_ == nullptr ? -1 : ring_buffer__epoll_fd(ring_); }
 
+uint64_t ProbeCore::QueuedBytes() const {
+  if (consumerPage_ == nullptr || producerPage_ == nullptr) return 0;
+  const uint64_t prod = __atomic_load_n(static_cast<const uint64_t*>(producerPage_), __ATOMIC_ACQUIRE);
+  const uint64_t cons = __atomic_load_n(static_cast<const uint64_t*>(consumerPage_), __ATOMIC_ACQUIRE);
+  return prod > cons ? prod - cons : 0;
+}
+
 bool ProbeCore::ReadCounters(CounterTotals* out) const {
   if (skel_ == nullptr) return false;
   const size_t stride = (sizeof(lnr_counters) + 7) & ~size_t{7};
@@ -359,6 +376,9 @@ bool ProbeCore::ReadCounters(CounterTotals* out) const {
 }
 
 void ProbeCore::Close() {
+  if (consumerPage_ != nullptr) munmap(consumerPage_, pageSize_);
+  if (producerPage_ != nullptr) munmap(producerPage_, pageSize_);
+  consumerPage_ = producerPage_ = nullptr;
   if (enterLink_ != nullptr) bpf_link__destroy(enterLink_);
   enterLink_ = nullptr;
   for (bpf_link* l : links_) bpf_link__destroy(l);

@@ -23,7 +23,7 @@ struct ProbeOptions {
   bool closeTrackedOnly = true;
   bool enterHooks = true;  // TOCTOU-safe copies of open paths / connect addresses at entry
   double wakeupFraction = 0.25;
-  bool adaptiveWakeup = true;  // wake the reader for a record written while it has caught up
+  bool adaptiveWakeup = false;  // also wake the reader for a record written while it had caught up
   double pressureFraction = 0.75;
   std::vector<uint32_t> selfTgids;
 };
@@ -82,6 +82,9 @@ class ProbeCore {
   // Copies whole records into buf; stops once less than one maximal record would still fit.
   DrainResult Drain(uint8_t* buf, size_t cap);
   int EpollFd() const;
+  // Bytes written to the ring and not consumed yet: safe from any thread (reads the ring's
+  // producer and consumer positions through a read-only mapping of their pages).
+  uint64_t QueuedBytes() const;
   // Blocks up to timeoutMs for a ring wakeup (worker threads). 1 = woken, 0 = timeout, <0 = -errno.
   // Under NO_WAKEUP data can be queued without a wakeup: always Drain afterwards.
   int Wait(int timeoutMs);
@@ -102,6 +105,9 @@ class ProbeCore {
   int SyncEnterHook();
   int ncpus_ = 1;
   DrainState drain_;
+  void* consumerPage_ = nullptr;
+  void* producerPage_ = nullptr;
+  size_t pageSize_ = 0;
 };
 
 // CLOCK_REALTIME and CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) read back to back.

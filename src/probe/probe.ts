@@ -1,6 +1,6 @@
 /**
  * The kernel event source: the native probe behind the EventSource contract. Batches arrive on
- * the main thread (uv_poll + fallback timer in the addon) into one reused ArrayBuffer and are
+ * the main thread (woken by the addon's reader thread) into one reused ArrayBuffer and are
  * decoded in place.
  */
 import type { EventBatch, EventSource, SourceStats } from './event';
@@ -14,7 +14,7 @@ export interface ProbeOptions {
   ringBytes?: number;
   /** JS batch buffer in bytes (>= 64 KiB). */
   batchBytes?: number;
-  /** Fallback drain period when the kernel did not force a wakeup. */
+  /** How often the reader thread looks at the ring (ms; default 10). */
   drainIntervalMs?: number;
   /** Cap for one string/path, incl. NUL (<= 4096). */
   maxStringBytes?: number;
@@ -48,8 +48,9 @@ export interface ProbeOptions {
   /** Force a wakeup when queued data crosses this fraction of the ring. */
   wakeupFraction?: number;
   /**
-   * Wake the reader for a record written while it had caught up (low latency at low rates), resting
-   * `wakeupGapMs` after each wakeup so the rate stays bounded. Off: drain on the timer or the mark.
+   * Also wake the reader for a record written while it had caught up (lower latency at low rates),
+   * resting `wakeupGapMs` after each wakeup so the rate stays bounded. Default off: the reader
+   * looks every drainIntervalMs, or when queued data crosses the mark.
    */
   adaptiveWakeup?: boolean;
   /** Rest after each adaptive wakeup (ms): at most 1000/gap wakeups per second. */
@@ -198,7 +199,7 @@ class NativeEventSource implements KernelEventSource {
     if (this.running) return;
     try {
       probe.attach();
-      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.adaptiveWakeup === false ? 0 : this.opts.wakeupGapMs ?? 2);
+      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.adaptiveWakeup === true ? this.opts.wakeupGapMs ?? 2 : 0);
     } catch (err) {
       throw wrapNativeError(err);
     }

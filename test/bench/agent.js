@@ -104,12 +104,14 @@ async function counters(port) {
 }
 
 let nextPort = 18900 + (process.pid % 500);
+// Node flags the agent runs with (LANNER_BENCH_NODE_FLAGS overrides, for comparing settings).
+const AGENT_NODE_FLAGS = (process.env.LANNER_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** Starts `lanner run` with the default rules; resolves once /readyz answers 200. */
 async function startAgent(extraArgs = [], { captureStdout = false } = {}) {
   const port = nextPort++;
   const args = [CLI, 'run', '-o', `metrics.listen=127.0.0.1:${port}`, '-o', 'log.level=warn', ...extraArgs];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...args], { stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
   const deadline = Date.now() + 60_000;
@@ -318,7 +320,7 @@ async function benchMemory(dir, churnSeconds) {
 
 /** Syscall → alert written: the agent's stdout alerts carry the event time; we read them as they come. */
 async function benchLatency(dir) {
-  const agent = await startAgent([], { captureStdout: true });
+  const agent = await startAgent((flag('--agent-args') ?? '').split(' ').filter(Boolean), { captureStdout: true });
   const latencies = [];
   let buf = '';
   agent.child.stdout.setEncoding('utf8');
