@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * `lanner`: the one composition root. Every part is constructed and wired here and nowhere else;
  * the parts know only the contracts in src/probe/event.ts, src/state/types.ts and

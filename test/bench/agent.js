@@ -104,8 +104,9 @@ async function counters(port) {
 }
 
 let nextPort = 18900 + (process.pid % 500);
-// Node flags the agent runs with (LANNER_BENCH_NODE_FLAGS overrides, for comparing settings).
-const AGENT_NODE_FLAGS = (process.env.LANNER_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+// Node flags the agent runs with: package.json config.agent_node_flags, as `npm start` and the
+// image use them (LANNER_BENCH_NODE_FLAGS overrides, for comparing settings; '' = none).
+const AGENT_NODE_FLAGS = (process.env.LANNER_BENCH_NODE_FLAGS ?? require('../../package.json').config.agent_node_flags).split(' ').filter(Boolean);
 
 /** Starts `lanner run` with the default rules; resolves once /readyz answers 200. */
 async function startAgent(extraArgs = [], { captureStdout = false } = {}) {
@@ -291,7 +292,9 @@ async function benchMemory(dir, churnSeconds) {
     runWorkload(path.join(dir, 'open_close'), [1_000_000]);
     const load = procRssBytes(agent.pid);
     const samples = [];
-    const end = Date.now() + churnSeconds * 1000;
+    const perMinute = [];
+    const start = Date.now();
+    const end = start + churnSeconds * 1000;
     while (Date.now() < end) {
       runWorkload(path.join(dir, 'fork_exec'), [500]);
       processes += 500;
@@ -301,6 +304,8 @@ async function benchMemory(dir, churnSeconds) {
         if (r.status === 0) containers++;
       }
       samples.push(procRssBytes(agent.pid));
+      // One sample per minute of churn: flat means these stop climbing, not just a low maximum.
+      if (Date.now() - start >= (perMinute.length + 1) * 60_000) perMinute.push(Math.round((samples[samples.length - 1] / 2 ** 20) * 10) / 10);
     }
     await settle(agent.port);
     return {
@@ -312,6 +317,8 @@ async function benchMemory(dir, churnSeconds) {
       rss_churn_first_mib: samples[0] / 2 ** 20,
       rss_churn_max_mib: Math.max(...samples) / 2 ** 20,
       rss_churn_last_mib: samples[samples.length - 1] / 2 ** 20,
+      rss_churn_per_minute_mib: perMinute,
+      node_flags: AGENT_NODE_FLAGS.join(' '),
     };
   } finally {
     await stopAgent(agent);

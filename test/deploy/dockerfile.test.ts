@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AGENT_NODE_FLAGS } from '../support/agent-node-flags';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './render';
 
@@ -117,7 +118,8 @@ describe('deploy/Dockerfile', () => {
       expect(names.has(from![1]!)).toBe(true);
     }
     const entry = runtime.instructions.find((i) => i.keyword === 'ENTRYPOINT')!;
-    expect(JSON.parse(entry.args)).toEqual(['node', '/opt/lanner/dist/cli.js']);
+    // The agent's node flags are package.json config.agent_node_flags, wherever it is launched.
+    expect(JSON.parse(entry.args)).toEqual(['node', ...AGENT_NODE_FLAGS, '/opt/lanner/dist/cli.js']);
     expect(parsed.stages.flatMap((s) => s.instructions).some((i) => i.keyword === 'ADD')).toBe(false);
   });
 

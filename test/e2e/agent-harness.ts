@@ -9,6 +9,7 @@ import { existsSync, copyFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync } f
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { AGENT_NODE_FLAGS } from '../support/agent-node-flags';
 import { freeLoopbackPort } from '../support/net';
 
 export const REPO = resolve(__dirname, '../..');
@@ -126,8 +127,8 @@ export class AgentHarness {
     for (const o of overrides) args.push('-o', o);
     const launcher = opts.launcher ?? [];
     const child = launcher.length > 0
-      ? spawn(launcher[0]!, [...launcher.slice(1), process.execPath, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+      ? spawn(launcher[0]!, [...launcher.slice(1), process.execPath, ...AGENT_NODE_FLAGS, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [...AGENT_NODE_FLAGS, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     const agent = new AgentHarness(child, port);
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
     while (!agent.ready) {
