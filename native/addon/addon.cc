@@ -21,6 +21,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -339,12 +340,21 @@ class Probe : public Napi::ObjectWrap<Probe> {
   // wakeup announced (NO_WAKEUP mode, or a record committed while the previous drain was ending);
   // an idle ring costs a thread wakeup then, not a JS call.
   void ReaderLoop() {
+    // Let the kernel fold this thread's periodic wakeups into timer interrupts it takes anyway:
+    // on a VM each separately programmed wakeup is a costly exit (measured ~37 us at 250/s).
+    // A quarter of the shortest timed wait, so the rest and the poll stay within 25% of their length.
+    const uint32_t shortest = gapMs_ > 0 && gapMs_ < drainMs_ ? gapMs_ : drainMs_;
+    prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(shortest) * 250000UL, 0, 0, 0);
     epoll_event evs[2];
     for (;;) {
-      const int n = epoll_wait(readerEpoll_, evs, 2, static_cast<int>(drainMs_));
-      if (stopping_.load(std::memory_order_acquire)) return;
-      if (n < 0 && errno != EINTR) return;
-      if (core_->QueuedBytes() == 0) continue;
+      // Data already queued (left by a bounded drain, or committed while the last drain ran, which
+      // the kernel does not announce: the reader had not caught up then) is taken at once.
+      if (core_->QueuedBytes() == 0) {
+        const int n = epoll_wait(readerEpoll_, evs, 2, static_cast<int>(drainMs_));
+        if (stopping_.load(std::memory_order_acquire)) return;
+        if (n < 0 && errno != EINTR) return;
+        if (core_->QueuedBytes() == 0) continue;
+      }
       uint64_t seq;
       {
         std::lock_guard<std::mutex> lock(mu_);

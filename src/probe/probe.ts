@@ -199,7 +199,7 @@ class NativeEventSource implements KernelEventSource {
     if (this.running) return;
     try {
       probe.attach();
-      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.adaptiveWakeup === true ? this.opts.wakeupGapMs ?? 2 : 0);
+      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.adaptiveWakeup === true ? this.opts.wakeupGapMs ?? 2 : this.opts.drainIntervalMs ?? 10);
     } catch (err) {
       throw wrapNativeError(err);
     }
