@@ -78,7 +78,7 @@ const results = { machine: machine() };
 const previous = only ? previousResults() : {};
 for (const [name, cmd] of BENCHES) {
   if (only && !only.includes(name)) {
-    if (previous[name] !== undefined) results[name] = { ...previous[name], from_run_of: previous.machine?.date ?? 'earlier run' };
+    if (previous[name] !== undefined) results[name] = { ...previous[name], from_run_of: previous[name].from_run_of ?? previous.machine?.date ?? 'earlier run' };
     continue;
   }
   results[name] = run(name, cmd);
