@@ -578,6 +578,31 @@ static __always_inline __u32 exe_flags_of(struct task_struct *t, struct file *ex
 	return flags;
 }
 
+/*
+ * Copies a NUL-separated user area [start, end) of the new image (argv or environment) into `slot`,
+ * at most `cap` bytes (0 = skip); a cut area sets `cut_flags`. Returns the new offset.
+ */
+static __always_inline __u32 put_user_area(struct lnr_scratch *s, struct lnr_hdr *h, __u32 off, __u64 start, __u64 end, __u32 cap,
+					   int slot, __u16 cut_flags)
+{
+	if (!cap || end <= start)
+		return off;
+	__u64 len = end - start;
+	if (len > cap) {
+		len = cap;
+		h->flags |= cut_flags;
+	}
+	off = clamp_mask(off, OFF_MASK);
+	len &= LNR_MAX_ARGV * 2 - 1;
+	if (len > 0 && len <= LNR_MAX_ARGV && bpf_probe_read_user(&s->rec[off], len, (void *)start) == 0) {
+		s->rec[clamp_mask(off + len - 1, OFF_MASK)] = 0;
+		h->desc[slot].off = off;
+		h->desc[slot].len = len;
+		off += len;
+	}
+	return off;
+}
+
 static __always_inline __u32 put_exec_details(struct lnr_scratch *s, struct lnr_hdr *h, struct task_struct *t, __u32 off)
 {
 	struct mm_struct *mm = t->mm;
@@ -588,41 +613,11 @@ static __always_inline __u32 put_exec_details(struct lnr_scratch *s, struct lnr_
 	/* argv from the new image's arg area, NUL separated as the kernel stored it. */
 	__u64 start = BPF_CORE_READ(mm, arg_start), end = BPF_CORE_READ(mm, arg_end);
 	__u32 cap = cfg_max_argv > LNR_MAX_ARGV ? LNR_MAX_ARGV : cfg_max_argv;
-	if (end > start) {
-		__u64 len = end - start;
-		if (len > cap) {
-			len = cap;
-			h->flags |= LNR_F_TRUNCATED | LNR_F_ARGV_TRUNC;
-		}
-		off = clamp_mask(off, OFF_MASK);
-		len &= LNR_MAX_ARGV * 2 - 1;
-		if (len > 0 && len <= LNR_MAX_ARGV && bpf_probe_read_user(&s->rec[off], len, (void *)start) == 0) {
-			s->rec[clamp_mask(off + len - 1, OFF_MASK)] = 0;
-			h->desc[LNR_SLOT_ARGV].off = off;
-			h->desc[LNR_SLOT_ARGV].len = len;
-			off += len;
-		}
-	}
+	off = put_user_area(s, h, off, start, end, cap, LNR_SLOT_ARGV, LNR_F_TRUNCATED | LNR_F_ARGV_TRUNC);
 	/* The new image's environment (Falco's proc.env: e.g. GLIBC_TUNABLES handed to a setuid
 	 * binary), in str1, which exec events do not otherwise use. */
-	start = BPF_CORE_READ(mm, env_start);
-	end = BPF_CORE_READ(mm, env_end);
 	cap = !exec_env_wanted ? 0 : cfg_max_env > LNR_MAX_ARGV ? LNR_MAX_ARGV : cfg_max_env;
-	if (cap && end > start) {
-		__u64 len = end - start;
-		if (len > cap) {
-			len = cap;
-			h->flags |= LNR_F_TRUNCATED;
-		}
-		off = clamp_mask(off, OFF_MASK);
-		len &= LNR_MAX_ARGV * 2 - 1;
-		if (len > 0 && len <= LNR_MAX_ARGV && bpf_probe_read_user(&s->rec[off], len, (void *)start) == 0) {
-			s->rec[clamp_mask(off + len - 1, OFF_MASK)] = 0;
-			h->desc[LNR_SLOT_STR1].off = off;
-			h->desc[LNR_SLOT_STR1].len = len;
-			off += len;
-		}
-	}
+	off = put_user_area(s, h, off, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end), cap, LNR_SLOT_STR1, LNR_F_TRUNCATED);
 	struct file *exe = BPF_CORE_READ(mm, exe_file);
 	if (exe) {
 		used = put_walked(s, h, off, walk_file_path(s, t, exe), LNR_SLOT_EXE);

@@ -33,4 +33,13 @@ function runOpenClose(bin, loops) {
   });
 }
 
-module.exports = { compileOpenClose, runOpenClose };
+// The stock-rules event set (what Falco's default ruleset names), plus process lifecycle.
+const DEFAULT_TYPES = new Set([
+  'execve', 'execveat', 'clone', 'clone3', 'fork', 'vfork', 'open', 'openat', 'openat2', 'creat', 'connect', 'accept', 'accept4',
+  'socket', 'bind', 'listen', 'rename', 'renameat', 'renameat2', 'unlink', 'unlinkat', 'mkdir', 'mkdirat', 'rmdir', 'symlink',
+  'symlinkat', 'link', 'linkat', 'chmod', 'fchmod', 'fchmodat', 'setuid', 'setgid', 'setresuid', 'setresgid', 'ptrace', 'mount',
+  'umount2', 'unshare', 'setns', 'memfd_create', 'bpf', 'init_module', 'finit_module', 'userfaultfd', 'prctl', 'chroot', 'kill',
+  'dup', 'dup2', 'dup3', 'fcntl', 'close',
+]);
+
+module.exports = { compileOpenClose, runOpenClose, DEFAULT_TYPES };

@@ -12,7 +12,7 @@
  * "default" (the event types stock rules use; closes of files are not shipped).
  */
 'use strict';
-const { compileOpenClose, runOpenClose } = require('./open-close-loop');
+const { compileOpenClose, runOpenClose, DEFAULT_TYPES } = require('./open-close-loop');
 const { execFileSync } = require('node:child_process');
 
 const probeLib = require('../../dist/probe/index.js');
@@ -33,14 +33,6 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 
-// The stock-rules event set (what Falco's default ruleset names), plus process lifecycle.
-const DEFAULT_TYPES = new Set([
-  'execve', 'execveat', 'clone', 'clone3', 'fork', 'vfork', 'open', 'openat', 'openat2', 'creat', 'connect', 'accept', 'accept4',
-  'socket', 'bind', 'listen', 'rename', 'renameat', 'renameat2', 'unlink', 'unlinkat', 'mkdir', 'mkdirat', 'rmdir', 'symlink',
-  'symlinkat', 'link', 'linkat', 'chmod', 'fchmod', 'fchmodat', 'setuid', 'setgid', 'setresuid', 'setresgid', 'ptrace', 'mount',
-  'umount2', 'unshare', 'setns', 'memfd_create', 'bpf', 'init_module', 'finit_module', 'userfaultfd', 'prctl', 'chroot', 'kill',
-  'dup', 'dup2', 'dup3', 'fcntl', 'close',
-]);
 
 function listProgs() {
   return JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }));

@@ -10,7 +10,7 @@
  * CPU (this process) while the loop ran, events delivered, filtered and dropped.
  */
 'use strict';
-const { compileOpenClose, runOpenClose } = require('./open-close-loop');
+const { compileOpenClose, runOpenClose, DEFAULT_TYPES } = require('./open-close-loop');
 const { execFileSync } = require('node:child_process');
 const probeLib = require('../../dist/probe/index.js');
 
@@ -22,14 +22,6 @@ const LOOPS = arg('loops', 1_000_000);
 const ROUNDS = arg('rounds', 3);
 
 const bin = compileOpenClose();
-
-const DEFAULT_TYPES = new Set([
-  'execve', 'execveat', 'clone', 'clone3', 'fork', 'vfork', 'open', 'openat', 'openat2', 'creat', 'connect', 'accept', 'accept4',
-  'socket', 'bind', 'listen', 'rename', 'renameat', 'renameat2', 'unlink', 'unlinkat', 'mkdir', 'mkdirat', 'rmdir', 'symlink',
-  'symlinkat', 'link', 'linkat', 'chmod', 'fchmod', 'fchmodat', 'setuid', 'setgid', 'setresuid', 'setresgid', 'ptrace', 'mount',
-  'umount2', 'unshare', 'setns', 'memfd_create', 'bpf', 'init_module', 'finit_module', 'userfaultfd', 'prctl', 'chroot', 'kill',
-  'dup', 'dup2', 'dup3', 'fcntl', 'close',
-]);
 
 const runLoop = () => runOpenClose(bin, LOOPS);
 
