@@ -42,4 +42,10 @@ const DEFAULT_TYPES = new Set([
   'dup', 'dup2', 'dup3', 'fcntl', 'close',
 ]);
 
-module.exports = { compileOpenClose, runOpenClose, DEFAULT_TYPES };
+/** `--name N` from the command line as a number, or `def`. */
+function numberArg(name, def) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+}
+
+module.exports = { compileOpenClose, runOpenClose, numberArg, DEFAULT_TYPES };

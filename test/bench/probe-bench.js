@@ -12,17 +12,13 @@
  * "default" (the event types stock rules use; closes of files are not shipped).
  */
 'use strict';
-const { compileOpenClose, runOpenClose, DEFAULT_TYPES } = require('./open-close-loop');
+const { compileOpenClose, runOpenClose, numberArg, DEFAULT_TYPES } = require('./open-close-loop');
 const { execFileSync } = require('node:child_process');
 
 const probeLib = require('../../dist/probe/index.js');
 
-function arg(name, def) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-}
-const LOOPS = arg('loops', 1_000_000);
-const ROUNDS = arg('rounds', 5);
+const LOOPS = numberArg('loops', 1_000_000);
+const ROUNDS = numberArg('rounds', 5);
 
 const bin = compileOpenClose();
 

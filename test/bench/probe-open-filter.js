@@ -10,16 +10,12 @@
  * CPU (this process) while the loop ran, events delivered, filtered and dropped.
  */
 'use strict';
-const { compileOpenClose, runOpenClose, DEFAULT_TYPES } = require('./open-close-loop');
+const { compileOpenClose, runOpenClose, numberArg, DEFAULT_TYPES } = require('./open-close-loop');
 const { execFileSync } = require('node:child_process');
 const probeLib = require('../../dist/probe/index.js');
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const LOOPS = arg('loops', 1_000_000);
-const ROUNDS = arg('rounds', 3);
+const LOOPS = numberArg('loops', 1_000_000);
+const ROUNDS = numberArg('rounds', 3);
 
 const bin = compileOpenClose();
 
