@@ -48,4 +48,33 @@ function numberArg(name, def) {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 }
 
-module.exports = { compileOpenClose, runOpenClose, numberArg, DEFAULT_TYPES };
+/**
+ * The set-up every probe benchmark shares: `--loops` (1M) and `--rounds` (`defaultRounds`) from
+ * the command line, and `runLoop()` running the compiled loop once.
+ */
+function openCloseBench(defaultRounds) {
+  const loops = numberArg('loops', 1_000_000);
+  const rounds = numberArg('rounds', defaultRounds);
+  const bin = compileOpenClose();
+  return { loops, rounds, runLoop: () => runOpenClose(bin, loops) };
+}
+
+/** Middle value (upper median for an even count). */
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Every loaded BPF program as bpftool describes it (with run_cnt/run_time_ns when stats are on). */
+function listBpfProgs() {
+  return JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }));
+}
+
+/** Turns on kernel.bpf_stats_enabled (per-program run counts and times) until this process exits. */
+function enableBpfStats() {
+  const was = execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim();
+  execFileSync('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
+  process.on('exit', () => execFileSync('sysctl', ['-q', '-w', `kernel.bpf_stats_enabled=${was}`]));
+}
+
+module.exports = { compileOpenClose, runOpenClose, numberArg, openCloseBench, median, listBpfProgs, enableBpfStats, DEFAULT_TYPES };

@@ -12,27 +12,10 @@
  * "default" (the event types stock rules use; closes of files are not shipped).
  */
 'use strict';
-const { compileOpenClose, runOpenClose, numberArg, DEFAULT_TYPES } = require('./open-close-loop');
-const { execFileSync } = require('node:child_process');
-
+const { openCloseBench, median, listBpfProgs: listProgs, enableBpfStats, DEFAULT_TYPES } = require('./open-close-loop');
 const probeLib = require('../../dist/probe/index.js');
 
-const LOOPS = numberArg('loops', 1_000_000);
-const ROUNDS = numberArg('rounds', 5);
-
-const bin = compileOpenClose();
-
-const runLoop = () => runOpenClose(bin, LOOPS);
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
-
-
-function listProgs() {
-  return JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }));
-}
+const { loops: LOOPS, rounds: ROUNDS, runLoop } = openCloseBench(5);
 
 /**
  * Per-program run count and run time from kernel.bpf_stats_enabled (robust against a noisy host).
@@ -79,9 +62,7 @@ async function attachedRound(types, extra) {
 }
 
 (async () => {
-  const statsWas = execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim();
-  execFileSync('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
-  process.on('exit', () => execFileSync('sysctl', ['-q', '-w', `kernel.bpf_stats_enabled=${statsWas}`]));
+  enableBpfStats();
   const configs = [
     // The floor: the programs run on every syscall but return at once. Measured with and without
     // the sys_enter program, since each attached raw syscall hook costs every syscall.

@@ -10,18 +10,10 @@
  * CPU (this process) while the loop ran, events delivered, filtered and dropped.
  */
 'use strict';
-const { compileOpenClose, runOpenClose, numberArg, DEFAULT_TYPES } = require('./open-close-loop');
-const { execFileSync } = require('node:child_process');
+const { openCloseBench, median, listBpfProgs: listProgs, enableBpfStats, DEFAULT_TYPES } = require('./open-close-loop');
 const probeLib = require('../../dist/probe/index.js');
 
-const LOOPS = numberArg('loops', 1_000_000);
-const ROUNDS = numberArg('rounds', 3);
-
-const bin = compileOpenClose();
-
-const runLoop = () => runOpenClose(bin, LOOPS);
-
-const listProgs = () => JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }));
+const { loops: LOOPS, rounds: ROUNDS, runLoop } = openCloseBench(3);
 
 async function round(prefixes) {
   const known = new Set(listProgs().map((p) => p.id));
@@ -52,12 +44,9 @@ async function round(prefixes) {
   return { ...r, events: events - e0, filtered: k1.filteredByPath - k0.filteredByPath, dropped, exitNsPerRun };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 (async () => {
-  const statsWas = execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim();
-  execFileSync('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
-  process.on('exit', () => execFileSync('sysctl', ['-q', '-w', `kernel.bpf_stats_enabled=${statsWas}`]));
+  enableBpfStats();
   const configs = [
     ['filter off', null],
     ['filter on (/etc/shadow)', ['/etc/shadow']],
