@@ -2,20 +2,25 @@
 // into a JS-owned ArrayBuffer and JS decodes them with typed arrays (see src/probe/layout.ts).
 //
 // Delivery: records are drained and decoded on the main thread (no second buffer, no hop per
-// batch); a small reader thread only decides when. It blocks on the ring's epoll fd and wakes the
-// main thread through one uv_async per drain. The measured cost of the drain itself (~40-70
-// ns/event) is far below the rule cost, and the ring (16 MiB by default) absorbs main-thread stalls.
+// batch). The measured cost of the drain itself (~40-70 ns/event) is far below the rule cost, and
+// the ring (16 MiB by default) absorbs main-thread stalls. What decides *when* depends on the mode:
 //
-// Wakeups: with adaptive wakeups the kernel signals only for a record written while the reader
-// had caught up (the first record after an empty ring), so a lone event is read at once. To bound
-// the wakeup rate under a steady trickle, the reader rests `wakeupGapMs` after each wakeup
-// (records arriving meanwhile are read together at its end): at most 1000/wakeupGapMs main-thread
-// wakeups per second, at most wakeupGapMs of added latency. Without adaptive wakeups the kernel
-// writes NO_WAKEUP and forces a wakeup only when queued data crosses a mark. Either way the reader
-// also looks at the ring every drainMs, for data no wakeup announced; an idle ring then costs a
-// thread wakeup, not a JS call. (The first design polled from the main loop with uv_poll and a
-// timer: two main-thread wakeups and two epoll_ctl calls per rest, measured at ~2x the agent CPU
-// per wakeup.)
+// Polled (default): a libuv timer on the main thread looks at the ring every drainMs (a read of
+// the producer/consumer positions, no syscall) and drains what is queued. One thread wakeup per
+// poll, on the CPU the timer was armed on. A reader thread costs three per drain on a busy ring
+// (its timer, the cross-CPU wake of the main thread, the wake back when the drain is done): on
+// this kind of VM each costs tens of microseconds, and the fork+exec benchmark measured the
+// agent's CPU at ~1.5x that of the timer. Timer slack of a quarter of drainMs lets the kernel
+// fold the polls into interrupts it takes anyway, for the main thread's other timers too.
+//
+// Adaptive: the kernel signals a record written while the reader had caught up (the first record
+// after an empty ring), so a lone event is read at once. A small reader thread blocks on the
+// ring's epoll fd and wakes the main thread through one uv_async per drain; to bound the wakeup
+// rate under a steady trickle it rests `wakeupGapMs` after each wakeup (records arriving
+// meanwhile are read together at its end): at most 1000/wakeupGapMs main-thread wakeups per
+// second, at most wakeupGapMs of added latency. It also looks at the ring every drainMs, for
+// data no wakeup announced. (Polling the ring fd from the main loop with uv_poll needs an
+// epoll_ctl pair per rest and two main-thread wakeups: measured at ~2x the agent CPU.)
 #include <napi.h>
 #include <uv.h>
 
@@ -24,6 +29,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -255,6 +261,9 @@ class Probe : public Napi::ObjectWrap<Probe> {
     maxBatches_ = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 4;
     if (maxBatches_ == 0) maxBatches_ = 1;
     gapMs_ = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0;
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    if (!core_->adaptiveWakeup()) return StartPolling(env, loop, ab, info[1].As<Napi::Function>());
 
     // The reader thread waits on its own epoll set: the ring's (nested) and an eventfd for stop.
     const int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -271,8 +280,6 @@ class Probe : public Napi::ObjectWrap<Probe> {
       if (stopFd >= 0) close(stopFd);
       return ThrowErrno(env, "setting up the ring reader", -err);
     }
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
     async_ = new uv_async_t;
     async_->data = this;
     const int rc = uv_async_init(loop, async_, [](uv_async_t* h) { static_cast<Probe*>(h->data)->OnReady(); });
@@ -284,11 +291,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
       Napi::Error::New(env, std::string("starting the ring reader: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    buffer_ = Napi::Persistent(ab);
-    buf_ = static_cast<uint8_t*>(ab.Data());
-    cap_ = ab.ByteLength();
-    onBatch_ = Napi::Persistent(info[1].As<Napi::Function>());
-    asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "lanner.probe");
+    Deliver(env, ab, info[1].As<Napi::Function>());
     readerEpoll_ = ep;
     stopFd_ = stopFd;
     stopping_ = false;
@@ -297,6 +300,45 @@ class Probe : public Napi::ObjectWrap<Probe> {
     Ref();  // the wrapper must outlive the async handle and the thread
     reader_ = std::thread([this] { ReaderLoop(); });
     return env.Undefined();
+  }
+
+  // Where drained batches go, for either mode.
+  void Deliver(Napi::Env env, Napi::ArrayBuffer ab, Napi::Function onBatch) {
+    buffer_ = Napi::Persistent(ab);
+    buf_ = static_cast<uint8_t*>(ab.Data());
+    cap_ = ab.ByteLength();
+    onBatch_ = Napi::Persistent(onBatch);
+    asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "lanner.probe");
+  }
+
+  Napi::Value StartPolling(Napi::Env env, uv_loop_t* loop, Napi::ArrayBuffer ab, Napi::Function onBatch) {
+    timer_ = new uv_timer_t;
+    timer_->data = this;
+    int rc = uv_timer_init(loop, timer_);
+    if (rc == 0) rc = uv_timer_start(timer_, OnPollTimer, drainMs_, drainMs_);
+    if (rc != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      timer_ = nullptr;
+      Napi::Error::New(env, std::string("starting the ring poll: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Deliver(env, ab, onBatch);
+    // Slack applies to every timed wait of this thread (the agent's own timers too): a quarter of
+    // the poll keeps it within 25%, and at most 1 ms so no other timer is late by more.
+    const int prev = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    savedTimerSlack_ = prev > 0 ? prev : 0;
+    prctl(PR_SET_TIMERSLACK, std::min<unsigned long>(static_cast<unsigned long>(drainMs_) * 250000UL, 1000000UL), 0, 0, 0);
+    running_ = true;
+    Ref();  // the wrapper must outlive the timer handle
+    return env.Undefined();
+  }
+
+  static void OnPollTimer(uv_timer_t* h) {
+    Probe* self = static_cast<Probe*>(h->data);
+    if (!self->running_ || !self->core_ || self->core_->QueuedBytes() == 0) return;
+    // A drain bounded by maxBatches left data behind: take it on the next loop turn (after other
+    // I/O had its go) rather than a whole poll later.
+    if (self->Pump()) uv_timer_start(h, OnPollTimer, 0, self->drainMs_);
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
@@ -334,11 +376,11 @@ class Probe : public Napi::ObjectWrap<Probe> {
     return info.Env().Undefined();
   }
 
-  // Reader thread: wakes the main thread (uv_async) when the ring has data, at most once per
-  // wakeupGapMs, and never again before the main thread has drained what it was woken for, so a
-  // busy main thread is not flooded. It wakes on its own every drainMs to catch data no kernel
-  // wakeup announced (NO_WAKEUP mode, or a record committed while the previous drain was ending);
-  // an idle ring costs a thread wakeup then, not a JS call.
+  // Reader thread (adaptive mode): wakes the main thread (uv_async) when the ring has data, at
+  // most once per wakeupGapMs, and never again before the main thread has drained what it was
+  // woken for, so a busy main thread is not flooded. It wakes on its own every drainMs to catch
+  // data no kernel wakeup announced (a record committed while the previous drain was ending); an
+  // idle ring costs a thread wakeup then, not a JS call.
   void ReaderLoop() {
     // Let the kernel fold this thread's periodic wakeups into timer interrupts it takes anyway:
     // on a VM each separately programmed wakeup is a costly exit (measured ~37 us at 250/s).
@@ -381,15 +423,16 @@ class Probe : public Napi::ObjectWrap<Probe> {
     cv_.notify_one();
   }
 
-  void Pump() {
-    if (!running_ || !core_) return;
+  // Delivers up to maxBatches batches; true when data is left in the ring.
+  bool Pump() {
+    if (!running_ || !core_) return false;
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     // Bounded per wakeup so other I/O gets its turn; what is left wakes the reader again.
     for (uint32_t i = 0; i < maxBatches_; i++) {
-      if (!running_ || !core_) return;
+      if (!running_ || !core_) return false;
       DrainResult r = core_->Drain(buf_, cap_);
-      if (r.count == 0) return;
+      if (r.count == 0) return false;
       batches_++;
       delivered_ += r.count;
       onBatch_.MakeCallback(env.Global(),
@@ -399,15 +442,31 @@ class Probe : public Napi::ObjectWrap<Probe> {
       if (env.IsExceptionPending()) {
         Napi::Error e = env.GetAndClearPendingException();
         napi_fatal_exception(env, e.Value());
-        return;
+        return false;
       }
-      if (!r.more) return;
+      if (!r.more) return false;
     }
+    return true;
   }
 
   void StopHandles() {
     if (!running_) return;
     running_ = false;
+    if (timer_ != nullptr) {
+      uv_timer_stop(timer_);
+      uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      timer_ = nullptr;
+      prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(savedTimerSlack_), 0, 0, 0);
+    } else {
+      StopReader();
+    }
+    onBatch_.Reset();
+    buffer_.Reset();
+    asyncContext_.reset();
+    Unref();
+  }
+
+  void StopReader() {
     stopping_.store(true, std::memory_order_release);
     const uint64_t one = 1;
     if (write(stopFd_, &one, sizeof one) < 0) {
@@ -420,10 +479,6 @@ class Probe : public Napi::ObjectWrap<Probe> {
     readerEpoll_ = stopFd_ = -1;
     uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
     async_ = nullptr;
-    onBatch_.Reset();
-    buffer_.Reset();
-    asyncContext_.reset();
-    Unref();
   }
 
   void Shutdown() {
@@ -433,7 +488,9 @@ class Probe : public Napi::ObjectWrap<Probe> {
   }
 
   std::unique_ptr<ProbeCore> core_;
-  uv_async_t* async_ = nullptr;
+  uv_timer_t* timer_ = nullptr;  // polled mode
+  int savedTimerSlack_ = 0;  // the main thread's slack before polling set it (ns)
+  uv_async_t* async_ = nullptr;  // adaptive mode: the reader thread's wakeup
   std::thread reader_;
   int readerEpoll_ = -1;
   int stopFd_ = -1;

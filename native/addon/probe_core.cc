@@ -164,6 +164,7 @@ std::unique_ptr<ProbeCore> ProbeCore::Open(const ProbeOptions& opts, ProbeError*
   err = bpf_map__set_max_entries(s->maps.scratch, static_cast<uint32_t>(core->ncpus_));
   if (err) return fail("sizing the scratch map", err);
   core->enterHooks_ = opts.enterHooks;
+  core->adaptiveWakeup_ = opts.adaptiveWakeup;
   if (!opts.enterHooks) bpf_program__set_autoload(s->progs.lnr_sys_enter, false);
 
   err = lanner_probe__load(s);

@@ -92,6 +92,7 @@ class ProbeCore {
   void Close();
   bool attached() const { return !links_.empty(); }
   bool enterHookAttached() const { return enterLink_ != nullptr; }
+  bool adaptiveWakeup() const { return adaptiveWakeup_; }
 
  private:
   ProbeCore() = default;
@@ -101,6 +102,7 @@ class ProbeCore {
   // sys_enter runs on every syscall, so it is attached only while a type that uses it is wanted.
   bpf_link* enterLink_ = nullptr;
   bool enterHooks_ = true;
+  bool adaptiveWakeup_ = false;
   bool enterWanted_ = true;
   int SyncEnterHook();
   int ncpus_ = 1;

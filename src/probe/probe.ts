@@ -1,7 +1,7 @@
 /**
  * The kernel event source: the native probe behind the EventSource contract. Batches arrive on
- * the main thread (woken by the addon's reader thread) into one reused ArrayBuffer and are
- * decoded in place.
+ * the main thread (on the addon's poll timer, or woken by its reader thread in adaptive mode) into
+ * one reused ArrayBuffer and are decoded in place.
  */
 import type { EventBatch, EventSource, SourceStats } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
@@ -14,7 +14,7 @@ export interface ProbeOptions {
   ringBytes?: number;
   /** JS batch buffer in bytes (>= 64 KiB). */
   batchBytes?: number;
-  /** How often the reader thread looks at the ring (ms; default 10). */
+  /** How often the ring is looked at (ms; default 10). */
   drainIntervalMs?: number;
   /** Cap for one string/path, incl. NUL (<= 4096). */
   maxStringBytes?: number;
@@ -45,12 +45,12 @@ export interface ProbeOptions {
   selfTgids?: readonly number[];
   /** Event types to deliver from the start (default: all). */
   types?: ReadonlySet<string>;
-  /** Force a wakeup when queued data crosses this fraction of the ring. */
+  /** Force a wakeup when queued data crosses this fraction of the ring (adaptive reader, wait()). */
   wakeupFraction?: number;
   /**
    * Also wake the reader for a record written while it had caught up (lower latency at low rates),
-   * resting `wakeupGapMs` after each wakeup so the rate stays bounded. Default off: the reader
-   * looks every drainIntervalMs, or when queued data crosses the mark.
+   * resting `wakeupGapMs` after each wakeup so the rate stays bounded. Default off: a timer on the
+   * main thread looks every drainIntervalMs.
    */
   adaptiveWakeup?: boolean;
   /** Rest after each adaptive wakeup (ms): at most 1000/gap wakeups per second. */
@@ -199,7 +199,7 @@ class NativeEventSource implements KernelEventSource {
     if (this.running) return;
     try {
       probe.attach();
-      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.adaptiveWakeup === true ? this.opts.wakeupGapMs ?? 2 : this.opts.drainIntervalMs ?? 10);
+      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.wakeupGapMs ?? 2);
     } catch (err) {
       throw wrapNativeError(err);
     }

@@ -1,9 +1,10 @@
 /**
  * Reader wakeups on the real kernel. The fallback drain timer is set to a minute here, so whatever
  * reaches JS within the test came through a ring wakeup: with adaptive wakeups a lone event must
- * arrive by itself; without them it must wait (nothing else crosses the byte mark).
+ * arrive by itself; without them it must wait for the poll timer.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect } from 'vitest';
 import { openProbe, type KernelEventSource } from '../../src/probe/probe';
 import { actionsBinary, kernelIt } from './support';
@@ -52,7 +53,19 @@ describe('ring wakeups', () => {
     expect(await loneOpenArrives(true, 10_000)).toBe(true);
   }, 20_000);
 
-  kernelIt('batched: a lone event waits for the timer or the byte mark', async () => {
+  kernelIt('polled: the main thread polls with timer slack of a quarter poll, restored at stop', async () => {
+    // Tests run in forked processes: their JS thread is the process leader /proc reports on.
+    const slackNs = (): number => Number(readFileSync(`/proc/${process.pid}/timerslack_ns`, 'utf8'));
+    const before = slackNs();
+    source = await openProbe({ types: new Set(['openat']), drainIntervalMs: 2 });
+    await source.start(() => undefined);
+    expect(slackNs()).toBe(500_000);
+    await source.close();
+    source = undefined;
+    expect(slackNs()).toBe(before);
+  }, 20_000);
+
+  kernelIt('batched: a lone event waits for the poll timer', async () => {
     // Other processes' opens may cross nothing here: 16 MiB ring, mark at a quarter of it.
     expect(await loneOpenArrives(false, 1500)).toBe(false);
     // It is not lost: an explicit drain finds it.
