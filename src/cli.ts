@@ -22,7 +22,7 @@ import { isAlertworthy, PostureEngine, PostureTap, renderPostureText, runPosture
 import { bootOffsetNs, CaptureError, ProbeError, openCapture, openProbe, probeOptionsFromConfig, recordCapture, type EventBatch, type EventSource, type KernelEventSource, type ProbeConfig, type ProbeOptions } from './probe';
 import { formatFieldList, formatLoadMessage, validateRules, type LoadMessage } from './rules';
 import { openPathPrefixes } from './rules/path-prefixes';
-import { rulesetReadsField } from './rules/field-use';
+import { rulesetMatchesType, rulesetReadsField } from './rules/field-use';
 import { createStateEngine, type LannerStateEngine } from './state';
 import type { StateConfig } from './state/config';
 import type { StateReader } from './state/types';
@@ -224,6 +224,9 @@ function bindStateReader(s: LannerStateEngine): StateReader {
   };
 }
 
+/** Event types the kernel can ship from the caller's side too (the child's side always ships). */
+const FORK_TYPES: readonly string[] = ['clone', 'clone3', 'fork', 'vfork'];
+
 /** Fields that read a process's environment (captured at exec). */
 const ENV_FIELDS: ReadonlySet<string> = new Set(['proc.env', 'proc.aenv']);
 
@@ -249,17 +252,20 @@ async function runAgent(config: LannerConfig): Promise<number> {
       log.warn({ err: (err as Error).message }, 'open path filter off');
     }
   };
-  // Exec environments are copied in the kernel only while a loaded rule reads them.
-  const applyExecEnvCapture = (): void => {
+  // Data the kernel copies only while a loaded rule uses it: exec environments (proc.env) and the
+  // caller's side of clones (the process table needs only the child's side).
+  const applyRuleDrivenCapture = (): void => {
     const rs = pipeline.engine.currentRuleset;
     if (!probe || !rs) return;
-    const on = rulesetReadsField(rs, ENV_FIELDS);
-    probe.setExecEnvCapture(on);
-    log.info({ on }, 'exec environment capture');
+    const execEnvironment = rulesetReadsField(rs, ENV_FIELDS);
+    const cloneCallerSide = rulesetMatchesType(rs, FORK_TYPES);
+    probe.setExecEnvCapture(execEnvironment);
+    probe.setCloneCallerEvents(cloneCallerSide);
+    log.info({ execEnvironment, cloneCallerSide }, 'rule-driven kernel capture');
   };
   const onRulesApplied = (): void => {
     applyOpenPathFilter();
-    applyExecEnvCapture();
+    applyRuleDrivenCapture();
   };
   const pipeline = buildPipeline(config, log, { bootOffsetNs: bootOffsetNs(), seedState: true, source: () => probe, onRulesApplied });
   const { engine, rules, outputs, state, posture, histograms } = pipeline;

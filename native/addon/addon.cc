@@ -84,6 +84,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
                            InstanceMethod<&Probe::SetOpenPathPrefixes>("setOpenPathPrefixes"),
                            InstanceMethod<&Probe::SetSelf>("setSelf"),
                            InstanceMethod<&Probe::SetExecEnvCapture>("setExecEnvCapture"),
+                           InstanceMethod<&Probe::SetCloneCallerEvents>("setCloneCallerEvents"),
                            InstanceMethod<&Probe::TrackFd>("trackFd"),
                            InstanceMethod<&Probe::Read>("read"),
                            InstanceMethod<&Probe::Wait>("wait"),
@@ -184,6 +185,13 @@ class Probe : public Napi::ObjectWrap<Probe> {
     const int rc = core_->SetOpenPathPrefixes(prefixes, writeOnly);
     if (rc != 0) return ThrowErrno(env, "updating the open-path prefix filter", rc);
     return env.Undefined();
+  }
+
+  // setCloneCallerEvents(on): whether the caller's side of clone/clone3/fork/vfork is shipped.
+  Napi::Value SetCloneCallerEvents(const Napi::CallbackInfo& info) {
+    if (!core_) return ThrowErrno(info.Env(), "setCloneCallerEvents on a closed probe", -EBADF);
+    core_->SetCloneCallerEvents(info.Length() > 0 && info[0].ToBoolean().Value());
+    return info.Env().Undefined();
   }
 
   // setExecEnvCapture(on): whether successful execs carry their environment (up to maxEnvBytes).

@@ -78,6 +78,8 @@ class ProbeCore {
   int SetOpenPathPrefixes(const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly);
   int SetSelf(uint32_t tgid, bool add);
   void SetExecEnvCapture(bool on);
+  // Whether the caller's side of clone-family syscalls is shipped (the child's always is).
+  void SetCloneCallerEvents(bool on);
   int TrackFd(uint32_t tgid, uint32_t fd, bool add);
   // Copies whole records into buf; stops once less than one maximal record would still fit.
   DrainResult Drain(uint8_t* buf, size_t cap);

@@ -48,6 +48,7 @@ export interface NativeProbe {
   setOpenPathPrefixes(prefixes: readonly string[] | null, writeOnly?: readonly boolean[]): void;
   setSelf(tgid: number, add: boolean): void;
   setExecEnvCapture(on: boolean): void;
+  setCloneCallerEvents(on: boolean): void;
   trackFd(tgid: number, fd: number, add: boolean): void;
   read(buffer: ArrayBuffer): NativeDrain;
   /** Worker threads: blocks up to `timeoutMs` for a forced wakeup; always read() afterwards. */

@@ -24,6 +24,8 @@ export interface ProbeOptions {
   maxEnvBytes?: number;
   /** Capture exec environments from the start (default true); see setExecEnvCapture. */
   execEnv?: boolean;
+  /** Ship the caller's side of clone-family syscalls from the start (default true); see setCloneCallerEvents. */
+  cloneCallerEvents?: boolean;
   /** Drop syscalls that failed (ret < 0) in the kernel. */
   dropFailedSyscalls?: boolean;
   /** Ship `close` only for fds whose creating event was shipped (or were marked with trackFd). */
@@ -151,6 +153,13 @@ export interface KernelEventSource extends EventSource {
    * every exec a copy of its environment, so the agent turns it on only while a rule reads proc.env.
    */
   setExecEnvCapture(on: boolean): void;
+  /**
+   * Whether clone/clone3/fork/vfork are also shipped from the caller's side (ret = the child's pid
+   * or an error). The child's side (ret 0) always is, and is all the process table needs, so the
+   * agent turns this on only while a rule matches one of these types: a quarter of a fork+exec's
+   * events.
+   */
+  setCloneCallerEvents(on: boolean): void;
   /** Adds/removes a tgid from self-exclusion. */
   setSelf(tgid: number, excluded: boolean): void;
   /** Changes which types' returned fds are tracked for close shipping. */
@@ -250,6 +259,10 @@ class NativeEventSource implements KernelEventSource {
     this.probe?.setExecEnvCapture(on);
   }
 
+  setCloneCallerEvents(on: boolean): void {
+    this.probe?.setCloneCallerEvents(on);
+  }
+
   setSelf(tgid: number, excluded: boolean): void {
     this.probe?.setSelf(tgid, excluded);
   }
@@ -314,6 +327,7 @@ export async function openProbe(options: ProbeOptions = {}): Promise<KernelEvent
     probe.setInterestingTypes(typeMask(options.types));
     probe.setTrackedFdTypes(typeMask(options.trackFdTypes ?? DEFAULT_TRACKED_FD_TYPES));
     probe.setExecEnvCapture(options.execEnv ?? true);
+    probe.setCloneCallerEvents(options.cloneCallerEvents ?? true);
   } catch (err) {
     throw wrapNativeError(err);
   }

@@ -1,9 +1,19 @@
 /**
- * Which fields the loaded rules read, in conditions or outputs: lets the agent ask the kernel only
- * for data some rule can use (e.g. the exec environment behind proc.env).
+ * Which fields the loaded rules read, in conditions or outputs, and which event types they match:
+ * lets the agent ask the kernel only for data some rule can use (e.g. the exec environment behind
+ * proc.env, or the caller's side of a clone).
  */
 import type { ConditionNode, Operand, Rhs, TransformerArg } from './ast';
 import type { CompiledRuleset } from './ruleset';
+import { eventTypeByName } from '../probe/event-types';
+
+/** Whether any enabled rule matches one of the event types named in `types`. */
+export function rulesetMatchesType(ruleset: CompiledRuleset, types: readonly string[]): boolean {
+  return types.some((name) => {
+    const t = eventTypeByName(name);
+    return t !== undefined && (ruleset.byType[t.id]?.length ?? 0) > 0;
+  });
+}
 
 /** Whether any enabled rule reads one of `fields` (a bare name also covers its `name[arg]` form). */
 export function rulesetReadsField(ruleset: CompiledRuleset, fields: ReadonlySet<string>): boolean {

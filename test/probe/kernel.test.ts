@@ -268,6 +268,33 @@ describe('kernel probe', () => {
     }
   });
 
+  kernelIt("a fork ships the child's side always, the caller's side only while asked for", async () => {
+    const src = source!;
+    const forkSides = (): { caller: EventView[]; child: EventView[]; pid: number; tracee: number } => {
+      const { info, all } = runAll();
+      const forks = all.filter((e) => ['clone', 'clone3', 'fork', 'vfork'].includes(typeName(e)));
+      return {
+        caller: forks.filter((e) => e.tgid === info.pid && e.ret !== 0),
+        child: forks.filter((e) => e.tgid === info.tracee && e.ret === 0),
+        pid: info.pid!,
+        tracee: info.tracee!,
+      };
+    };
+    const both = forkSides();
+    expect(both.caller.map((e) => e.ret)).toContain(both.tracee);
+    expect(both.child.length).toBe(1);
+    expect(both.child[0]!.ptgid).toBe(both.pid);
+    src.setCloneCallerEvents(false);
+    try {
+      const childOnly = forkSides();
+      expect(childOnly.caller).toEqual([]);
+      expect(childOnly.child.length, "the child's side still ships").toBe(1);
+      expect(childOnly.child[0]!.ptgid).toBe(childOnly.pid);
+    } finally {
+      src.setCloneCallerEvents(true);
+    }
+  });
+
   kernelIt('setInterestingTypes filters in the kernel (seen does not count filtered types)', async () => {
     const src = source!;
     src.setInterestingTypes(new Set(['execve']));

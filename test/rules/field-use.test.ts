@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rulesetReadsField } from '../../src/rules/field-use';
+import { rulesetMatchesType, rulesetReadsField } from '../../src/rules/field-use';
 import { loadRules } from '../../src/rules/ruleset';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lanner-fu-'));
@@ -37,5 +37,29 @@ describe('rulesetReadsField', () => {
     const file = join(tmp, `r${n++}.yaml`);
     writeFileSync(file, '- rule: off\n  desc: d\n  condition: evt.type = execve and proc.env contains X\n  output: o\n  priority: NOTICE\n  enabled: false\n');
     expect(rulesetReadsField(loadRules([file]), ENV)).toBe(false);
+  });
+});
+
+describe('rulesetMatchesType', () => {
+  const FORKS = ['clone', 'clone3', 'fork', 'vfork'];
+  const load = (yaml: string): ReturnType<typeof loadRules> => {
+    const file = join(tmp, `t${n++}.yaml`);
+    writeFileSync(file, yaml);
+    const rs = loadRules([file], { appendContainerFields: false });
+    expect(rs.errors).toEqual([]);
+    return rs;
+  };
+  const rule = (condition: string, enabled = true): string =>
+    `- rule: r${n}\n  desc: d\n  condition: ${condition}\n  output: o\n  priority: NOTICE\n  enabled: ${enabled}\n`;
+
+  it('is true when an enabled rule is indexed under one of the types', () => {
+    expect(rulesetMatchesType(load(rule('evt.type = clone and evt.rawres > 0')), FORKS)).toBe(true);
+    expect(rulesetMatchesType(load(rule('evt.type in (vfork, execve)')), FORKS)).toBe(true);
+  });
+
+  it('is false for rules on other types, disabled rules and unknown type names', () => {
+    expect(rulesetMatchesType(load(rule('evt.type = execve and proc.name = sh')), FORKS)).toBe(false);
+    expect(rulesetMatchesType(load(rule('evt.type = clone', false)), FORKS)).toBe(false);
+    expect(rulesetMatchesType(load(rule('evt.type = clone')), ['no_such_type'])).toBe(false);
   });
 });
