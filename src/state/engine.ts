@@ -757,8 +757,11 @@ class StateEngineImpl implements LannerStateEngine {
     if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) {
       this.dupFd(p, ev.rawArg(0) | 0, ev.ret, cmd === F_DUPFD_CLOEXEC);
     } else if (cmd === F_SETFD) {
-      const e = p.fds.get(ev.rawArg(0) | 0);
-      if (e) e.cloexec = (ev.rawArg(2) & FD_CLOEXEC) !== 0;
+      const fd = ev.rawArg(0) | 0;
+      const e = p.fds.get(fd);
+      const cloexec = (ev.rawArg(2) & FD_CLOEXEC) !== 0;
+      // The flag belongs to this process's table, the entry may be shared with a fork: replace it.
+      if (e && e.cloexec !== cloexec) this.addFd(p, e.dupAs(fd, cloexec));
     }
   }
 

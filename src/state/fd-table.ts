@@ -59,17 +59,36 @@ export class FdEntry implements FdInfo {
   }
 }
 
-/** Bounded map of fd number → entry; counts what it had to drop. */
+/**
+ * Bounded map of fd number → entry; counts what it had to drop. A fork's table shares its
+ * parent's map until either side changes it (copy on write): most children exec at once and
+ * close nothing, so the copy is rarely needed, and it showed in the fork+exec profile.
+ */
 export class FdTable {
-  private readonly byNum: Map<number, FdEntry>;
+  private byNum: Map<number, FdEntry>;
+  /** `byNum` may also be another table's: copy it before changing it. */
+  private shared = false;
 
   constructor(
     private readonly capacity: number,
     from?: FdTable,
   ) {
-    // Most forks inherit no fd we track (file opens are filtered in the kernel): copying an empty
-    // Map still walks an iterator, which showed up in the fork+exec profile.
-    this.byNum = from !== undefined && from.byNum.size > 0 ? new Map(from.byNum) : new Map();
+    if (from !== undefined && from.byNum.size > 0) {
+      this.byNum = from.byNum;
+      this.shared = true;
+      from.shared = true;
+    } else {
+      this.byNum = new Map();
+    }
+  }
+
+  /** The map, made this table's own first. */
+  private owned(): Map<number, FdEntry> {
+    if (this.shared) {
+      this.byNum = new Map(this.byNum);
+      this.shared = false;
+    }
+    return this.byNum;
   }
 
   get size(): number {
@@ -86,30 +105,41 @@ export class FdTable {
    * the total and the evictions are accounted in `counters`.
    */
   set(entry: FdEntry, counters: FdCounters): void {
-    const had = this.byNum.has(entry.num);
-    if (!had && this.byNum.size >= this.capacity) {
+    const byNum = this.owned();
+    const had = byNum.has(entry.num);
+    if (!had && byNum.size >= this.capacity) {
       // Oldest first: long-lived fds (stdio, listeners) are usually opened before churn.
-      const oldest = this.byNum.keys().next().value as number;
-      this.byNum.delete(oldest);
+      const oldest = byNum.keys().next().value as number;
+      byNum.delete(oldest);
       counters.evicted++;
       counters.total--;
     }
-    if (had) this.byNum.delete(entry.num);
-    this.byNum.set(entry.num, entry);
+    if (had) byNum.delete(entry.num);
+    byNum.set(entry.num, entry);
     if (!had) counters.total++;
   }
 
   delete(num: number, counters: FdCounters): boolean {
-    if (!this.byNum.delete(num)) return false;
+    if (!this.byNum.has(num)) return false;
+    this.owned().delete(num);
     counters.total--;
     return true;
   }
 
   /** Drops close-on-exec entries after a successful exec. */
   closeOnExec(counters: FdCounters): void {
-    for (const [num, e] of this.byNum) {
+    let any = false;
+    for (const e of this.byNum.values()) {
       if (e.cloexec) {
-        this.byNum.delete(num);
+        any = true;
+        break;
+      }
+    }
+    if (!any) return;
+    const byNum = this.owned();
+    for (const [num, e] of byNum) {
+      if (e.cloexec) {
+        byNum.delete(num);
         counters.total--;
       }
     }

@@ -132,6 +132,37 @@ describe('fd table from events', () => {
     expect(st.stats().fds).toBe(1);
   });
 
+  it("keeps a fork's table and its parent's apart in every direction (shared until one changes)", () => {
+    const { st, run } = setup();
+    run({ type: 'openat', ret: 3, args: [AT_FDCWD, 0, 0], str0: '/a' });
+    run({ type: 'openat', ret: 4, args: [AT_FDCWD, 0, 0], str0: '/b' });
+    const child = PID + 1;
+    const grandchild = PID + 2;
+    run({ type: 'fork', tgid: child, ptgid: PID, ret: 0 });
+    run({ type: 'fork', tgid: grandchild, ptgid: child, ret: 0 });
+    // The parent changes first: neither descendant sees it.
+    run({ type: 'openat', ret: 5, args: [AT_FDCWD, 0, 0], str0: '/parent-only' });
+    run({ type: 'close', args: [3], ret: 0 });
+    expect(st.fd(child, 5)).toBeUndefined();
+    expect(st.fd(child, 3)?.name).toBe('/a');
+    expect(st.fd(grandchild, 3)?.name).toBe('/a');
+    // Then the child: the grandchild and the parent keep theirs.
+    run({ type: 'close', tgid: child, args: [4], ret: 0 });
+    expect(st.fd(child, 4)).toBeUndefined();
+    expect(st.fd(grandchild, 4)?.name).toBe('/b');
+    expect(st.fd(PID, 4)?.name).toBe('/b');
+    // Close-on-exec is per table: set in the child, it does not drop the parent's fd at exec.
+    run({ type: 'fcntl', tgid: grandchild, args: [3, 2, 1], ret: 0 }); // F_SETFD FD_CLOEXEC
+    run({ type: 'execve', tgid: grandchild, comm: 'true', argv: ['true'], exePath: '/bin/true' });
+    expect(st.fd(grandchild, 3)).toBeUndefined();
+    expect(st.fd(grandchild, 4)?.name).toBe('/b');
+    expect(st.fd(child, 3)?.cloexec).toBe(false);
+    run({ type: 'execve', tgid: child, comm: 'true', argv: ['true'], exePath: '/bin/true' });
+    expect(st.fd(child, 3)?.name).toBe('/a');
+    // parent: 4, 5; child: 3; grandchild: 4.
+    expect(st.stats().fds).toBe(4);
+  });
+
   it('bounds each process table and counts evictions', () => {
     const { st, run } = setup({ max_fds_per_process: 16 });
     for (let fd = 3; fd < 103; fd++) run({ type: 'openat', ret: fd, args: [AT_FDCWD, 0, 0], str0: `/f${fd}` });
