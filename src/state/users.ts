@@ -3,7 +3,18 @@
  * /proc/<pid>/root of one of its live processes. Files are re-read after `refreshMs`; the number of
  * cached roots is bounded and each file read is capped, so a hostile container cannot bloat us.
  */
+import { statSync } from 'node:fs';
 import { readBounded, unsliced } from './procfs';
+
+/** Device and inode of a path (symlinks followed), or undefined when it cannot be reached. */
+function fileId(path: string): string | undefined {
+  try {
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st === undefined ? undefined : `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
 
 const MAX_FILE_BYTES = 1 << 20;
 
@@ -77,6 +88,14 @@ export class UserDb {
     return n;
   }
 
+  private hostRootId: string | undefined;
+
+  private isHostRoot(root: string): boolean {
+    this.hostRootId ??= fileId(this.opts.hostRoot || '/');
+    const id = fileId(root);
+    return id !== undefined && id === this.hostRootId;
+  }
+
   private db(containerId: string): NameDb | undefined {
     const now = this.now();
     const cached = this.roots.get(containerId);
@@ -89,6 +108,10 @@ export class UserDb {
       // Without a live process the files are out of reach; a stale copy beats none.
       if (pid === undefined) return cached;
       root = `${this.opts.procRoot}/${pid}/root`;
+      // A runtime's init joins the container's cgroup before it switches to the container's root:
+      // until then its root is the host's, whose files would pass the host's names off as the
+      // container's for a whole refresh. Read (and cache) nothing now; a later lookup gets them.
+      if (this.isHostRoot(root)) return cached;
     }
     const passwd = readBounded(`${root}/etc/passwd`, MAX_FILE_BYTES);
     const group = readBounded(`${root}/etc/group`, MAX_FILE_BYTES);

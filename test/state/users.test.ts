@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,24 @@ describe('user and group names', () => {
     now = 1500;
     expect(db.userName(1000, 'host')).toBe('bob');
     expect(db.cachedRoots).toBeLessThanOrEqual(2);
+  });
+
+  it("reads nothing through a container process whose root is still the host's (runtime init before pivot)", () => {
+    const host = fakeRoot('root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n', 'root:x:0:\n');
+    const image = fakeRoot('root:x:0:0::/root:/bin/sh\nappuser:x:1000:1000::/app:/bin/sh\n', 'root:x:0:\n');
+    const proc = mkdtempSync(join(tmpdir(), 'lanner-uproc-'));
+    dirs.push(proc);
+    mkdirSync(join(proc, '77'));
+    symlinkSync(host, join(proc, '77/root'));
+    const db = new UserDb({ hostRoot: host, procRoot: proc, maxRoots: 4, refreshMs: 60_000, pidOfContainer: () => 77 });
+    // Not the host's alice: unknown for now, and nothing cached.
+    expect(db.userName(1000, 'c0ffee000000')).toBeUndefined();
+    expect(db.loads).toBe(0);
+    // Once the process has switched to the image's root, the next lookup reads the image's files.
+    unlinkSync(join(proc, '77/root'));
+    symlinkSync(image, join(proc, '77/root'));
+    expect(db.userName(1000, 'c0ffee000000')).toBe('appuser');
+    expect(db.loads).toBe(1);
   });
 
   it('forgets the tables of containers that are gone, never the host table', () => {
