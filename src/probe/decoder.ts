@@ -40,6 +40,22 @@ const T_EXECVE = eventTypeByName('execve')!.id;
 const T_EXECVEAT = eventTypeByName('execveat')!.id;
 
 /** "a\0b\0" → ["a", "b"] (argv and environment areas as the kernel stores them). */
+/**
+ * A capability set as a bigint. Most processes of a node carry one of a few sets, and building a
+ * bigint from two words costs four allocations: the last one built is reused when it repeats.
+ */
+let lastCapHi = -1;
+let lastCapLo = -1;
+let lastCap = 0n;
+function capabilitySet(hi: number, lo: number): bigint {
+  if (hi !== lastCapHi || lo !== lastCapLo) {
+    lastCap = (BigInt(hi) << 32n) | BigInt(lo);
+    lastCapHi = hi;
+    lastCapLo = lo;
+  }
+  return lastCap;
+}
+
 function nulSeparated(text: string | undefined): string[] | undefined {
   if (text === undefined) return undefined;
   const parts = text.split('\0');
@@ -257,10 +273,10 @@ export class RecordView implements EventView {
   }
 
   capEffective(): bigint {
-    return (BigInt(this.u32[this.w + 23] ?? 0) << 32n) | BigInt(this.u32[this.w + 22] ?? 0);
+    return capabilitySet(this.u32[this.w + 23] ?? 0, this.u32[this.w + 22] ?? 0);
   }
   capPermitted(): bigint {
-    return (BigInt(this.u32[this.w + 25] ?? 0) << 32n) | BigInt(this.u32[this.w + 24] ?? 0);
+    return capabilitySet(this.u32[this.w + 25] ?? 0, this.u32[this.w + 24] ?? 0);
   }
 
   /** A slot decoded as UTF-8 text, or undefined when absent. */

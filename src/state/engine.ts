@@ -222,6 +222,12 @@ class StateEngineImpl implements LannerStateEngine {
   private readonly containerPids = new Map<string, number>();
   /** tgid → exit time of the last exits, to ignore a parent-side fork report arriving late. */
   private readonly recentExits = new Map<number, number>();
+  /**
+   * Whether the caller's side of clones is arriving: only then can a child's exit come before the
+   * clone that created it, so only then are recent exits worth remembering (the agent asks the
+   * kernel for the caller's side only while a rule matches a clone type).
+   */
+  private seenCallerForks = false;
   private readonly containers: ContainerMetadataStore;
   private readonly users: UserDb;
   private readonly procRoot: string;
@@ -400,6 +406,7 @@ class StateEngineImpl implements LannerStateEngine {
       // A non-leader thread's exit leaves the process alive.
       if (ev.tid !== ev.tgid) return;
       if (this.table.remove(ev.tgid)) this.exits++;
+      if (!this.seenCallerForks) return;
       if (this.recentExits.size >= MAX_RECENT_EXITS) this.recentExits.delete(this.recentExits.keys().next().value as number);
       this.recentExits.delete(ev.tgid);
       this.recentExits.set(ev.tgid, ev.tsNs);
@@ -629,6 +636,7 @@ class StateEngineImpl implements LannerStateEngine {
     }
     const caller = this.ensure(ev);
     if (ret < 0) return;
+    this.seenCallerForks = true;
     // Parent side. clone3's flags live in a struct the event does not carry, so its child is
     // left to the child-side event, as is any child of a caller inside a pid namespace (the
     // returned pid is namespace-relative there).

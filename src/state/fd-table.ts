@@ -59,14 +59,18 @@ export class FdEntry implements FdInfo {
   }
 }
 
+/** The map of every table that has no entry yet: never changed (see FdTable.owned). */
+const NO_FDS: Map<number, FdEntry> = new Map();
+
 /**
  * Bounded map of fd number → entry; counts what it had to drop. A fork's table shares its
  * parent's map until either side changes it (copy on write): most children exec at once and
- * close nothing, so the copy is rarely needed, and it showed in the fork+exec profile.
+ * close nothing, so the copy is rarely needed, and it showed in the fork+exec profile. Most
+ * processes never get an fd we track, so a table starts on a shared empty map too.
  */
 export class FdTable {
   private byNum: Map<number, FdEntry>;
-  /** `byNum` may also be another table's: copy it before changing it. */
+  /** `byNum` may also be another table's, or NO_FDS: copy it before changing it. */
   private shared = false;
 
   constructor(
@@ -75,11 +79,11 @@ export class FdTable {
   ) {
     if (from !== undefined && from.byNum.size > 0) {
       this.byNum = from.byNum;
-      this.shared = true;
       from.shared = true;
     } else {
-      this.byNum = new Map();
+      this.byNum = NO_FDS;
     }
+    this.shared = true;
   }
 
   /** The map, made this table's own first. */

@@ -156,7 +156,6 @@ describe('fd table from events', () => {
     run({ type: 'execve', tgid: grandchild, comm: 'true', argv: ['true'], exePath: '/bin/true' });
     expect(st.fd(grandchild, 3)).toBeUndefined();
     expect(st.fd(grandchild, 4)?.name).toBe('/b');
-    expect(st.fd(child, 3)?.cloexec).toBe(false);
     run({ type: 'execve', tgid: child, comm: 'true', argv: ['true'], exePath: '/bin/true' });
     expect(st.fd(child, 3)?.name).toBe('/a');
     // parent: 4, 5; child: 3; grandchild: 4.

@@ -82,6 +82,20 @@ describe('process table from events', () => {
     expect(st.process(child)).toMatchObject({ name: 'cat', exePath: '/usr/bin/cat', args: ['/etc/shadow'] });
   });
 
+  it("does not re-create a child that exited before its parent's clone returned", () => {
+    const st = engine();
+    withShell(st);
+    // Caller-side reports are arriving (a rule matches clone), so exits are remembered.
+    const first = SHELL + 12;
+    run(st, { type: 'fork', tgid: SHELL, ptgid: 1, ret: first, tsNs: 1_900 });
+    const child = SHELL + 13;
+    run(st, { type: 'fork', tgid: child, ptgid: SHELL, ret: 0, tsNs: 2_000 });
+    run(st, { type: 'procexit', tgid: child, tsNs: 2_100 });
+    run(st, { type: 'fork', tgid: SHELL, ptgid: 1, ret: child, tsNs: 2_200 });
+    expect(st.process(child)).toBeUndefined();
+    expect(st.stats().processes).toBe(2); // the shell and `first`
+  });
+
   it('ignores thread creation (CLONE_THREAD, clone3 parent side, child thread side)', () => {
     const st = engine();
     withShell(st);
