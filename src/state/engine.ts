@@ -403,8 +403,8 @@ class StateEngineImpl implements LannerStateEngine {
       // close() releases the number even when it reports EINTR/EIO.
       if (p) p.fds.delete(ev.rawArg(0) | 0, this.fdCounters);
     } else if (kind === K_EXIT) {
-      // A non-leader thread's exit leaves the process alive.
-      if (ev.tid !== ev.tgid) return;
+      // The probe reports a process exit once, from the last thread of the group to leave, and
+      // that need not be the leader (Go runtimes exit from any thread): the process is gone.
       if (this.table.remove(ev.tgid)) this.exits++;
       if (!this.seenCallerForks) return;
       if (this.recentExits.size >= MAX_RECENT_EXITS) this.recentExits.delete(this.recentExits.keys().next().value as number);
