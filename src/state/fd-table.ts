@@ -70,8 +70,8 @@ const NO_FDS: Map<number, FdEntry> = new Map();
  */
 export class FdTable {
   private byNum: Map<number, FdEntry>;
-  /** `byNum` may also be another table's, or NO_FDS: copy it before changing it. */
-  private shared = false;
+  /** `byNum` may also be another table's, or NO_FDS (so every table starts shared): copy it before changing it. */
+  private shared = true;
 
   constructor(
     private readonly capacity: number,
@@ -83,7 +83,6 @@ export class FdTable {
     } else {
       this.byNum = NO_FDS;
     }
-    this.shared = true;
   }
 
   /** The map, made this table's own first. */
