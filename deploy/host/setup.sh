@@ -54,13 +54,8 @@ fi
 
 # npm dependencies: reinstall only when the lock file changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "installing npm dependencies"
-  # npm ci insists that the lock lists every platform's optional packages (rollup's), which a lock
-  # written through some registries does not; npm install then still follows the lock's versions.
-  if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/lanner-npm-ci.log; then
-    say "npm ci refused the lock file ($(grep -m1 -o 'Missing: [^ ]*' /tmp/lanner-npm-ci.log || echo see /tmp/lanner-npm-ci.log)); using npm install"
-    npm install --no-audit --no-fund --loglevel=error
-  fi
+  say "installing npm dependencies (npm ci: exactly the lock's versions)"
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 # Native addon: rebuild when any native source or the CMake file is newer than the addon.

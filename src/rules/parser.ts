@@ -1,6 +1,6 @@
 /**
- * Recursive-descent parser for Falco's condition language (see the grammar in
- * /work/shared/reference/rule-language.md §7). It reports the offset of the first character it
+ * Recursive-descent parser for Falco's condition language (Falco's published grammar, with
+ * libsinsp's filter parser as the reference). It reports the offset of the first character it
  * could not accept, which the loader turns into file:line:column.
  */
 import {

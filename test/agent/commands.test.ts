@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli';
+import { STOCK_SYSCALL_FILES } from '../support/stock-rules';
 import { skipReason } from '../e2e/agent-harness';
 
-const STOCK = '/work/shared/falco-rules'.replace('/work/shared', join(__dirname, '../../../shared'));
-const stockFiles = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'].map((f) => join(STOCK, f));
+const stockFiles = STOCK_SYSCALL_FILES;
 const tmp = mkdtempSync(join(tmpdir(), 'lanner-cmd-'));
 
 interface ValidateJson {

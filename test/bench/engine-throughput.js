@@ -24,8 +24,7 @@ const { loadRules } = require(path.join(DIST, 'rules/ruleset.js'));
 const { expandRulesPaths } = require(path.join(DIST, 'engine/manager.js'));
 const { syntheticEvent } = require(path.join(DIST, 'probe/synthetic.js'));
 
-const STOCK = '/work/shared/falco-rules';
-const stockFiles = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'].map((f) => path.join(STOCK, f));
+const { STOCK_SYSCALL_FILES: stockFiles } = require('../support/stock-rules');
 
 // --- a small node: host daemons plus two containers -------------------------------------------
 function proc(p) {

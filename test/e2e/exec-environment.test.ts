@@ -4,11 +4,10 @@
  * Variables Misuse" (GLIBC_TUNABLES, CVE-2023-4911) for a process whose environment was set at
  * exec, not inherited: the probe captures the new image's environment.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentHarness, DEFAULT_RULES, REPO, run, skipReason } from './agent-harness';
+import { AgentHarness, DEFAULT_RULES, run, skipReason } from './agent-harness';
+import { STOCK_INCUBATING, STOCK_STABLE } from '../support/stock-rules';
 
-const STOCK = join(REPO, '../shared/falco-rules');
 const RULE = 'Potential Local Privilege Escalation via Environment Variables Misuse';
 const skip = skipReason();
 
@@ -17,7 +16,7 @@ describe.skipIf(skip !== undefined)('exec environment (proc.env)', () => {
 
   beforeAll(async () => {
     agent = await AgentHarness.start({
-      rules: [...DEFAULT_RULES, join(STOCK, 'falco_rules.yaml'), join(STOCK, 'falco-incubating_rules.yaml')],
+      rules: [...DEFAULT_RULES, STOCK_STABLE, STOCK_INCUBATING],
       overrides: ['rule_matching=all'],
     });
   });

@@ -8,8 +8,9 @@ import type { Alert } from '../../src/outputs/alert';
 import { syntheticBatch, syntheticEvent } from '../../src/probe/synthetic';
 import { compileRules, loadRules } from '../../src/rules/ruleset';
 import { container, FakeState, proc } from '../rules/fake-state';
+import { STOCK_STABLE, STOCK_SYSCALL_FILES } from '../support/stock-rules';
 
-const STABLE = '/work/shared/falco-rules/falco_rules.yaml';
+const STABLE = STOCK_STABLE;
 const BOOT = 1_700_000_000_000_000_000n;
 
 function shellInContainer(): FakeState {
@@ -240,8 +241,7 @@ describe('RulesManager hot reload', () => {
 describe('type-specialised buckets agree with the generic predicates', () => {
   it('on a mix of events over all three stock files', async () => {
     const { ExtractContext } = await import('../../src/rules/context');
-    const files = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'].map((f) => `/work/shared/falco-rules/${f}`);
-    const rs = loadRules(files);
+    const rs = loadRules([...STOCK_SYSCALL_FILES]);
     const s = shellInContainer();
     s.addProcess(proc({ tgid: 61, ptgid: 60, name: 'cat', exe: 'cat', exePath: '/usr/bin/cat', args: ['/etc/shadow'], containerId: '3ad7b26ded6d', tty: 34816 }));
     const events = [

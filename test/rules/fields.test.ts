@@ -8,8 +8,9 @@ import { compileRules } from '../../src/rules/ruleset';
 import { RULE_EVENT_TYPE_NAMES } from '../../src/probe/event-types';
 import { FakeState, proc } from './fake-state';
 import { evalCond } from './helpers';
+import { STOCK_SYSCALL_FILES } from '../support/stock-rules';
 
-const STOCK = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'].map((f) => `/work/shared/falco-rules/${f}`);
+const STOCK = [...STOCK_SYSCALL_FILES];
 
 describe('field catalogue', () => {
   it('resolves every field the stock files use (conditions and outputs)', () => {

@@ -4,11 +4,11 @@ import { printCondition } from '../../src/rules/ast';
 import { inlineSource, parseCondition } from '../../src/rules/parser';
 import { compileRules, loadRules, validateRules, type CompiledRuleset } from '../../src/rules/ruleset';
 import { RULE_EVENT_TYPE_NAMES } from '../../src/probe/event-types';
+import { STOCK_INCUBATING, STOCK_SANDBOX, STOCK_STABLE } from '../support/stock-rules';
 
-const STOCK = '/work/shared/falco-rules/';
-const STABLE = STOCK + 'falco_rules.yaml';
-const INCUBATING = STOCK + 'falco-incubating_rules.yaml';
-const SANDBOX = STOCK + 'falco-sandbox_rules.yaml';
+const STABLE = STOCK_STABLE;
+const INCUBATING = STOCK_INCUBATING;
+const SANDBOX = STOCK_SANDBOX;
 
 const load = (...docs: string[]): CompiledRuleset => compileRules(docs.map((content, i) => ({ name: `f${i}.yaml`, content })));
 const codes = (rs: CompiledRuleset, kind: 'errors' | 'warnings' = 'errors'): string[] => rs[kind].map((m) => m.code);

@@ -76,7 +76,7 @@ describe('openPathPrefixes', () => {
     expect(covers('/etc/hostname', false)).toBe(false);
     expect(covers('/etc/hostname', true)).toBe(true);
     expect(defaults!.every((p) => p.prefix.startsWith('/'))).toBe(true);
-    const stock = loadRules([join(__dirname, '../../../shared/falco-rules/falco_rules.yaml')]);
+    const stock = loadRules([STOCK_STABLE]);
     expect(openPathPrefixes(stock)).toBeUndefined();
   });
 });
