@@ -107,3 +107,39 @@ export function eventTypeByName(name: string): EventTypeSpec | undefined {
 export const RULE_EVENT_TYPE_NAMES: readonly string[] = EVENT_TYPES.filter((t) => t.category !== 'meta').map((t) => t.name);
 
 export const EVENT_TYPE_COUNT = EVENT_TYPES.length;
+
+/**
+ * Event type families: the names that share one meaning for state, rules and the kernel filters.
+ * Written once here; every consumer asks for the family instead of listing its members.
+ */
+export const EVENT_FAMILIES = {
+  /** A new process or thread: the child's side always ships, the caller's only on demand. */
+  fork: ['clone', 'clone3', 'fork', 'vfork'],
+  exec: ['execve', 'execveat'],
+  /** Calls that open a path and return an fd (creat is open with O_CREAT|O_WRONLY|O_TRUNC). */
+  open: ['open', 'openat', 'openat2', 'creat'],
+  dup: ['dup', 'dup2', 'dup3'],
+  accept: ['accept', 'accept4'],
+  link: ['link', 'linkat'],
+  symlink: ['symlink', 'symlinkat'],
+  unlink: ['unlink', 'unlinkat'],
+  rename: ['rename', 'renameat', 'renameat2'],
+  mkdir: ['mkdir', 'mkdirat'],
+  chmod: ['chmod', 'fchmod', 'fchmodat'],
+  /** Credential changes that refresh the process's capability sets. */
+  creds: ['setuid', 'setgid', 'setresuid', 'setresgid', 'capset'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type EventFamily = keyof typeof EVENT_FAMILIES;
+
+/** Ids of a family's members, for O(1) membership tests on the hot path. */
+export function familyTypeIds(family: EventFamily): ReadonlySet<number> {
+  return new Set(EVENT_FAMILIES[family].map((name) => eventTypeByName(name)!.id));
+}
+
+/** One byte per event type id, 1 for members of the family. */
+export function familyMask(family: EventFamily): Uint8Array {
+  const mask = new Uint8Array(EVENT_TYPE_COUNT);
+  for (const name of EVENT_FAMILIES[family]) mask[eventTypeByName(name)!.id] = 1;
+  return mask;
+}
