@@ -116,3 +116,16 @@ export const AT_FDCWD = -100;
 // IP protocol numbers (socket(2)'s third argument).
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_ICMPV6 = 58;
+
+// statfs(2) f_type of pseudo filesystems: kernel interfaces, never a place for a file the agent writes.
+export const PROC_SUPER_MAGIC = 0x9fa0;
+export const SYSFS_MAGIC = 0x62656572;
+export const CGROUP_SUPER_MAGIC = 0x27e0eb;
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
+export const DEBUGFS_MAGIC = 0x64626720;
+export const TRACEFS_MAGIC = 0x74726163;
+export const SECURITYFS_MAGIC = 0x73636673;
+export const BPF_FS_MAGIC = 0xcafe4a11;
+
+/** The audit login uid of a process no login set one for ((uid_t)-1 in /proc/<pid>/loginuid). */
+export const AUDIT_UID_UNSET = 0xffffffff;

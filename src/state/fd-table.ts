@@ -3,6 +3,7 @@
  * because both then hold the same open file description (a later connect() through either names
  * the same socket); dup() gets its own entry since the number differs.
  */
+import { AT_FDCWD } from '../probe/linux';
 import type { FdInfo, FdType } from './types';
 
 export class FdEntry implements FdInfo {
@@ -164,8 +165,6 @@ export function unspecifiedAddress(family: 'ipv4' | 'ipv6'): string {
   return family === 'ipv4' ? '0.0.0.0' : '::';
 }
 
-const AT_FDCWD = -100;
-
 /** Joins a relative path onto a base directory, resolving `.` and `..` lexically. */
 export function resolvePath(base: string, path: string): string {
   const full = path.startsWith('/') ? path : `${base.endsWith('/') ? base : `${base}/`}${path}`;
@@ -181,7 +180,7 @@ export function resolvePath(base: string, path: string): string {
 
 /** The directory a `*at` syscall's relative path is relative to; undefined when it is unknown. */
 export function atBase(dirfd: number, cwd: string, fds: FdTable): string | undefined {
-  // dirfd arrives as an unsigned register value; AT_FDCWD is -100 as int32.
+  // dirfd arrives as an unsigned register value; AT_FDCWD is an int32.
   const fd = dirfd | 0;
   if (fd === AT_FDCWD) return cwd || undefined;
   const e = fds.get(fd);

@@ -1,6 +1,6 @@
 /** Process, fd, container and Kubernetes state. */
-export { createStateEngine } from './engine';
-export type { LannerStateEngine, StateEngineOptions, StateEngineStats, StateLogger } from './engine';
+export { createStateEngine } from './state-tracker';
+export type { LannerStateEngine, StateEngineOptions, StateEngineStats, StateLogger } from './state-tracker';
 export { stateConfigSchema } from './config';
 export type { StateConfig } from './config';
 export { containerFromCgroupFile, containerFromCgroupPath, HOST_CONTAINER_ID } from './cgroup';

@@ -4,12 +4,9 @@
  * (/proc/<pid>/net/{tcp,tcp6,udp,udp6,raw,raw6,unix,netlink}, parsed once per namespace).
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { O_CLOEXEC, O_DIRECTORY, TCP_LISTEN } from '../probe/linux';
 import { FdEntry } from './fd-table';
 import type { FdType } from './types';
-
-const O_CLOEXEC = 0o2000000;
-const O_DIRECTORY = 0o200000;
-const TCP_LISTEN = 0x0a;
 
 export interface SocketRecord {
   readonly type: FdType;

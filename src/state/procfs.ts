@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { AUDIT_UID_UNSET } from '../probe/linux';
 
 export interface ProcSnapshot {
   readonly tgid: number;
@@ -188,7 +189,7 @@ export function readProcess(tgid: number, opts: ProcReadOptions): ProcSnapshot |
     uid: Number(uids[0] ?? 0),
     euid: Number(uids[1] ?? 0),
     gid: Number(gids[0] ?? 0),
-    loginuid: !Number.isFinite(loginRaw) || loginRaw === 4294967295 ? -1 : loginRaw,
+    loginuid: !Number.isFinite(loginRaw) || loginRaw === AUDIT_UID_UNSET ? -1 : loginRaw,
     startNs: Math.round((startTicks * 1e9) / clockTicksPerSecond()),
     capEffective: capField(status, 'CapEff'),
     capPermitted: capField(status, 'CapPrm'),

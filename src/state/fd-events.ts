@@ -1,0 +1,204 @@
+/**
+ * File descriptor events: the entries open, dup, fcntl, socket, connect, accept, bind, sendto,
+ * memfd_create, userfaultfd, bpf and close add, change or remove in a process's fd table. Each
+ * handler is given a successful call (the dispatcher tests the return value) and the engine's fd
+ * counters; none keeps state of its own.
+ */
+import type { EventView } from '../probe/event';
+import { eventTypeByName } from '../probe/event-types';
+import {
+  AF_INET,
+  AF_INET6,
+  AF_NETLINK,
+  AF_UNIX,
+  BPF_FD_COMMANDS,
+  CREAT_FLAGS,
+  EINPROGRESS,
+  F_DUPFD,
+  F_DUPFD_CLOEXEC,
+  F_SETFD,
+  FD_CLOEXEC,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  MFD_CLOEXEC,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOCK_RAW,
+  SOCK_STREAM,
+  SOCK_TYPE_MASK,
+} from '../probe/linux';
+import { atBase, type FdCounters, FdEntry, resolvePath, unspecifiedAddress } from './fd-table';
+import type { ProcessEntry } from './process-table';
+import type { FdType } from './types';
+
+const T_CREAT = eventTypeByName('creat')!.id;
+const T_OPEN = eventTypeByName('open')!.id;
+const T_DUP3 = eventTypeByName('dup3')!.id;
+const T_ACCEPT4 = eventTypeByName('accept4')!.id;
+
+/** open/openat/openat2/creat: a file or directory entry under the resolved path. */
+export function onOpen(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  const t = ev.typeId;
+  const flags = t === T_CREAT ? CREAT_FLAGS : t === T_OPEN ? ev.rawArg(1) : ev.rawArg(2);
+  const raw = ev.str(0) ?? '';
+  let name = raw;
+  if (raw !== '' && !raw.startsWith('/')) {
+    const base = t === T_CREAT || t === T_OPEN ? p.cwd || undefined : atBase(ev.rawArg(0), p.cwd, p.fds);
+    if (base !== undefined) name = resolvePath(base, raw);
+  }
+  p.fds.set(new FdEntry(ev.ret, (flags & O_DIRECTORY) !== 0 ? 'directory' : 'file', name, raw, '', flags, (flags & O_CLOEXEC) !== 0), counters);
+}
+
+/** dup/dup2/dup3: the new number describes what the old one does. */
+export function onDup(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  dupFd(p, ev.rawArg(0) | 0, ev.ret, ev.typeId === T_DUP3 && (ev.rawArg(2) & O_CLOEXEC) !== 0, counters);
+}
+
+/** fcntl: only F_DUPFD(_CLOEXEC) and F_SETFD change what we track. */
+export function onFcntl(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  if (ev.ret < 0) return;
+  const cmd = ev.rawArg(1);
+  if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) {
+    dupFd(p, ev.rawArg(0) | 0, ev.ret, cmd === F_DUPFD_CLOEXEC, counters);
+  } else if (cmd === F_SETFD) {
+    const fd = ev.rawArg(0) | 0;
+    const e = p.fds.get(fd);
+    const cloexec = (ev.rawArg(2) & FD_CLOEXEC) !== 0;
+    // The flag belongs to this process's table, the entry may be shared with a fork: replace it.
+    if (e && e.cloexec !== cloexec) p.fds.set(e.dupAs(fd, cloexec), counters);
+  }
+}
+
+/** close (after the rules, which may still read the entry): it releases the number even on EINTR/EIO. */
+export function onClose(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  p.fds.delete(ev.rawArg(0) | 0, counters);
+}
+
+export function onSocket(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  const type = socketFdType(ev.rawArg(0));
+  const sockType = ev.rawArg(1);
+  p.fds.set(new FdEntry(ev.ret, type, '', '', socketL4(type, sockType, ev.rawArg(2)), 0, (sockType & SOCK_CLOEXEC) !== 0), counters);
+}
+
+/** connect (also while in progress, and failed: `connected` says which). */
+export function onConnect(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  const sa = ev.sockaddr();
+  if (sa === undefined || sa.family === 'other') return;
+  const e = socketEntry(p, ev.rawArg(0) | 0, sa.family, counters);
+  if (sa.family === 'unix') {
+    e.name = sa.address;
+  } else {
+    // The event carries only the peer: the local side is the bound address if we saw a bind.
+    e.setTuple(e.boundIp || unspecifiedAddress(sa.family), e.boundPort, sa.address, sa.port, false);
+  }
+  e.connected = ev.ret === 0 || ev.ret === EINPROGRESS;
+}
+
+export function onAccept(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  const listener = p.fds.get(ev.rawArg(0) | 0);
+  const sa = ev.sockaddr();
+  const family: FdType = sa && sa.family !== 'other' ? sa.family : listener?.type ?? 'unknown';
+  const cloexec = ev.typeId === T_ACCEPT4 && (ev.rawArg(3) & SOCK_CLOEXEC) !== 0;
+  const e = new FdEntry(ev.ret, family, '', '', family === 'ipv4' || family === 'ipv6' ? listener?.l4proto || 'tcp' : '', 0, cloexec);
+  if ((family === 'ipv4' || family === 'ipv6') && sa) {
+    e.setTuple(sa.address, sa.port, listener?.boundIp || unspecifiedAddress(family), listener?.boundPort ?? 0, true);
+  } else if (family === 'unix') {
+    e.name = listener?.name ?? '';
+    e.isServer = true;
+  }
+  e.connected = true;
+  p.fds.set(e, counters);
+}
+
+export function onBind(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  const sa = ev.sockaddr();
+  if (sa === undefined || sa.family === 'other') return;
+  const e = socketEntry(p, ev.rawArg(0) | 0, sa.family, counters);
+  if (sa.family === 'unix') {
+    e.name = sa.address;
+    return;
+  }
+  e.boundIp = sa.address;
+  e.boundPort = sa.port;
+  if (!e.connected) {
+    e.serverIp = sa.address;
+    e.serverPort = sa.port;
+    e.name = `${sa.address}:${sa.port}`;
+  }
+}
+
+/** Unconnected UDP: each datagram may go elsewhere; the tuple follows the last destination. */
+export function onSendto(p: ProcessEntry, ev: EventView): void {
+  const e = p.fds.get(ev.rawArg(0) | 0);
+  if (e === undefined || e.l4proto !== 'udp') return;
+  const sa = ev.sockaddr();
+  if (sa === undefined || (sa.family !== 'ipv4' && sa.family !== 'ipv6')) return;
+  if (e.serverIp === sa.address && e.serverPort === sa.port && e.name !== '') return;
+  e.setTuple(e.boundIp || unspecifiedAddress(sa.family), e.boundPort, sa.address, sa.port, false);
+}
+
+export function onMemfd(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  p.fds.set(new FdEntry(ev.ret, 'memfd', `memfd:${ev.str(0) ?? ''}`, ev.str(0) ?? '', '', 0, (ev.rawArg(1) & MFD_CLOEXEC) !== 0), counters);
+}
+
+export function onUserfaultfd(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  // UFFD_CLOEXEC is O_CLOEXEC.
+  p.fds.set(new FdEntry(ev.ret, 'userfaultfd', '', '', '', 0, (ev.rawArg(0) & O_CLOEXEC) !== 0), counters);
+}
+
+/** bpf: only the commands that return a new fd (maps, programs, links, BTF…) add one. */
+export function onBpf(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  // The kernel always sets O_CLOEXEC on bpf fds.
+  if (BPF_FD_COMMANDS.has(ev.rawArg(0))) p.fds.set(new FdEntry(ev.ret, 'bpf', '', '', '', 0, true), counters);
+}
+
+function dupFd(p: ProcessEntry, oldFd: number, newFd: number, cloexec: boolean, counters: FdCounters): void {
+  if (oldFd === newFd) return;
+  const src = p.fds.get(oldFd);
+  p.fds.set(src ? src.dupAs(newFd, cloexec) : new FdEntry(newFd, 'unknown', '', '', '', 0, cloexec), counters);
+}
+
+/** The socket's entry, created when the socket predates what we saw (opened before start). */
+function socketEntry(p: ProcessEntry, fd: number, family: 'ipv4' | 'ipv6' | 'unix', counters: FdCounters): FdEntry {
+  let e = p.fds.get(fd);
+  if (e === undefined || (e.type !== family && e.type !== 'unknown' && e.type !== 'ipv4' && e.type !== 'ipv6' && e.type !== 'unix')) {
+    e = new FdEntry(fd, family, '', '', family === 'unix' ? '' : 'tcp', 0, false);
+    p.fds.set(e, counters);
+  } else if (e.type === 'unknown') {
+    e.type = family;
+    if (family !== 'unix' && e.l4proto === '') e.l4proto = 'tcp';
+  }
+  return e;
+}
+
+function socketFdType(domain: number): FdType {
+  switch (domain) {
+    case AF_UNIX:
+      return 'unix';
+    case AF_INET:
+      return 'ipv4';
+    case AF_INET6:
+      return 'ipv6';
+    case AF_NETLINK:
+      return 'netlink';
+    default:
+      return 'unknown';
+  }
+}
+
+function socketL4(fdType: FdType, sockType: number, proto: number): string {
+  if (fdType !== 'ipv4' && fdType !== 'ipv6') return '';
+  const icmp = proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6;
+  switch (sockType & SOCK_TYPE_MASK) {
+    case SOCK_STREAM:
+      return 'tcp';
+    case SOCK_DGRAM:
+      return icmp ? 'icmp' : 'udp';
+    case SOCK_RAW:
+      return icmp ? 'icmp' : 'raw';
+    default:
+      return '';
+  }
+}
