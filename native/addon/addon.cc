@@ -1,64 +1,22 @@
-// N-API surface of the probe. Events never cross N-API one by one: a drain copies whole records
-// into a JS-owned ArrayBuffer and JS decodes them with typed arrays (see src/probe/layout.ts).
-//
-// Delivery: records are drained and decoded on the main thread (no second buffer, no hop per
-// batch). The measured cost of the drain itself (~40-70 ns/event) is far below the rule cost, and
-// the ring (16 MiB by default) absorbs main-thread stalls. What decides *when* depends on the mode:
-//
-// Polled (default): a libuv timer on the main thread looks at the ring every drainMs (a read of
-// the producer/consumer positions, no syscall) and drains what is queued. One thread wakeup per
-// poll, on the CPU the timer was armed on. A reader thread costs three per drain on a busy ring
-// (its timer, the cross-CPU wake of the main thread, the wake back when the drain is done): on
-// this kind of VM each costs tens of microseconds, and the fork+exec benchmark measured the
-// agent's CPU at ~1.5x that of the timer. Timer slack of a quarter of drainMs lets the kernel
-// fold the polls into interrupts it takes anyway, for the main thread's other timers too.
-//
-// Adaptive: the kernel signals a record written while the reader had caught up (the first record
-// after an empty ring), so a lone event is read at once. A small reader thread blocks on the
-// ring's epoll fd and wakes the main thread through one uv_async per drain; to bound the wakeup
-// rate under a steady trickle it rests `wakeupGapMs` after each wakeup (records arriving
-// meanwhile are read together at its end): at most 1000/wakeupGapMs main-thread wakeups per
-// second, at most wakeupGapMs of added latency. It also looks at the ring every drainMs, for
-// data no wakeup announced. (Polling the ring fd from the main loop with uv_poll needs an
-// epoll_ctl pair per rest and two main-thread wakeups: measured at ~2x the agent CPU.)
+// N-API surface of the probe: the Probe class, abi() and clocks(). Events never cross N-API one by
+// one: a drain copies whole records into a JS-owned ArrayBuffer and JS decodes them with typed
+// arrays (see src/probe/layout.ts). When and on which thread drains happen is ring_delivery.h;
+// the probe's lifecycle on libbpf is probe_core.h.
 #include <napi.h>
-#include <uv.h>
 
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/prctl.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <chrono>
-#include <condition_variable>
-#include <cstring>
-#include <mutex>
-#include <thread>
+#include <cerrno>
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "js_errors.h"
 #include "probe_core.h"
+#include "ring_delivery.h"
 
 namespace lanner {
 namespace {
-
-Napi::Value ThrowProbeError(Napi::Env env, const ProbeError& e) {
-  Napi::Error err = Napi::Error::New(env, e.message);
-  err.Set("code", Napi::String::New(env, e.code));
-  err.Set("errno", Napi::Number::New(env, e.err));
-  if (!e.log.empty()) err.Set("verifierLog", Napi::String::New(env, e.log));
-  err.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
-Napi::Value ThrowErrno(Napi::Env env, const std::string& what, int rc) {
-  ProbeError e{"EIO", rc < 0 ? -rc : rc, what + ": " + strerror(rc < 0 ? -rc : rc), ""};
-  return ThrowProbeError(env, e);
-}
 
 uint32_t OptU32(const Napi::Object& o, const char* key, uint32_t def) {
   Napi::Value v = o.Get(key);
@@ -227,10 +185,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
     Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
     DrainResult r = core_->Drain(static_cast<uint8_t*>(ab.Data()), ab.ByteLength());
     if (r.err != 0) return ThrowErrno(env, "draining the ring buffer", r.err);
-    if (r.count > 0) {
-      batches_++;
-      delivered_ += r.count;
-    }
+    if (r.count > 0) delivery_.CountBatch(r.count);
     Napi::Object out = Napi::Object::New(env);
     out.Set("bytes", Napi::Number::New(env, static_cast<double>(r.bytes)));
     out.Set("count", Napi::Number::New(env, r.count));
@@ -243,7 +198,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
   Napi::Value Wait(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!core_) return ThrowErrno(env, "wait on a closed probe", -EBADF);
-    if (running_) return ThrowErrno(env, "wait while start() delivers on the main thread", -EBUSY);
+    if (delivery_.running()) return ThrowErrno(env, "wait while start() delivers on the main thread", -EBUSY);
     const int ms = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 10;
     const int rc = core_->Wait(ms);
     if (rc < 0) return ThrowErrno(env, "waiting for the ring buffer", rc);
@@ -254,7 +209,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!core_) return ThrowErrno(env, "start on a closed probe", -EBADF);
-    if (running_) return env.Undefined();
+    if (delivery_.running()) return env.Undefined();
     if (info.Length() < 2 || !info[0].IsArrayBuffer() || !info[1].IsFunction()) {
       Napi::TypeError::New(env, "start expects (ArrayBuffer, Function, drainMs?, maxBatchesPerWake?, wakeupGapMs?)").ThrowAsJavaScriptException();
       return env.Undefined();
@@ -264,89 +219,13 @@ class Probe : public Napi::ObjectWrap<Probe> {
       Napi::RangeError::New(env, "batch buffer must hold at least two maximal records (64 KiB)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    drainMs_ = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 10;
-    if (drainMs_ == 0) drainMs_ = 1;
-    maxBatches_ = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 4;
-    if (maxBatches_ == 0) maxBatches_ = 1;
-    gapMs_ = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0;
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    if (!core_->adaptiveWakeup()) return StartPolling(env, loop, ab, info[1].As<Napi::Function>());
-
-    // The reader thread waits on its own epoll set: the ring's (nested) and an eventfd for stop.
-    const int ep = epoll_create1(EPOLL_CLOEXEC);
-    const int stopFd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    epoll_event ringEv{};
-    ringEv.events = EPOLLIN;
-    ringEv.data.u32 = 0;
-    epoll_event stopEv{};
-    stopEv.events = EPOLLIN;
-    stopEv.data.u32 = 1;
-    if (ep < 0 || stopFd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, core_->EpollFd(), &ringEv) != 0 || epoll_ctl(ep, EPOLL_CTL_ADD, stopFd, &stopEv) != 0) {
-      const int err = errno;
-      if (ep >= 0) close(ep);
-      if (stopFd >= 0) close(stopFd);
-      return ThrowErrno(env, "setting up the ring reader", -err);
-    }
-    async_ = new uv_async_t;
-    async_->data = this;
-    const int rc = uv_async_init(loop, async_, [](uv_async_t* h) { static_cast<Probe*>(h->data)->OnReady(); });
-    if (rc != 0) {
-      delete async_;
-      async_ = nullptr;
-      close(ep);
-      close(stopFd);
-      Napi::Error::New(env, std::string("starting the ring reader: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Deliver(env, ab, info[1].As<Napi::Function>());
-    readerEpoll_ = ep;
-    stopFd_ = stopFd;
-    stopping_ = false;
-    pumpedSeq_ = 0;
-    running_ = true;
-    Ref();  // the wrapper must outlive the async handle and the thread
-    reader_ = std::thread([this] { ReaderLoop(); });
+    DeliveryOptions opts;
+    opts.drainMs = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 10;
+    opts.maxBatchesPerWake = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 4;
+    opts.wakeupGapMs = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0;
+    if (!delivery_.Start(env, core_.get(), ab, info[1].As<Napi::Function>(), opts)) return env.Undefined();
+    Ref();  // the wrapper must outlive the delivery's libuv handles and thread
     return env.Undefined();
-  }
-
-  // Where drained batches go, for either mode.
-  void Deliver(Napi::Env env, Napi::ArrayBuffer ab, Napi::Function onBatch) {
-    buffer_ = Napi::Persistent(ab);
-    buf_ = static_cast<uint8_t*>(ab.Data());
-    cap_ = ab.ByteLength();
-    onBatch_ = Napi::Persistent(onBatch);
-    asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "lanner.probe");
-  }
-
-  Napi::Value StartPolling(Napi::Env env, uv_loop_t* loop, Napi::ArrayBuffer ab, Napi::Function onBatch) {
-    timer_ = new uv_timer_t;
-    timer_->data = this;
-    int rc = uv_timer_init(loop, timer_);
-    if (rc == 0) rc = uv_timer_start(timer_, OnPollTimer, drainMs_, drainMs_);
-    if (rc != 0) {
-      uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-      timer_ = nullptr;
-      Napi::Error::New(env, std::string("starting the ring poll: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    Deliver(env, ab, onBatch);
-    // Slack applies to every timed wait of this thread (the agent's own timers too): a quarter of
-    // the poll keeps it within 25%, and at most 1 ms so no other timer is late by more.
-    const int prev = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-    savedTimerSlack_ = prev > 0 ? prev : 0;
-    prctl(PR_SET_TIMERSLACK, std::min<unsigned long>(static_cast<unsigned long>(drainMs_) * 250000UL, 1000000UL), 0, 0, 0);
-    running_ = true;
-    Ref();  // the wrapper must outlive the timer handle
-    return env.Undefined();
-  }
-
-  static void OnPollTimer(uv_timer_t* h) {
-    Probe* self = static_cast<Probe*>(h->data);
-    if (!self->running_ || !self->core_ || self->core_->QueuedBytes() == 0) return;
-    // A drain bounded by maxBatches left data behind: take it on the next loop turn (after other
-    // I/O had its go) rather than a whole poll later.
-    if (self->Pump()) uv_timer_start(h, OnPollTimer, 0, self->drainMs_);
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
@@ -367,8 +246,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
     out.Set("dropOther", num(t.dropOther));
     out.Set("stashMiss", num(t.stashMiss));
     out.Set("filteredByPath", num(t.filteredByPath));
-    out.Set("batches", num(batches_));
-    out.Set("delivered", num(delivered_));
+    out.Set("batches", num(delivery_.batches()));
+    out.Set("delivered", num(delivery_.delivered()));
     Napi::Array seenBy = Napi::Array::New(env, LNR_EVT_COUNT), dropBy = Napi::Array::New(env, LNR_EVT_COUNT);
     for (uint32_t i = 0; i < LNR_EVT_COUNT; i++) {
       seenBy.Set(i, num(t.seenByType[i]));
@@ -384,109 +263,10 @@ class Probe : public Napi::ObjectWrap<Probe> {
     return info.Env().Undefined();
   }
 
-  // Reader thread (adaptive mode): wakes the main thread (uv_async) when the ring has data, at
-  // most once per wakeupGapMs, and never again before the main thread has drained what it was
-  // woken for, so a busy main thread is not flooded. It wakes on its own every drainMs to catch
-  // data no kernel wakeup announced (a record committed while the previous drain was ending); an
-  // idle ring costs a thread wakeup then, not a JS call.
-  void ReaderLoop() {
-    // Let the kernel fold this thread's periodic wakeups into timer interrupts it takes anyway:
-    // on a VM each separately programmed wakeup is a costly exit (measured ~37 us at 250/s).
-    // A quarter of the shortest timed wait, so the rest and the poll stay within 25% of their length.
-    const uint32_t shortest = gapMs_ > 0 && gapMs_ < drainMs_ ? gapMs_ : drainMs_;
-    prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(shortest) * 250000UL, 0, 0, 0);
-    epoll_event evs[2];
-    for (;;) {
-      // Data already queued (left by a bounded drain, or committed while the last drain ran, which
-      // the kernel does not announce: the reader had not caught up then) is taken at once.
-      if (core_->QueuedBytes() == 0) {
-        const int n = epoll_wait(readerEpoll_, evs, 2, static_cast<int>(drainMs_));
-        if (stopping_.load(std::memory_order_acquire)) return;
-        if (n < 0 && errno != EINTR) return;
-        if (core_->QueuedBytes() == 0) continue;
-      }
-      uint64_t seq;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        seq = pumpedSeq_;
-      }
-      uv_async_send(async_);
-      // Rest: no second wakeup within the gap, and none until that drain has happened.
-      const auto restUntil = std::chrono::steady_clock::now() + std::chrono::milliseconds(gapMs_);
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_.load(std::memory_order_acquire) || pumpedSeq_ != seq; });
-      if (stopping_.load(std::memory_order_acquire)) return;
-      cv_.wait_until(lock, restUntil, [&] { return stopping_.load(std::memory_order_acquire); });
-      if (stopping_.load(std::memory_order_acquire)) return;
-    }
-  }
-
-  // Main thread, on the reader's wakeup.
-  void OnReady() {
-    Pump();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      pumpedSeq_++;
-    }
-    cv_.notify_one();
-  }
-
-  // Delivers up to maxBatches batches; true when data is left in the ring.
-  bool Pump() {
-    if (!running_ || !core_) return false;
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    // Bounded per wakeup so other I/O gets its turn; what is left wakes the reader again.
-    for (uint32_t i = 0; i < maxBatches_; i++) {
-      if (!running_ || !core_) return false;
-      DrainResult r = core_->Drain(buf_, cap_);
-      if (r.count == 0) return false;
-      batches_++;
-      delivered_ += r.count;
-      onBatch_.MakeCallback(env.Global(),
-                            {Napi::Number::New(env, static_cast<double>(r.bytes)), Napi::Number::New(env, r.count),
-                             Napi::Boolean::New(env, r.more)},
-                            *asyncContext_);
-      if (env.IsExceptionPending()) {
-        Napi::Error e = env.GetAndClearPendingException();
-        napi_fatal_exception(env, e.Value());
-        return false;
-      }
-      if (!r.more) return false;
-    }
-    return true;
-  }
-
   void StopHandles() {
-    if (!running_) return;
-    running_ = false;
-    if (timer_ != nullptr) {
-      uv_timer_stop(timer_);
-      uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-      timer_ = nullptr;
-      prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(savedTimerSlack_), 0, 0, 0);
-    } else {
-      StopReader();
-    }
-    onBatch_.Reset();
-    buffer_.Reset();
-    asyncContext_.reset();
+    if (!delivery_.running()) return;
+    delivery_.Stop();
     Unref();
-  }
-
-  void StopReader() {
-    stopping_.store(true, std::memory_order_release);
-    const uint64_t one = 1;
-    if (write(stopFd_, &one, sizeof one) < 0) {
-      // The eventfd cannot be full at 1; the epoll timeout would end the thread anyway.
-    }
-    cv_.notify_all();
-    if (reader_.joinable()) reader_.join();
-    close(readerEpoll_);
-    close(stopFd_);
-    readerEpoll_ = stopFd_ = -1;
-    uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
-    async_ = nullptr;
   }
 
   void Shutdown() {
@@ -496,27 +276,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
   }
 
   std::unique_ptr<ProbeCore> core_;
-  uv_timer_t* timer_ = nullptr;  // polled mode
-  int savedTimerSlack_ = 0;  // the main thread's slack before polling set it (ns)
-  uv_async_t* async_ = nullptr;  // adaptive mode: the reader thread's wakeup
-  std::thread reader_;
-  int readerEpoll_ = -1;
-  int stopFd_ = -1;
-  std::atomic<bool> stopping_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint64_t pumpedSeq_ = 0;  // drains done on the main thread (guarded by mu_)
-  bool running_ = false;
-  uint32_t gapMs_ = 0;
-  Napi::FunctionReference onBatch_;
-  Napi::Reference<Napi::ArrayBuffer> buffer_;
-  std::unique_ptr<Napi::AsyncContext> asyncContext_;
-  uint8_t* buf_ = nullptr;
-  size_t cap_ = 0;
-  uint32_t drainMs_ = 10;
-  uint32_t maxBatches_ = 4;
-  uint64_t batches_ = 0;
-  uint64_t delivered_ = 0;
+  RingDelivery delivery_;  // after core_: stopped before the core goes
 };
 
 struct TypeName {

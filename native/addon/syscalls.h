@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "../bpf/lib/kernel_defs.h"
 #include "syscall_mapping.h"
 
 namespace lanner {
@@ -88,5 +89,11 @@ inline constexpr SyscallMapping kSyscallMap[] = {
 };
 
 inline constexpr uint32_t kSyscallTableSize = LNR_SYSCALL_TABLE;
+
+// The probe's entry program tests a few ids itself (native/bpf/lib/kernel_defs.h: a BPF unit cannot
+// take both numberings from the system headers); the build fails if they disagree with these.
+static_assert(NR_open == SYS_open && NR_creat == SYS_creat && NR_openat == SYS_openat && NR_openat2 == SYS_openat2 &&
+                  NR_connect == SYS_connect,
+              "native/bpf/lib/kernel_defs.h disagrees with the x86-64 syscall numbers");
 
 }  // namespace lanner

@@ -5,9 +5,15 @@
 // the socketcall multiplexer, which is not decoded).
 #include <asm/unistd_32.h>
 
+#include "../bpf/lib/kernel_defs.h"
 #include "syscall_mapping.h"
 
 namespace lanner {
+
+// The probe's entry program tests these ia32 ids itself (native/bpf/lib/kernel_defs.h).
+static_assert(NR32_open == __NR_open && NR32_creat == __NR_creat && NR32_openat == __NR_openat &&
+                  NR32_openat2 == __NR_openat2 && NR32_connect == __NR_connect,
+              "native/bpf/lib/kernel_defs.h disagrees with the ia32 syscall numbers");
 
 const SyscallMapping kSyscallMapIa32[] = {
     {LNR_EVT_EXECVE, __NR_execve},

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Everything the probe shares with user space: the load-time configuration (.rodata), the control
+ * words user space writes at run time through the mmap'ed skeleton (.bss), and every map. Defined
+ * here once for the one translation unit (probe.bpf.c); the skeleton (probe.skel.h) names them as
+ * they are spelled here.
+ */
+#ifndef LANNER_BPF_MAPS_H
+#define LANNER_BPF_MAPS_H
+
+#include "vmlinux/x86/vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "events.h"
+
+#define STASH_STR 1024 /* entry stash for paths; longer paths are re-read at exit */
+
+/* Set from user space before load (rodata is frozen, so the verifier folds these). */
+const volatile __u32 cfg_max_str = 4096; /* incl. NUL, <= LNR_MAX_STR */
+const volatile __u32 cfg_max_argv = 4096; /* <= LNR_MAX_ARGV */
+const volatile __u32 cfg_max_env = 0; /* exec environment bytes; cfg_max_argv + this <= LNR_MAX_ARGV */
+const volatile bool cfg_drop_failed = false;
+const volatile bool cfg_close_tracked_only = true;
+const volatile bool cfg_enter_hooks = true; /* lnr_sys_enter is loaded: a missing stash is a miss */
+const volatile __u64 cfg_wakeup_bytes = 0; /* force a wakeup when queued data crosses this */
+/* Adaptive wakeups: a record written while the reader has caught up wakes it (the kernel only
+ * signals when the ring was empty before this record, so a busy reader is never woken twice).
+ * Off: every record is NO_WAKEUP and the reader drains on its timer or the byte mark. */
+const volatile bool cfg_adaptive_wakeup = false;
+const volatile __u64 cfg_pressure_bytes = 0; /* above this, only process events are written */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} events SEC(".maps");
+
+/* syscall id -> event type id (0 = not wanted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LNR_SYSCALL_TABLE);
+	__type(key, __u32);
+	__type(value, __u8);
+} interesting SEC(".maps");
+
+/* The agent's own processes, never reported. A short array in .bss (user space writes it through
+ * the mmap'ed skeleton): a few compares cost less than a hash lookup on every event. 0 = free. */
+#define SELF_MAX 8
+volatile __u32 self_tgids[SELF_MAX];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lnr_counters);
+} counters SEC(".maps");
+
+/*
+ * Per-CPU scratch (ARRAY with one slot per CPU: per-CPU map values are capped at 32 KiB).
+ * `rec` has room past LNR_MAX_RECORD so that a masked offset plus one maximal read stays inside.
+ */
+#define REC_ROOM (2 * LNR_MAX_RECORD + LNR_MAX_ARGV)
+#define OFF_MASK (2 * LNR_MAX_RECORD - 1) /* any masked offset + one max read stays in rec */
+#define PATH_ROOM (2 * LNR_MAX_STR)
+struct lnr_stash {
+	__u32 nr; /* syscall id this stash belongs to; ~0 = empty */
+	__s32 len; /* bytes copied (incl. NUL for strings), <= 0 = nothing */
+	__u8 data[STASH_STR];
+};
+
+struct lnr_scratch {
+	__u8 rec[REC_ROOM];
+	__u8 path[PATH_ROOM]; /* dentry walk writes backwards ending at LNR_MAX_STR */
+	__u8 tmp[PATH_ROOM]; /* relative path held while the directory prefix is built */
+	struct lnr_stash exit_copy; /* an open path read at exit, when there is no entry copy */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* set to the number of possible CPUs at open */
+	__type(key, __u32);
+	__type(value, struct lnr_scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lnr_stash);
+} stash SEC(".maps");
+
+/*
+ * (tgid << 32 | fd) of fds whose creating event reached user space. With cfg_close_tracked_only,
+ * close is shipped only for these, since a close of an fd user space never saw changes nothing.
+ * User space may add entries too (e.g. fds found by the /proc seed).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} tracked_fds SEC(".maps");
+
+
+/*
+ * Open-path filter (see events.h): prefixes [0, open_prefix_count) of open_prefixes. The count is
+ * in .bss so user space can turn the filter off with one store (count 0) before rewriting entries:
+ * mid-update the filter errs towards shipping.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LNR_OPEN_PREFIX_MAX);
+	__type(key, __u32);
+	__type(value, struct lnr_open_prefix);
+} open_prefixes SEC(".maps");
+
+volatile __u32 open_prefix_count;
+
+/* Capture the environment of a successful exec (up to cfg_max_env): user space turns this on only
+ * while a loaded rule reads proc.env, since reading it costs every exec a few KiB of copying. */
+volatile __u32 exec_env_wanted;
+/* Ship the caller's side of clone/clone3/fork/vfork (ret = the child's pid, or an error). The
+ * child's own return (ret 0) is enough for the process table: it is the child's first event and
+ * carries its parent. User space asks for the caller's side only while a loaded rule matches one
+ * of these types, sparing a quarter of the events of a fork+exec. */
+volatile __u32 clone_caller_wanted;
+/* How many leading entries match any open; the rest match only opens that can write. */
+volatile __u32 open_prefix_any;
+
+/* Event types whose returned fd is remembered in tracked_fds (set from user space). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LNR_TYPE_SLOTS);
+	__type(key, __u32);
+	__type(value, __u8);
+} track_types SEC(".maps");
+
+#endif /* LANNER_BPF_MAPS_H */
