@@ -2,11 +2,11 @@
  * Kernel-test gate and helpers. Kernel tests need root (CAP_BPF+CAP_PERFMON), BTF and the built
  * addon. When any is missing they FAIL under CI=true and skip with the reason elsewhere.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { it } from 'vitest';
+import { it, type TestContext } from 'vitest';
 import { ADDON_PATH } from '../../src/probe/native';
 
 export function kernelUnavailableReason(): string | undefined {
@@ -20,7 +20,7 @@ export function kernelUnavailableReason(): string | undefined {
 }
 
 /** `it` for tests that need the kernel probe: fails in CI when it cannot run, else skips with the reason. */
-export function kernelIt(name: string, fn: () => Promise<void> | void, timeout?: number): void {
+export function kernelIt(name: string, fn: (ctx: TestContext) => Promise<void> | void, timeout?: number): void {
   const reason = kernelUnavailableReason();
   if (reason === undefined) {
     it(name, fn, timeout);
@@ -56,4 +56,16 @@ export function ia32Binary(): string {
   execFileSync('cc', ['-m32', '-nostdlib', '-static', '-ffreestanding', '-fno-pie', '-no-pie', '-O1', '-o', out, resolve(__dirname, 'fixtures/ia32.c')]);
   ia32 = out;
   return out;
+}
+
+/**
+ * Why this machine cannot run i386 programs, or undefined when it can. A kernel built or booted
+ * without IA-32 emulation refuses every i386 execve with ENOEXEC: there is then no 32-bit program
+ * to trace, which is the kernel's choice, not the probe's failure.
+ */
+export function ia32UnsupportedReason(): string | undefined {
+  // Through a shell's exec: libuv falls back to running an ENOEXEC file as a shell script, which
+  // would hide the kernel's answer.
+  const r = spawnSync('/bin/sh', ['-c', 'exec "$0" /nonexistent/dir/x 1', ia32Binary()], { encoding: 'utf8' });
+  return r.status === 126 && /format error/i.test(r.stderr) ? 'this kernel runs no i386 programs (execve of an i386 ELF returns ENOEXEC: IA-32 emulation is off)' : undefined;
 }
