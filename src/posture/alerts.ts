@@ -4,6 +4,7 @@
  * already compliant (or merely informational) is not news.
  */
 import type { Alert, PriorityNum } from '../outputs/alert';
+import { isCisBenchmark } from './config';
 import type { StatusChange } from './types';
 
 /** True when the change deserves an alert: anything non-PASS, and recoveries from FAIL/WARN. */
@@ -47,7 +48,8 @@ export function statusChangeToAlert(change: StatusChange, opts: { hostname: stri
       'posture.expected': change.expected,
       'posture.remediation': change.remediation,
     },
-    tags: ['cis', 'compliance', 'kubernetes', 'posture', change.benchmark].sort(),
+    // Lanner's node section is not CIS: it is not tagged as such.
+    tags: [...(isCisBenchmark(change.benchmark) ? ['cis'] : []), 'compliance', 'kubernetes', 'posture', change.benchmark].sort(),
     hostname: opts.hostname,
   };
 }

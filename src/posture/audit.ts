@@ -1,8 +1,13 @@
 /**
  * Looks a test item up in a component's audit sources with kube-bench's precedence —
  * command line, then config file, then environment — and evaluates the item and the check.
+ *
+ * Unlike kube-bench, a value set nowhere falls back to the component's documented default for the
+ * mode it runs in (see defaults.ts), so "not set" is judged by what the component really does: a
+ * `set: false` item ("not set passes") stands only for a safe default, and where the default is
+ * known the compare item judges it instead.
  */
-import { compareValue, describeCompare, type Compare } from './compare';
+import { compareValue, describeCompare, parseGoDuration, type Compare } from './compare';
 import type { CheckStatus } from './types';
 
 export interface TestItem {
@@ -18,6 +23,8 @@ export interface TestItem {
   /** false: the item passes only when the flag is absent everywhere. */
   readonly set: boolean;
   readonly compare?: Compare;
+  /** The value is a Go duration: compared as nanoseconds (`0s` is 0), unparseable fails. */
+  readonly duration?: boolean;
 }
 
 export interface AuditSources {
@@ -25,12 +32,14 @@ export interface AuditSources {
   /** Parsed config file (kubelet/kube-proxy `--config`), when there is one. */
   readonly config?: unknown;
   readonly env?: ReadonlyMap<string, string>;
+  /** Documented defaults by flag name (feature gates as `feature-gates:Name`), for the mode the component runs in. */
+  readonly defaults?: ReadonlyMap<string, string>;
 }
 
 export interface Lookup {
   readonly found: boolean;
   readonly value: string;
-  readonly source: 'command line' | 'config file' | 'environment' | 'none';
+  readonly source: 'command line' | 'config file' | 'environment' | 'default' | 'none';
 }
 
 const NOT_FOUND: Lookup = { found: false, value: '', source: 'none' };
@@ -108,13 +117,26 @@ export function lookupItem(item: TestItem, src: AuditSources): Lookup {
     const v = src.env.get(item.env);
     if (v !== undefined) return { found: true, value: v, source: 'environment' };
   }
+  const d = src.defaults?.get(defaultKey(item));
+  if (d !== undefined) return { found: true, value: d, source: 'default' };
   return NOT_FOUND;
 }
 
+/** Key of an item in a defaults table: the flag name, or `feature-gates:Gate`. */
+export function defaultKey(item: Pick<TestItem, 'flag' | 'featureGate'>): string {
+  return item.featureGate !== undefined ? `feature-gates:${item.featureGate}` : item.flag;
+}
+
 export function evaluateItem(item: TestItem, found: Lookup): boolean {
+  // A known default is not "unset": the item comparing the value judges it.
   if (!item.set) return !found.found;
   if (!found.found) return false;
-  return item.compare ? compareValue(found.value, item.compare) : true;
+  if (!item.compare) return true;
+  if (item.duration) {
+    const ns = parseGoDuration(found.value);
+    return ns !== undefined && compareValue(String(ns), item.compare);
+  }
+  return compareValue(found.value, item.compare);
 }
 
 export function describeItem(item: TestItem): string {
@@ -128,6 +150,7 @@ export function describeLookup(item: TestItem, found: Lookup): string {
   if (!found.found) return `${name} not set`;
   if (found.source === 'config file') return `${item.pathText ?? item.path?.join('.')}=${found.value} (config file)`;
   if (found.source === 'environment') return `${item.env}=${found.value} (environment)`;
+  if (found.source === 'default') return `${name} not set (default ${found.value})`;
   return `${name}=${found.value}`;
 }
 

@@ -4,7 +4,11 @@
  * tested on its own.
  */
 
-export type CompareOp = 'eq' | 'noteq' | 'gt' | 'gte' | 'lt' | 'lte' | 'has' | 'nothave' | 'regex' | 'valid_elements' | 'bitmask';
+/**
+ * kube-bench's operators, plus `url_scheme` (Lanner's): every comma-separated URL uses the scheme
+ * `value` (etcd's client and peer URLs).
+ */
+export type CompareOp = 'eq' | 'noteq' | 'gt' | 'gte' | 'lt' | 'lte' | 'has' | 'nothave' | 'regex' | 'valid_elements' | 'bitmask' | 'url_scheme';
 
 export interface Compare {
   readonly op: CompareOp;
@@ -64,7 +68,39 @@ export function compareValue(actual: string, cmp: Compare): boolean {
       if (!/^[0-7]+$/.test(actual) || Number.isNaN(e)) return false;
       return (e & a) === a;
     }
+    case 'url_scheme': {
+      const urls = splitElements(actual);
+      const prefix = `${cmp.value}://`;
+      return urls.length > 0 && urls.every((u) => u.toLowerCase().startsWith(prefix));
+    }
   }
+}
+
+const DURATION_UNIT_NS: Readonly<Record<string, number>> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+
+/**
+ * A Go `time.Duration` text (`5m`, `4h0m0s`, `1.5h`, `0`) in nanoseconds; undefined when Go would
+ * reject it. Kubernetes components read duration flags and config fields this way, so `0s`,
+ * `0m0s` and `0` are all zero.
+ */
+export function parseGoDuration(text: string): number | undefined {
+  let s = text.trim();
+  let sign = 1;
+  if (s.startsWith('-') || s.startsWith('+')) {
+    if (s[0] === '-') sign = -1;
+    s = s.slice(1);
+  }
+  if (s === '0') return 0;
+  if (s === '') return undefined;
+  let total = 0;
+  DURATION_PART.lastIndex = 0;
+  while (DURATION_PART.lastIndex < s.length) {
+    const m = DURATION_PART.exec(s);
+    if (!m) return undefined;
+    total += Number(m[1]) * DURATION_UNIT_NS[m[2]!]!;
+  }
+  return total === 0 ? 0 : sign * total;
 }
 
 /** Human text for what a test item expects, used in results and reports. */
@@ -92,5 +128,7 @@ export function describeCompare(cmp: Compare): string {
       return `only elements of {${cmp.value}}`;
     case 'bitmask':
       return `mode ${cmp.value} or stricter`;
+    case 'url_scheme':
+      return `only ${cmp.value}:// URLs`;
   }
 }

@@ -1,10 +1,13 @@
 /**
  * The command-line checks, per component. Ids are CIS Kubernetes Benchmark 1.12 (`cis-1.12`);
- * `cis-1.24` ids are given for the controls whose numbering is documented to differ. Texts and
- * remediations are Lanner's own wording.
+ * `cis-1.24` ids are given for the controls whose numbering is documented to differ (cis-1.24 is
+ * partial, see PARTIAL_BENCHMARKS); `lanner-node` ids are Lanner's own node section. Texts and
+ * remediations are Lanner's own wording. A setting given nowhere is judged by the component's
+ * documented default (defaults.ts).
  */
 import type { TestItem } from './audit';
 import type { Compare } from './compare';
+import { NODE_CHECKS, NODE_GROUP_TEXT } from './node';
 import type { Benchmark, Component, ControlsKind } from './types';
 
 export interface FlagCheck {
@@ -110,7 +113,8 @@ const APISERVER_CHECKS: readonly FlagCheck[] = [
   ),
   api('1.2.14', 'API server admission plugin NodeRestriction is enabled', true, [cmp('enable-admission-plugins', 'has', 'NodeRestriction')], apiFix('add NodeRestriction to --enable-admission-plugins')),
   api('1.2.15', 'API server profiling is disabled', true, [cmp('profiling', 'eq', 'false')], apiFix('set --profiling=false'), { ids: { 'cis-1.12': '1.2.15', 'cis-1.24': '1.2.17' } }),
-  api('1.2.16', 'API server writes an audit log', true, [set('audit-log-path')], apiFix('set --audit-log-path to a file on a persistent volume and give --audit-policy-file a policy'), {
+  // Without a policy the API server audits nothing, whatever --audit-log-path says.
+  api('1.2.16', 'API server writes an audit log', true, [set('audit-log-path'), set('audit-policy-file')], apiFix('set --audit-log-path to a file on a persistent volume and give --audit-policy-file a policy'), {
     ids: { 'cis-1.12': '1.2.16', 'cis-1.24': '1.2.18' },
   }),
   api('1.2.17', 'API server keeps audit logs for at least 30 days', true, [cmp('audit-log-maxage', 'gte', '30')], apiFix('set --audit-log-maxage=30 or more'), {
@@ -204,27 +208,64 @@ const SCHEDULER_CHECKS: readonly FlagCheck[] = [
 ];
 
 const etcdFix = (change: string): string => `Edit the etcd manifest (/etc/kubernetes/manifests/etcd.yaml on kubeadm clusters) or the etcd unit and ${change}.`;
-const env = (name: string): Partial<TestItem> => ({ env: name });
+/**
+ * etcd's own flag, its environment variable, and where an etcd --config-file keeps it (with
+ * --config-file etcd ignores its other flags and the environment; engine.ts).
+ */
+const env = (name: string, ...configPath: string[]): Partial<TestItem> => ({
+  env: name,
+  ...(configPath.length > 0 ? { path: configPath, pathText: `{.${configPath.map((k) => (k.includes('-') ? `'${k}'` : k)).join('.')}}` } : {}),
+});
+const CTS = 'client-transport-security';
+const PTS = 'peer-transport-security';
 
 function etcd(id: string, text: string, scored: boolean, items: TestItem[], remediation: string, binOp: 'and' | 'or' = 'and'): FlagCheck {
   return { ids: { 'cis-1.12': id }, component: 'etcd', group: '2', text, scored, binOp, items, remediation };
 }
 
+const ETCD_NODE_ITEMS: Readonly<Record<string, TestItem[]>> = {
+  'L.4.1': [
+    cmp('listen-client-urls', 'url_scheme', 'https', env('ETCD_LISTEN_CLIENT_URLS', 'listen-client-urls')),
+    cmp('advertise-client-urls', 'url_scheme', 'https', env('ETCD_ADVERTISE_CLIENT_URLS', 'advertise-client-urls')),
+  ],
+  'L.4.2': [
+    cmp('listen-peer-urls', 'url_scheme', 'https', env('ETCD_LISTEN_PEER_URLS', 'listen-peer-urls')),
+    cmp('initial-advertise-peer-urls', 'url_scheme', 'https', env('ETCD_INITIAL_ADVERTISE_PEER_URLS', 'initial-advertise-peer-urls')),
+  ],
+  'L.4.3': [set('peer-trusted-ca-file', env('ETCD_PEER_TRUSTED_CA_FILE', PTS, 'trusted-ca-file'))],
+};
+
 const ETCD_CHECKS: readonly FlagCheck[] = [
-  etcd('2.1', 'etcd serves clients over TLS', true, [set('cert-file', env('ETCD_CERT_FILE')), set('key-file', env('ETCD_KEY_FILE'))], etcdFix('set --cert-file and --key-file')),
-  etcd('2.2', 'etcd requires client certificates', true, [cmp('client-cert-auth', 'eq', 'true', env('ETCD_CLIENT_CERT_AUTH'))], etcdFix('set --client-cert-auth=true')),
-  etcd('2.3', 'etcd does not use self-signed client TLS', true, [unset('auto-tls', env('ETCD_AUTO_TLS')), cmp('auto-tls', 'eq', 'false', env('ETCD_AUTO_TLS'))], etcdFix('remove --auto-tls or set it to false'), 'or'),
-  etcd('2.4', 'etcd peers talk over TLS', true, [set('peer-cert-file', env('ETCD_PEER_CERT_FILE')), set('peer-key-file', env('ETCD_PEER_KEY_FILE'))], etcdFix('set --peer-cert-file and --peer-key-file')),
-  etcd('2.5', 'etcd requires peer client certificates', true, [cmp('peer-client-cert-auth', 'eq', 'true', env('ETCD_PEER_CLIENT_CERT_AUTH'))], etcdFix('set --peer-client-cert-auth=true')),
+  etcd('2.1', 'etcd serves clients over TLS', true, [set('cert-file', env('ETCD_CERT_FILE', CTS, 'cert-file')), set('key-file', env('ETCD_KEY_FILE', CTS, 'key-file'))], etcdFix('set --cert-file and --key-file')),
+  etcd('2.2', 'etcd requires client certificates', true, [cmp('client-cert-auth', 'eq', 'true', env('ETCD_CLIENT_CERT_AUTH', CTS, 'client-cert-auth'))], etcdFix('set --client-cert-auth=true')),
+  etcd(
+    '2.3',
+    'etcd does not use self-signed client TLS',
+    true,
+    [unset('auto-tls', env('ETCD_AUTO_TLS', CTS, 'auto-tls')), cmp('auto-tls', 'eq', 'false', env('ETCD_AUTO_TLS', CTS, 'auto-tls'))],
+    etcdFix('remove --auto-tls or set it to false'),
+    'or',
+  ),
+  etcd(
+    '2.4',
+    'etcd peers talk over TLS',
+    true,
+    [set('peer-cert-file', env('ETCD_PEER_CERT_FILE', PTS, 'cert-file')), set('peer-key-file', env('ETCD_PEER_KEY_FILE', PTS, 'key-file'))],
+    etcdFix('set --peer-cert-file and --peer-key-file'),
+  ),
+  etcd('2.5', 'etcd requires peer client certificates', true, [cmp('peer-client-cert-auth', 'eq', 'true', env('ETCD_PEER_CLIENT_CERT_AUTH', PTS, 'client-cert-auth'))], etcdFix('set --peer-client-cert-auth=true')),
   etcd(
     '2.6',
     'etcd does not use self-signed peer TLS',
     true,
-    [unset('peer-auto-tls', env('ETCD_PEER_AUTO_TLS')), cmp('peer-auto-tls', 'eq', 'false', env('ETCD_PEER_AUTO_TLS'))],
+    [unset('peer-auto-tls', env('ETCD_PEER_AUTO_TLS', PTS, 'auto-tls')), cmp('peer-auto-tls', 'eq', 'false', env('ETCD_PEER_AUTO_TLS', PTS, 'auto-tls'))],
     etcdFix('remove --peer-auto-tls or set it to false'),
     'or',
   ),
-  etcd('2.7', 'etcd uses a dedicated CA for clients', false, [set('trusted-ca-file', env('ETCD_TRUSTED_CA_FILE'))], etcdFix('set --trusted-ca-file to a CA used only by etcd')),
+  etcd('2.7', 'etcd uses a dedicated CA for clients', false, [set('trusted-ca-file', env('ETCD_TRUSTED_CA_FILE', CTS, 'trusted-ca-file'))], etcdFix('set --trusted-ca-file to a CA used only by etcd')),
+  ...[NODE_CHECKS.etcdClientUrls, NODE_CHECKS.etcdPeerUrls, NODE_CHECKS.etcdPeerCa].map(
+    (c): FlagCheck => ({ ids: { 'lanner-node': c.id }, component: 'etcd', group: 'L.4', text: c.text, scored: c.scored, binOp: 'and', items: ETCD_NODE_ITEMS[c.id]!, remediation: c.remediation }),
+  ),
 ];
 
 const KUBELET = 'kubelet';
@@ -244,7 +285,8 @@ const KUBELET_CHECKS: readonly FlagCheck[] = [
     { 'cis-1.12': '4.2.5' },
     'Kubelet streaming connections time out',
     false,
-    [cmp('streaming-connection-idle-timeout', 'noteq', '0', at('streamingConnectionIdleTimeout')), unset('streaming-connection-idle-timeout', at('streamingConnectionIdleTimeout'))],
+    // A duration: 0, 0s and 0m0s all turn the timeout off.
+    [cmp('streaming-connection-idle-timeout', 'noteq', '0', { ...at('streamingConnectionIdleTimeout'), duration: true }), unset('streaming-connection-idle-timeout', at('streamingConnectionIdleTimeout'))],
     kubeletFix('set streamingConnectionIdleTimeout to a non-zero duration such as 5m', 'set --streaming-connection-idle-timeout=5m'),
     'or',
   ),
@@ -291,10 +333,17 @@ const KUBELET_CHECKS: readonly FlagCheck[] = [
     [cmp('tls-cipher-suites', 'valid_elements', KUBELET_TLS_SUITES, { path: ['tlsCipherSuites'], pathText: "{range .tlsCipherSuites[:]}{}{','}{end}" })],
     kubeletFix(`set tlsCipherSuites to a subset of ${KUBELET_TLS_SUITES}`, 'set --tls-cipher-suites accordingly'),
   ),
-  kubelet({ 'cis-1.12': '4.2.13' }, 'Kubelet limits the number of PIDs per pod', false, [set('pod-max-pids', at('podPidsLimit'))], kubeletFix('set podPidsLimit, e.g. 4096', 'set --pod-max-pids')),
-  kubelet({ 'cis-1.12': '4.2.14' }, 'Kubelet applies the RuntimeDefault seccomp profile by default', false, [set('seccomp-default', at('seccompDefault'))], kubeletFix('set seccompDefault: true', 'set --seccomp-default')),
+  // -1 (the default) and 0 mean no limit.
+  kubelet({ 'cis-1.12': '4.2.13' }, 'Kubelet limits the number of PIDs per pod', false, [cmp('pod-max-pids', 'gt', '0', at('podPidsLimit'))], kubeletFix('set podPidsLimit, e.g. 4096', 'set --pod-max-pids')),
   kubelet(
-    { 'cis-1.24': '4.2.6' },
+    { 'cis-1.12': '4.2.14' },
+    'Kubelet applies the RuntimeDefault seccomp profile by default',
+    false,
+    [cmp('seccomp-default', 'eq', 'true', at('seccompDefault'))],
+    kubeletFix('set seccompDefault: true', 'set --seccomp-default=true'),
+  ),
+  kubelet(
+    { 'cis-1.24': '4.2.6', 'lanner-node': NODE_CHECKS.protectKernelDefaults.id },
     'Kubelet protects kernel defaults',
     true,
     [cmp('protect-kernel-defaults', 'eq', 'true', at('protectKernelDefaults'))],
@@ -334,13 +383,24 @@ export const ENCRYPTION_PROVIDERS_CHECK = {
     'Point --encryption-provider-config at an EncryptionConfiguration whose first provider for secrets is aescbc, secretbox or kms (v2), keep identity only as a later fallback for reading old data, then rewrite existing secrets (kubectl get secrets -A -o json | kubectl replace -f -).',
 };
 
+/** CIS 3.2.1: the API server has an audit policy, and it is an audit Policy with rules (Lanner reads the file). */
+export const AUDIT_POLICY_CHECK = {
+  ids: { 'cis-1.12': '3.2.1' } as Partial<Record<Benchmark, string>>,
+  text: 'A minimal audit policy is created',
+  scored: false,
+  expected: '--audit-policy-file set, naming an audit.k8s.io Policy with at least one rule',
+  remediation: `Write an audit.k8s.io/v1 Policy (at least Metadata for secrets, configmaps and tokenreviews), point --audit-policy-file at it in ${APISERVER_MANIFEST}, and set --audit-log-path.`,
+};
+
 export const GROUP_TEXT: Readonly<Record<string, string>> = {
   '1.1': 'Control plane node configuration files',
   '1.2': 'API server',
   '1.3': 'Controller manager',
   '1.4': 'Scheduler',
   '2': 'etcd',
+  '3.2': 'Logging',
   '4.1': 'Worker node configuration files',
   '4.2': 'Kubelet',
   '4.3': 'kube-proxy',
+  ...NODE_GROUP_TEXT,
 };

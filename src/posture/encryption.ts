@@ -83,3 +83,62 @@ export function evaluateEncryption(flagValue: string | undefined, text: string |
   if ('error' in parsed) return { status: 'FAIL', actual: `${flagValue}: ${parsed.error}` };
   return judgeEncryption(parsed.entries);
 }
+
+/** Key sizes (bytes) each local provider accepts. */
+const KEY_BYTES: Readonly<Record<string, readonly number[]>> = { aescbc: [16, 24, 32], aesgcm: [16, 24, 32], secretbox: [32] };
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function judgeKey(provider: string, key: unknown, index: number): string | undefined {
+  if (key === null || typeof key !== 'object') return `${provider} key ${index + 1} is not a mapping`;
+  const k = key as Record<string, unknown>;
+  const name = typeof k['name'] === 'string' ? k['name'] : `#${index + 1}`;
+  const secret = k['secret'];
+  if (typeof secret !== 'string' || secret.trim() === '') return `${provider} key ${name} has no secret`;
+  const s = secret.trim();
+  if (s.length % 4 !== 0 || !BASE64.test(s)) return `${provider} key ${name} is not base64`;
+  const bytes = Buffer.from(s, 'base64');
+  if (!KEY_BYTES[provider]!.includes(bytes.length)) return `${provider} key ${name} is ${bytes.length} bytes (${provider} takes ${KEY_BYTES[provider]!.join('/')})`;
+  // A key of one repeated byte (all zeros, a placeholder) is no secret.
+  if (bytes.every((b) => b === bytes[0])) return `${provider} key ${name} is a placeholder (one repeated byte)`;
+  return undefined;
+}
+
+/**
+ * Lanner's check of the encryption config file's content: the provider writing secrets is not
+ * identity, and every key of the local providers (aescbc, aesgcm, secretbox) is a real key of
+ * the right size. KMS keeps its key outside the file.
+ */
+export function judgeEncryptionKeys(text: string): { passed: boolean; actual: string } {
+  const doc = parseDocument(text, { prettyErrors: false });
+  const parsed = parseEncryptionConfig(text);
+  if ('error' in parsed) return { passed: false, actual: parsed.error };
+  const root = doc.toJS() as { resources?: Array<{ resources?: unknown; providers?: unknown }> };
+  const problems: string[] = [];
+  const index = parsed.entries.findIndex((e) => e.resources.some((r) => SECRETS_SELECTORS.has(r)));
+  if (index < 0) problems.push('no resource entry covers secrets');
+  else if (parsed.entries[index]!.providers[0] === 'identity') problems.push(`identity is the first provider for secrets (entry ${index + 1})`);
+  else if (parsed.entries[index]!.providers.length === 0) problems.push(`entry ${index + 1} covering secrets has no provider`);
+  let keys = 0;
+  for (const r of root.resources ?? []) {
+    if (!Array.isArray(r?.providers)) continue;
+    for (const p of r.providers as unknown[]) {
+      if (p === null || typeof p !== 'object') continue;
+      for (const [provider, body] of Object.entries(p as Record<string, unknown>)) {
+        if (!(provider in KEY_BYTES)) continue;
+        const list = body !== null && typeof body === 'object' ? (body as Record<string, unknown>)['keys'] : undefined;
+        if (!Array.isArray(list) || list.length === 0) {
+          problems.push(`${provider} has no keys`);
+          continue;
+        }
+        list.forEach((k, i) => {
+          keys++;
+          const bad = judgeKey(provider, k, i);
+          if (bad) problems.push(bad);
+        });
+      }
+    }
+  }
+  if (problems.length > 0) return { passed: false, actual: problems.join('; ') };
+  const writer = parsed.entries[index]!.providers[0]!;
+  return { passed: true, actual: `secrets written by ${writer}; ${keys} local key(s), all well-formed` };
+}

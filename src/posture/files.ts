@@ -2,16 +2,69 @@
  * File permission and ownership checks. Modes use kube-bench's bitmask rule (no bit beyond the
  * allowed mode); ownership compares `user:group` names resolved from the host's passwd/group.
  */
-import { lstatSync, readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { join, posix } from 'node:path';
 import { compareValue } from './compare';
 import type { PosturePaths } from './config';
 import type { Benchmark, CheckStatus, ControlsKind } from './types';
 
 export type PathKey = keyof PosturePaths;
 
-/** How the check picks files from its target path. */
-export type FileSelect = 'self' | 'dir-files' | 'tree' | 'tree-crt' | 'tree-key';
+/**
+ * How the check picks files from its target path. `systemd-unit`: the target is a unit file or
+ * drop-in, and the same unit's file and drop-ins are looked for in every systemd unit directory.
+ */
+export type FileSelect = 'self' | 'dir-files' | 'tree' | 'tree-crt' | 'tree-key' | 'systemd-unit';
+
+/** Where systemd reads unit files and `<unit>.d/*.conf` drop-ins (distribution packages use the /usr/lib and /lib ones). */
+export const SYSTEMD_UNIT_DIRS: readonly string[] = ['/etc/systemd/system', '/run/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
+
+/**
+ * The logical files and drop-in directories of the unit a configured path belongs to
+ * (`/etc/systemd/system/kubelet.service.d/10-kubeadm.conf` → kubelet.service), in every unit directory.
+ */
+export function systemdUnitTargets(configured: string): { files: string[]; dropInDirs: string[] } {
+  const parent = posix.basename(posix.dirname(configured));
+  const base = posix.basename(configured);
+  const unit = parent.endsWith('.service.d') ? parent.slice(0, -2) : base.endsWith('.service') ? base : 'kubelet.service';
+  const files = new Set<string>([configured]);
+  const dropInDirs: string[] = [];
+  for (const d of SYSTEMD_UNIT_DIRS) {
+    files.add(`${d}/${unit}`);
+    dropInDirs.push(`${d}/${unit}.d`);
+  }
+  return { files: [...files], dropInDirs };
+}
+
+/** The unit's files that exist (deduplicated through symlinks such as /lib → /usr/lib); undefined when none. */
+export function selectSystemdUnit(configured: string, real: (logical: string) => string, names: NameTables): FileFacts[] | undefined {
+  const { files, dropInDirs } = systemdUnitTargets(configured);
+  const candidates = [...files];
+  for (const d of dropInDirs) {
+    try {
+      for (const n of readdirSync(real(d)).sort()) if (n.endsWith('.conf')) candidates.push(`${d}/${n}`);
+    } catch {
+      // No such drop-in directory.
+    }
+  }
+  const seen = new Set<string>();
+  const out: FileFacts[] = [];
+  for (const logical of candidates) {
+    const r = real(logical);
+    const st = statOrUndefined(r);
+    if (!st || !st.isFile()) continue;
+    let canonical = r;
+    try {
+      canonical = realpathSync(r);
+    } catch {
+      // keep r
+    }
+    if (seen.has(canonical)) continue;
+    seen.add(canonical);
+    out.push(facts(logical, st, names));
+  }
+  return out.length > 0 ? out : undefined;
+}
 
 export interface FileCheck {
   readonly ids: Partial<Record<Benchmark, string>>;
@@ -92,7 +145,7 @@ export const FILE_CHECKS: readonly FileCheck[] = [
     mode: '600',
     remediation: chmodFix('/etc/kubernetes/pki/*.key', '600'),
   },
-  ...pair(['4.1.1', '4.1.2'], 'node', '4.1', 'Kubelet service file', ['kubelet_service'], '600', 'root:root', true, '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf').map((c) =>
+  ...pair(['4.1.1', '4.1.2'], 'node', '4.1', 'Kubelet service file', ['kubelet_service'], '600', 'root:root', true, 'the kubelet unit and its drop-ins (kubelet.service, kubelet.service.d/*.conf)', 'systemd-unit').map((c) =>
     c.owner ? { ...c, absentPasses: true } : c,
   ),
   ...pair(['4.1.3', '4.1.4'], 'node', '4.1', 'kube-proxy kubeconfig', ['proxy_kubeconfig'], '600', 'root:root', false, 'the kube-proxy kubeconfig'),
@@ -154,7 +207,7 @@ function statOrUndefined(path: string): Stats | undefined {
 export function selectFiles(realPath: string, select: FileSelect, names: NameTables): FileFacts[] | undefined {
   const st = statOrUndefined(realPath);
   if (!st) return undefined;
-  if (select === 'self') return [facts(realPath, st, names)];
+  if (select === 'self' || select === 'systemd-unit') return [facts(realPath, st, names)];
   if (!st.isDirectory()) return [facts(realPath, st, names)];
   const out: FileFacts[] = [];
   if (select === 'tree') out.push(facts(realPath, st, names));

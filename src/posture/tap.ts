@@ -6,12 +6,9 @@
  */
 import type { EventView } from '../probe/event';
 import { EVENT_TYPES } from '../probe/event-types';
-import type { PostureEngine } from './engine';
+import { O_ACCMODE, O_CREAT, O_RDONLY, O_TRUNC } from '../probe/linux';
+import type { PostureEngine } from './evaluator';
 import type { ProcessInput } from './types';
-
-const O_ACCMODE = 3;
-const O_CREAT = 0o100;
-const O_TRUNC = 0o1000;
 
 const enum Kind {
   None = 0,
@@ -73,9 +70,15 @@ export interface PostureTapOptions {
   readonly maxPendingExecs?: number;
 }
 
+/** Event type names the tap needs from the probe whether or not a rule names them. */
+const TAP_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(KIND_BY_NAME));
+
+/**
+ * Posture's per-event hook (the rule engine's EventHook shape): after the rules, so a closing fd
+ * still has its path in the state tables.
+ */
 export class PostureTap {
-  /** Event type names the tap needs from the probe (add to the capture set when posture is on). */
-  static readonly eventTypes: ReadonlySet<string> = new Set(Object.keys(KIND_BY_NAME));
+  readonly requiredEventTypes: ReadonlySet<string> = TAP_EVENT_TYPES;
 
   private readonly pendingExecs: ProcessInput[] = [];
   private scheduled = false;
@@ -93,8 +96,8 @@ export class PostureTap {
     return { ...this.counters };
   }
 
-  /** Call once per event, inside the batch callback (the view is not kept). */
-  onEvent(ev: EventView): void {
+  /** Called once per event, inside the batch callback (the view is not kept). */
+  afterRules(ev: EventView): void {
     const kind = KIND[ev.typeId] ?? Kind.None;
     if (kind === Kind.None || ev.ret < 0) return;
     switch (kind) {
@@ -105,7 +108,7 @@ export class PostureTap {
         const fi = OPEN_FLAGS_ARG[ev.typeId]!;
         const flags = fi >= 0 ? ev.rawArg(fi) : 0;
         // Read-only opens cannot change a posture result.
-        if ((flags & O_ACCMODE) === 0 && (flags & (O_CREAT | O_TRUNC)) === 0) return;
+        if ((flags & O_ACCMODE) === O_RDONLY && (flags & (O_CREAT | O_TRUNC)) === 0) return;
         this.path(ev.str(0));
         return;
       }

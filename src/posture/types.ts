@@ -13,8 +13,11 @@ export const CHECK_STATUSES: readonly CheckStatus[] = ['PASS', 'FAIL', 'WARN', '
 /** The components whose command line the checks audit. */
 export type Component = 'kube-apiserver' | 'etcd' | 'kubelet' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy';
 
-/** Which kube-bench controls file (and JSON `node_type`) a check belongs to. */
-export type ControlsKind = 'master' | 'etcd' | 'node';
+/**
+ * Which kube-bench controls file (and JSON `node_type`) a check belongs to; `lanner` is Lanner's
+ * own node section (not CIS).
+ */
+export type ControlsKind = 'master' | 'etcd' | 'controlplane' | 'node' | 'lanner';
 
 export interface CheckResult {
   readonly benchmark: Benchmark;

@@ -36,6 +36,7 @@ describe.skipIf(reason !== undefined)('lanner posture', () => {
     put('/etc/kubernetes/pki/ca.crt', 'CRT\n', 0o666);
     put('/etc/passwd', 'root:x:0:0::/root:/bin/sh\n', 0o644);
     put('/etc/group', 'root:x:0:\n', 0o644);
+    put('/etc/ssh/sshd_config', 'PasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin yes\n', 0o644);
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -56,6 +57,15 @@ describe.skipIf(reason !== undefined)('lanner posture', () => {
     expect(byId.get('1.1.20')?.status).toBe('WARN');
     expect(byId.get('1.1.21')?.status).toBe('PASS');
     expect(doc.Totals.total_fail).toBe(results.filter((x) => x.status === 'FAIL').length);
+    // One benchmark per document: the default list is cis-1.12 alone, Lanner's node section is its own document.
+    expect(doc.Controls.every((c) => c.version === 'cis-1.12')).toBe(true);
+    const extra = JSON.parse(String(r.stdout)) as { benchmark: string; other_reports: { benchmark: string; Controls: typeof doc.Controls; Totals: Record<string, number> }[] };
+    expect(extra.benchmark).toBe('cis-1.12');
+    expect(extra.other_reports.map((o) => o.benchmark)).toEqual(['lanner-node']);
+    const lanner = extra.other_reports[0]!.Controls[0]!.tests.flatMap((t) => t.results);
+    expect(lanner.find((x) => x.test_number === 'L.1.1')?.status).toBe('PASS');
+    expect(lanner.find((x) => x.test_number === 'L.1.2')).toMatchObject({ status: 'FAIL', actual_value: expect.stringContaining('permitrootlogin yes') });
+    expect(extra.other_reports[0]!.Totals.total_fail).toBe(1);
   });
 
   it('text mode shows failures with their remediation', () => {
@@ -63,5 +73,7 @@ describe.skipIf(reason !== undefined)('lanner posture', () => {
     expect(r.status, String(r.stderr)).toBe(0);
     expect(String(r.stdout)).toContain('[FAIL] 1.1.1 API server manifest permissions are 600 or more restrictive');
     expect(String(r.stdout)).toMatch(/fix: Run chmod 600/);
+    expect(String(r.stdout)).toContain('[lanner-node] L Lanner node hardening (not part of the CIS benchmark)');
+    expect(String(r.stdout)).toMatch(/== Summary cis-1\.12: .*==\n== Summary lanner-node: 1 pass, 1 fail/);
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlertworthy, statusChangeToAlert } from '../../src/posture/alerts';
 import { recogniseComponent } from '../../src/posture/components';
-import { PostureEngine } from '../../src/posture/engine';
+import { PostureEngine } from '../../src/posture/evaluator';
 import { renderPostureText, runPostureReport } from '../../src/posture/report';
 import type { StatusChange } from '../../src/posture/types';
 import { postureConfig, put, tempRoot } from './helpers';
@@ -74,7 +74,9 @@ describe('evaluation from injected process facts', () => {
     put(r, '/etc/k/kubelet.yaml', 'authorization:\n  mode: AlwaysAllow\n');
     e.evaluateFile(join(r, 'etc/k/kubelet.yaml'));
     expect(e.result('cis-1.12', '4.2.2')?.status).toBe('FAIL');
-    expect(e.result('cis-1.12', '4.2.1')?.status).toBe('FAIL');
+    // The file no longer says anything about anonymous auth: the config file's default (off) applies.
+    expect(e.result('cis-1.12', '4.2.1')?.status).toBe('PASS');
+    expect(e.result('cis-1.12', '4.2.1')?.actual).toBe('--anonymous-auth not set (default false)');
   });
 
   it('etcd settings from the environment', () => {

@@ -1,6 +1,6 @@
 import { chmodSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PostureEngine } from '../../src/posture/engine';
+import { PostureEngine } from '../../src/posture/evaluator';
 import { PostureTap } from '../../src/posture/tap';
 import type { StatusChange } from '../../src/posture/types';
 import { eventTypeByName } from '../../src/probe/event-types';
@@ -26,8 +26,8 @@ describe('PostureTap: events to posture re-evaluation', () => {
 
   it('a component exec is evaluated after the batch, with argv copied from the event', async () => {
     const { engine, tap, changes } = setup();
-    tap.onEvent(syntheticEvent({ type: 'execve', tgid: 4242, ret: 0, comm: 'kube-scheduler', exePath: '/usr/bin/kube-scheduler', argv: ['kube-scheduler', '--profiling=true'] }));
-    tap.onEvent(syntheticEvent({ type: 'execve', tgid: 4243, ret: 0, comm: 'bash', exePath: '/bin/bash', argv: ['bash'] }));
+    tap.afterRules(syntheticEvent({ type: 'execve', tgid: 4242, ret: 0, comm: 'kube-scheduler', exePath: '/usr/bin/kube-scheduler', argv: ['kube-scheduler', '--profiling=true'] }));
+    tap.afterRules(syntheticEvent({ type: 'execve', tgid: 4243, ret: 0, comm: 'bash', exePath: '/bin/bash', argv: ['bash'] }));
     expect(engine.result('cis-1.12', '1.4.1')).toBeUndefined();
     await settle(10);
     expect(engine.result('cis-1.12', '1.4.1')?.status).toBe('FAIL');
@@ -40,21 +40,22 @@ describe('PostureTap: events to posture re-evaluation', () => {
     const real = put(root, '/etc/kubernetes/admin.conf', 'x', 0o600);
     engine.scanAll();
     chmodSync(real, 0o644);
-    tap.onEvent(syntheticEvent({ type: 'openat', tgid: 1, ret: 3, str0: real, args: [-100, 0, 0, 0] })); // O_RDONLY
-    tap.onEvent(syntheticEvent({ type: 'fchmodat', tgid: 1, ret: -1, str0: real, args: [-100, 0, 0o644] })); // failed
+    tap.afterRules(syntheticEvent({ type: 'openat', tgid: 1, ret: 3, str0: real, args: [-100, 0, 0, 0] })); // O_RDONLY
+    tap.afterRules(syntheticEvent({ type: 'fchmodat', tgid: 1, ret: -1, str0: real, args: [-100, 0, 0o644] })); // failed
     expect(tap.stats().pathEvents).toBe(0);
-    tap.onEvent(syntheticEvent({ type: 'fchmodat', tgid: 1, ret: 0, str0: real, args: [-100, 0, 0o644] }));
-    tap.onEvent(syntheticEvent({ type: 'openat', tgid: 1, ret: 3, str0: real, args: [-100, 0, 0o1, 0] })); // O_WRONLY, coalesced
-    tap.onEvent(syntheticEvent({ type: 'renameat2', tgid: 1, ret: 0, str0: `${root}/tmp/x`, str1: real, args: [-100, 0, -100, 0, 0] }));
-    tap.onEvent(syntheticEvent({ type: 'fchmod', tgid: 1, ret: 0, args: [5, 0o644] }));
-    tap.onEvent(syntheticEvent({ type: 'openat', tgid: 1, ret: 3, str0: '/etc/hostname', args: [-100, 0, 0o1, 0] }));
+    tap.afterRules(syntheticEvent({ type: 'fchmodat', tgid: 1, ret: 0, str0: real, args: [-100, 0, 0o644] }));
+    tap.afterRules(syntheticEvent({ type: 'openat', tgid: 1, ret: 3, str0: real, args: [-100, 0, 0o1, 0] })); // O_WRONLY, coalesced
+    tap.afterRules(syntheticEvent({ type: 'renameat2', tgid: 1, ret: 0, str0: `${root}/tmp/x`, str1: real, args: [-100, 0, -100, 0, 0] }));
+    tap.afterRules(syntheticEvent({ type: 'fchmod', tgid: 1, ret: 0, args: [5, 0o644] }));
+    tap.afterRules(syntheticEvent({ type: 'openat', tgid: 1, ret: 3, str0: '/etc/hostname', args: [-100, 0, 0o1, 0] }));
     await settle(100);
     expect(changes.filter((c) => c.id === '1.1.13').map((c) => `${c.from}->${c.to}`)).toEqual(['null->PASS', 'PASS->FAIL']);
     expect(engine.stats().fileEvaluations).toBe(1);
   });
 
   it('asks the probe only for event types the probe knows', () => {
-    for (const name of PostureTap.eventTypes) expect(eventTypeByName(name), name).toBeDefined();
-    for (const name of ['execve', 'openat', 'fchmodat', 'renameat2', 'unlinkat']) expect(PostureTap.eventTypes.has(name), name).toBe(true);
+    const tap = new PostureTap(new PostureEngine(postureConfig(tempRoot().root)));
+    for (const name of tap.requiredEventTypes) expect(eventTypeByName(name), name).toBeDefined();
+    for (const name of ['execve', 'openat', 'fchmodat', 'renameat2', 'unlinkat']) expect(tap.requiredEventTypes.has(name), name).toBe(true);
   });
 });

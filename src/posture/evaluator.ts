@@ -4,16 +4,26 @@
  * a root prefix for files, a /proc root), so the same engine serves the event loop, the one-shot
  * `lanner posture` scan and tests on a temp tree.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describeItem, describeLookup, evaluateItem, lookupFlag, lookupItem, statusOf, type AuditSources } from './audit';
+import { judgeAuditPolicy } from './audit-policy';
+import { compareValue } from './compare';
 import { basenameOf, isComponentName, recogniseComponent } from './components';
-import type { PostureConfig } from './config';
-import { COMPONENT_KIND, ENCRYPTION_PROVIDERS_CHECK, FLAG_CHECKS, type FlagCheck } from './controls';
-import { evaluateEncryption } from './encryption';
-import { FILE_CHECKS, expectedOf, judgeFiles, readNameTables, selectFiles, type FileCheck, type FileFacts, type PathKey } from './files';
-import { CHECK_STATUSES, type Benchmark, type CheckResult, type CheckStatus, type Component, type PostureSummary, type ProcessInput, type StatusChange } from './types';
+import { activeBenchmarks, type PostureConfig } from './config';
+import { AUDIT_POLICY_CHECK, COMPONENT_KIND, ENCRYPTION_PROVIDERS_CHECK, FLAG_CHECKS, type FlagCheck } from './controls';
+import { defaultsFor } from './defaults';
+import { evaluateEncryption, judgeEncryptionKeys } from './encryption';
+import { FILE_CHECKS, expectedOf, judgeFiles, readNameTables, selectFiles, selectSystemdUnit, systemdUnitTargets, type FileCheck, type FileFacts, type PathKey } from './files';
+import { HOST_CHECKS, runHostCheck, type HostCheck } from './host-checks';
+import { HostFs } from './hostfs';
+import { kubeletEffectiveConfig } from './kubelet';
+import { judgeSysctls, KUBELET_SYSCTLS, MAC_PATHS, NODE_CHECKS, sysctlPath } from './node';
+import { PostureResults } from './results';
+import type { Benchmark, CheckResult, Component, PostureSummary, ProcessInput, StatusChange } from './types';
+
+export { compareIds, emptyCounts } from './results';
 
 export interface PostureEngineOptions {
   /** Clock for result timestamps (tests). */
@@ -37,9 +47,9 @@ interface SeenProcess {
   readonly env: ReadonlyMap<string, string>;
 }
 
+
 type Listener = (change: StatusChange) => void;
 
-const resultKey = (benchmark: Benchmark, id: string): string => `${benchmark} ${id}`;
 
 function envMap(entries: readonly string[]): Map<string, string> {
   const m = new Map<string, string>();
@@ -64,13 +74,18 @@ export class PostureEngine {
   private readonly cfg: PostureConfig;
   private readonly now: () => number;
   private readonly processFilter: ((pid: number) => boolean) | undefined;
-  private readonly results = new Map<string, CheckResult>();
-  private readonly listeners = new Set<Listener>();
+  private readonly results: PostureResults;
+  private readonly fs: HostFs;
   private readonly seen = new Map<Component, SeenProcess>();
   /** Paths the running components point at (kubelet --config, etcd --data-dir, …), logical form. */
   private readonly discovered = new Map<PathKey, string>();
   /** Component config files (kubelet/kube-proxy --config, encryption config), logical path → component. */
   private readonly componentFiles = new Map<string, Component>();
+  /** Component config directories (kubelet --config-dir), logical path → component. */
+  private readonly componentDirs = new Map<string, Component>();
+  /** Files and directories of the host-level node checks (sshd includes, sysfs), logical path → check. */
+  private readonly hostFiles = new Map<HostCheck, readonly string[]>();
+  private readonly hostDirs = new Map<HostCheck, readonly string[]>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private watched: Set<string> = new Set();
   private watchedDirs: string[] = [];
@@ -80,34 +95,34 @@ export class PostureEngine {
   constructor(cfg: PostureConfig, opts: PostureEngineOptions = {}) {
     this.cfg = cfg;
     this.now = opts.now ?? Date.now;
+    this.results = new PostureResults(activeBenchmarks(cfg), this.now);
+    this.fs = new HostFs(cfg.root, cfg.proc_root);
     this.processFilter = opts.processFilter;
     this.rebuildWatched();
   }
 
   /** Subscribes to status transitions (including the first result, with `from: null`); returns an unsubscribe. */
   onStatusChange(cb: Listener): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
+    return this.results.onStatusChange(cb);
+  }
+
+  /** The benchmarks this engine reports (the configured CIS ones, then `lanner-node` when node checks are on). */
+  reportedBenchmarks(): readonly Benchmark[] {
+    return this.results.benchmarks;
   }
 
   /** Latest results, ordered by benchmark then id. */
   allResults(): CheckResult[] {
-    return [...this.results.values()].sort((a, b) => (a.benchmark === b.benchmark ? compareIds(a.id, b.id) : a.benchmark < b.benchmark ? -1 : 1));
+    return this.results.all();
   }
 
   result(benchmark: Benchmark, id: string): CheckResult | undefined {
-    return this.results.get(resultKey(benchmark, id));
+    return this.results.get(benchmark, id);
   }
 
   /** Counts by status per benchmark, for the posture gauge. */
   summary(): PostureSummary {
-    const out: PostureSummary = {};
-    for (const b of this.cfg.benchmarks) out[b] = { PASS: 0, FAIL: 0, WARN: 0, INFO: 0 };
-    for (const r of this.results.values()) {
-      const counts = out[r.benchmark];
-      if (counts) counts[r.status]++;
-    }
-    return out;
+    return this.results.summary();
   }
 
   stats(): PostureStats {
@@ -129,7 +144,7 @@ export class PostureEngine {
   /** True when a write/chmod/chown/rename/unlink of `path` can change a result. */
   isWatchedPath(path: string): boolean {
     if (this.watched.has(path)) return true;
-    for (const d of this.watchedDirs) if (path.length > d.length && path.charCodeAt(d.length) === 47 && path.startsWith(d)) return true;
+    for (const d of this.watchedDirs) if (isUnder(path, d)) return true;
     return false;
   }
 
@@ -196,21 +211,23 @@ export class PostureEngine {
    */
   evaluateFile(path: string): CheckResult[] {
     this.counters.fileEvaluations++;
-    const logical = this.toLogical(path);
+    const logical = this.fs.toLogical(path);
     const out: CheckResult[] = [];
-    const component = this.componentFiles.get(logical);
-    if (component) {
+    const components = new Set<Component>();
+    const direct = this.componentFiles.get(logical);
+    if (direct) components.add(direct);
+    for (const [dir, c] of this.componentDirs) if (isUnder(logical, dir)) components.add(c);
+    // Sysctls are read through proc_root; writers name them /proc/sys/...
+    const procLogical = path.startsWith(`${this.cfg.proc_root}/sys/`) ? `/proc${path.slice(this.cfg.proc_root.length)}` : logical;
+    if (this.seen.has('kubelet') && Object.keys(KUBELET_SYSCTLS).some((n) => sysctlPath(n) === procLogical)) components.add('kubelet');
+    for (const component of components) {
       const seen = this.seen.get(component);
       if (seen) out.push(...this.evaluateComponent(component, seen));
     }
-    out.push(
-      ...this.evaluateFileChecks((check) =>
-        check.targets.some((t) => {
-          const target = this.pathOf(t);
-          return logical === target || logical.startsWith(target.endsWith('/') ? target : `${target}/`);
-        }),
-      ),
-    );
+    for (const h of HOST_CHECKS) {
+      if (this.hostFiles.get(h)?.includes(logical) || this.hostDirs.get(h)?.some((d) => isUnder(logical, d))) out.push(...this.evaluateHost(h));
+    }
+    out.push(...this.evaluateFileChecks((check) => check.targets.some((t) => this.targetPaths(t, check).some((target) => logical === target || isUnder(logical, target)))));
     return out;
   }
 
@@ -258,40 +275,22 @@ export class PostureEngine {
       if (!found.has(component)) out.push(...this.componentGone(component));
     }
     out.push(...this.evaluateFileChecks(() => true));
+    for (const h of HOST_CHECKS) out.push(...this.evaluateHost(h));
     return out;
   }
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private toLogical(path: string): string {
-    const root = this.cfg.root;
-    if (root !== '/' && path.startsWith(root) && (path.length === root.length || path.charCodeAt(root.length) === 47)) {
-      return path.slice(root.length) || '/';
-    }
-    return path;
-  }
-
-  private real(logical: string): string {
-    return this.cfg.root === '/' ? logical : join(this.cfg.root, logical);
-  }
-
-  /** Reads a file a process names: under the root prefix, else through the process's own root. */
-  private readReferenced(logical: string, pid: number | undefined): { text?: string; error?: string } {
-    const candidates = [this.real(logical)];
-    if (pid !== undefined) candidates.push(join(this.cfg.proc_root, String(pid), 'root', logical));
-    let error = 'missing';
-    for (const c of candidates) {
-      try {
-        return { text: readFileSync(c, 'utf8') };
-      } catch (err) {
-        error = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      }
-    }
-    return { error };
-  }
-
   private pathOf(key: PathKey): string {
     return this.discovered.get(key) ?? this.cfg.paths[key];
+  }
+
+  /** Logical paths (files or directories) a file check's target covers. */
+  private targetPaths(key: PathKey, check: FileCheck): string[] {
+    const p = this.pathOf(key);
+    if (check.select !== 'systemd-unit') return [p];
+    const { files, dropInDirs } = systemdUnitTargets(p);
+    return [...files, ...dropInDirs];
   }
 
   private absolute(p: string, seen: SeenProcess): string {
@@ -307,44 +306,52 @@ export class PostureEngine {
     return posix.normalize(`/${p}`);
   }
 
+  /** A path-valued flag of the process, absolute; undefined when absent or bare. */
+  private flagPath(seen: SeenProcess, name: string): string | undefined {
+    const l = lookupFlag(seen.argv, name, true);
+    return l.found && l.value !== 'true' ? this.absolute(l.value, seen) : undefined;
+  }
+
   /** Learns the file locations a component's flags point at, and re-derives the watch set. */
   private learnPaths(component: Component, seen: SeenProcess): void {
-    const flag = (name: string): string | undefined => {
-      const l = lookupFlag(seen.argv, name, true);
-      return l.found && l.value !== 'true' ? this.absolute(l.value, seen) : undefined;
-    };
+    const flag = (name: string): string | undefined => this.flagPath(seen, name);
     for (const [file, owner] of [...this.componentFiles]) if (owner === component) this.componentFiles.delete(file);
+    for (const [dir, owner] of [...this.componentDirs]) if (owner === component) this.componentDirs.delete(dir);
     const setDiscovered = (key: PathKey, value: string | undefined): void => {
       if (value) this.discovered.set(key, value);
       else this.discovered.delete(key);
     };
+    const watchFile = (p: string | undefined): void => {
+      if (p) this.componentFiles.set(p, component);
+    };
     switch (component) {
-      case 'kube-apiserver': {
-        const enc = flag('encryption-provider-config');
-        if (enc) this.componentFiles.set(enc, component);
+      case 'kube-apiserver':
+        watchFile(flag('encryption-provider-config'));
+        watchFile(flag('audit-policy-file'));
         break;
-      }
       case 'etcd': {
         const env = seen.env.get('ETCD_DATA_DIR');
         setDiscovered('etcd_data_dir', flag('data-dir') ?? (env ? this.absolute(env, seen) : undefined));
+        watchFile(flag('config-file'));
         break;
       }
       case 'kubelet': {
+        // Without --config the kubelet reads no config file: nothing at the kubeadm path is its config.
         const config = flag('config');
         setDiscovered('kubelet_config', config);
-        this.componentFiles.set(config ?? this.cfg.paths.kubelet_config, component);
+        watchFile(config);
+        const dir = flag('config-dir');
+        if (dir) this.componentDirs.set(dir, component);
         setDiscovered('kubelet_kubeconfig', flag('kubeconfig'));
-        const parsed = this.parseConfig(this.pathOf('kubelet_config'), seen.pid);
-        const caFromConfig = parsed && typeof parsed === 'object' ? deepGet(parsed, ['authentication', 'x509', 'clientCAFile']) : undefined;
+        const effective = this.kubeletConfig(seen).config;
+        const caFromConfig = effective ? deepGet(effective, ['authentication', 'x509', 'clientCAFile']) : undefined;
         setDiscovered('kubelet_ca', flag('client-ca-file') ?? (typeof caFromConfig === 'string' && caFromConfig ? this.absolute(caFromConfig, seen) : undefined));
         break;
       }
-      case 'kube-proxy': {
-        const config = flag('config');
-        if (config) this.componentFiles.set(config, component);
+      case 'kube-proxy':
+        watchFile(flag('config'));
         setDiscovered('proxy_kubeconfig', flag('kubeconfig'));
         break;
-      }
       default:
         break;
     }
@@ -356,26 +363,50 @@ export class PostureEngine {
     const dirs = new Set<string>();
     for (const key of Object.keys(this.cfg.paths) as PathKey[]) {
       const p = this.pathOf(key);
+      if (key === 'kubelet_service') {
+        const { files, dropInDirs } = systemdUnitTargets(p);
+        for (const f of files) logical.add(f);
+        for (const d of dropInDirs) dirs.add(d);
+        continue;
+      }
+      if ((key === 'sshd_config' || key === 'sshd') && !this.cfg.node_checks) continue;
       logical.add(p);
       if (key === 'pki_dir' || key === 'cni_conf_dir' || key === 'etcd_data_dir') dirs.add(p);
     }
     for (const f of this.componentFiles.keys()) logical.add(f);
+    for (const d of this.componentDirs.keys()) dirs.add(d);
+    for (const files of this.hostFiles.values()) for (const f of files) logical.add(f);
+    for (const ds of this.hostDirs.values()) for (const d of ds) dirs.add(d);
+    if (this.cfg.node_checks) {
+      // Known before the first scan, so the kernel's open filter (built from watchedPaths) lets them through.
+      dirs.add(posix.join(posix.dirname(this.cfg.paths.sshd_config), 'sshd_config.d'));
+      for (const f of [MAC_PATHS.apparmor, MAC_PATHS.selinux]) logical.add(f);
+    }
     const watched = new Set<string>();
-    for (const p of logical) {
+    // Directories are watched as prefixes: a change anywhere below them counts.
+    for (const p of [...logical, ...dirs]) {
       watched.add(p);
-      watched.add(this.real(p));
+      watched.add(this.fs.real(p));
+    }
+    if (this.cfg.node_checks) {
+      // Writers name sysctls /proc/sys/...; the engine reads them through proc_root.
+      for (const name of Object.keys(KUBELET_SYSCTLS)) {
+        const p = sysctlPath(name);
+        watched.add(p);
+        watched.add(join(this.cfg.proc_root, p.slice('/proc'.length)));
+      }
     }
     const watchedDirs: string[] = [];
     for (const d of dirs) {
       watchedDirs.push(d);
-      if (this.cfg.root !== '/') watchedDirs.push(this.real(d));
+      if (this.cfg.root !== '/') watchedDirs.push(this.fs.real(d));
     }
     this.watched = watched;
     this.watchedDirs = watchedDirs;
   }
 
   private parseConfig(logical: string, pid: number | undefined): unknown {
-    const { text } = this.readReferenced(logical, pid);
+    const { text } = this.fs.read(logical, pid);
     if (text === undefined) return undefined;
     try {
       return parseYaml(text) as unknown;
@@ -384,20 +415,48 @@ export class PostureEngine {
     }
   }
 
+  private kubeletConfig(seen: SeenProcess): ReturnType<typeof kubeletEffectiveConfig> {
+    return kubeletEffectiveConfig({
+      configFile: this.flagPath(seen, 'config'),
+      configDir: this.flagPath(seen, 'config-dir'),
+      read: (p) => this.fs.read(p, seen.pid).text,
+      list: (p) => this.fs.list(p, seen.pid),
+    });
+  }
+
+  /** What a component's checks read: its command line, its config file(s), environment and defaults. */
+  private auditSources(component: Component, seen: SeenProcess): AuditSources {
+    switch (component) {
+      case 'kubelet': {
+        const k = this.kubeletConfig(seen);
+        return { argv: seen.argv, env: seen.env, config: k.config, defaults: defaultsFor('kubelet', k.mode) };
+      }
+      case 'kube-proxy': {
+        const config = this.flagPath(seen, 'config');
+        return { argv: seen.argv, env: seen.env, config: config ? this.parseConfig(config, seen.pid) : undefined, defaults: defaultsFor(component) };
+      }
+      case 'etcd': {
+        // With --config-file etcd ignores its other flags and its environment.
+        const file = this.flagPath(seen, 'config-file');
+        if (file) return { argv: seen.argv.slice(0, 1), env: new Map(), config: this.parseConfig(file, seen.pid) ?? {}, defaults: defaultsFor(component) };
+        return { argv: seen.argv, env: seen.env, defaults: defaultsFor(component) };
+      }
+      default:
+        return { argv: seen.argv, env: seen.env, defaults: defaultsFor(component) };
+    }
+  }
+
   private evaluateComponent(component: Component, seen: SeenProcess): CheckResult[] {
-    const sources: AuditSources = { argv: seen.argv, env: seen.env, config: this.componentConfig(component, seen) };
+    const sources = this.auditSources(component, seen);
     const subject = `${component}${seen.pid !== undefined ? ` (pid ${seen.pid})` : ''}`;
     const out: CheckResult[] = [];
     for (const check of FLAG_CHECKS[component]) out.push(...this.evaluateFlagCheck(check, sources, subject));
-    if (component === 'kube-apiserver') out.push(...this.evaluateEncryptionCheck(seen, subject));
+    if (component === 'kube-apiserver') out.push(...this.evaluateEncryptionChecks(seen, subject), ...this.evaluateAuditPolicy(seen, subject));
+    if (component === 'kubelet') {
+      const v = judgeSysctls(this.cfg.proc_root);
+      out.push(...this.results.recordNode(NODE_CHECKS.kernelSysctls, v.passed, v.actual, `${join(this.cfg.proc_root, 'sys')} (for ${subject})`));
+    }
     return out;
-  }
-
-  private componentConfig(component: Component, seen: SeenProcess): unknown {
-    if (component !== 'kubelet' && component !== 'kube-proxy') return undefined;
-    const l = lookupFlag(seen.argv, 'config', true);
-    const path = l.found ? this.absolute(l.value, seen) : component === 'kubelet' ? this.cfg.paths.kubelet_config : undefined;
-    return path ? this.parseConfig(path, seen.pid) : undefined;
   }
 
   private evaluateFlagCheck(check: FlagCheck, sources: AuditSources, subject: string): CheckResult[] {
@@ -408,53 +467,97 @@ export class PostureEngine {
     // Items of an or-check often probe the same flag; show each distinct lookup once.
     const actual = [...new Set(check.items.map((item, i) => describeLookup(item, lookups[i]!)))].join('; ');
     const expected = check.items.map(describeItem).join(check.binOp === 'and' ? ' and ' : ' or ');
-    return this.record(check.ids, { text: check.text, scored: check.scored, status, actual, expected, remediation: check.remediation, subject, kind: COMPONENT_KIND[check.component], group: check.group });
+    return this.results.record(check.ids, { text: check.text, scored: check.scored, status, actual, expected, remediation: check.remediation, subject, kind: COMPONENT_KIND[check.component] });
   }
 
-  private evaluateEncryptionCheck(seen: SeenProcess, subject: string): CheckResult[] {
-    const l = lookupFlag(seen.argv, 'encryption-provider-config', true);
-    const flagValue = l.found && l.value !== 'true' ? this.absolute(l.value, seen) : undefined;
-    const read = flagValue ? this.readReferenced(flagValue, seen.pid) : {};
+  /** CIS 1.2.28 (the provider writing secrets) and Lanner's L.3.1/L.3.2 (the file itself). */
+  private evaluateEncryptionChecks(seen: SeenProcess, subject: string): CheckResult[] {
+    const flagValue = this.flagPath(seen, 'encryption-provider-config');
+    const read = flagValue ? this.fs.read(flagValue, seen.pid) : {};
     const verdict = evaluateEncryption(flagValue, read.text, read.error);
     const c = ENCRYPTION_PROVIDERS_CHECK;
-    return this.record(c.ids, {
+    const fileSubject = flagValue ? `${subject} ${flagValue}` : subject;
+    const out = this.results.record(c.ids, {
       text: c.text,
       scored: c.scored,
-      status: verdict.status,
+      // Not scored: a failure is a WARN, as kube-bench reports it.
+      status: verdict.status === 'FAIL' ? statusOf(false, c.scored, false) : verdict.status,
       actual: verdict.actual,
       expected: 'first provider for secrets is aescbc, secretbox or kms (aesgcm passes with a note); never identity',
       remediation: c.remediation,
-      subject: flagValue ? `${subject} ${flagValue}` : subject,
+      subject: fileSubject,
       kind: 'master',
-      group: c.group,
       ...(verdict.note !== undefined ? { note: verdict.note } : {}),
     });
+    const fileChecks = [NODE_CHECKS.encryptionFile, NODE_CHECKS.encryptionKeys];
+    if (!flagValue) return [...out, ...this.results.forgetNode(fileChecks, '--encryption-provider-config not set')];
+    if (read.text === undefined || read.realPath === undefined) {
+      const why = `${flagValue} cannot be read (${read.error ?? 'missing'})`;
+      return [...out, ...fileChecks.flatMap((n) => this.results.recordNode(n, false, why, fileSubject))];
+    }
+    const st = statSync(read.realPath);
+    const names = readNameTables(this.cfg.root);
+    const mode = (st.mode & 0o7777).toString(8);
+    const owner = `${names.users.get(st.uid) ?? st.uid}:${names.groups.get(st.gid) ?? st.gid}`;
+    const fileOk = compareValue(mode, { op: 'bitmask', value: '600' }) && owner === 'root:root';
+    const keys = judgeEncryptionKeys(read.text);
+    return [
+      ...out,
+      ...this.results.recordNode(NODE_CHECKS.encryptionFile, fileOk, `${flagValue} mode ${mode} owner ${owner}`, fileSubject),
+      ...this.results.recordNode(NODE_CHECKS.encryptionKeys, keys.passed, keys.actual, fileSubject),
+    ];
+  }
+
+  /** CIS 3.2.1, with the policy file read: it must be an audit Policy with rules. */
+  private evaluateAuditPolicy(seen: SeenProcess, subject: string): CheckResult[] {
+    const c = AUDIT_POLICY_CHECK;
+    const file = this.flagPath(seen, 'audit-policy-file');
+    let passed = false;
+    let actual = '--audit-policy-file not set';
+    if (file) {
+      const read = this.fs.read(file, seen.pid);
+      const v = read.text === undefined ? { passed: false, actual: `cannot read (${read.error ?? 'missing'})` } : judgeAuditPolicy(read.text);
+      passed = v.passed;
+      actual = `${file}: ${v.actual}`;
+    }
+    return this.results.record(c.ids, { text: c.text, scored: c.scored, status: statusOf(passed, c.scored, false), actual, expected: c.expected, remediation: c.remediation, subject, kind: 'controlplane' });
+  }
+
+  /** sshd settings or the MAC state; also refreshes the files that re-trigger them. */
+  private evaluateHost(which: HostCheck): CheckResult[] {
+    if (!this.cfg.node_checks) return [];
+    const run = runHostCheck(which, this.cfg, this.fs, this.results);
+    this.hostFiles.set(which, run.files);
+    this.hostDirs.set(which, run.dirs);
+    this.rebuildWatched();
+    return run.results;
   }
 
   private evaluateFileChecks(which: (check: FileCheck) => boolean): CheckResult[] {
     const names = readNameTables(this.cfg.root);
     const out: CheckResult[] = [];
+    const real = (p: string): string => this.fs.real(p);
     for (const check of FILE_CHECKS) {
       if (!which(check)) continue;
       const files: FileFacts[] = [];
       let anyPresent = false;
       for (const t of check.targets) {
-        const got = selectFiles(this.real(this.pathOf(t)), check.select, names);
+        const got = check.select === 'systemd-unit' ? selectSystemdUnit(this.pathOf(t), real, names) : selectFiles(real(this.pathOf(t)), check.select, names);
         if (got) {
           anyPresent = true;
-          files.push(...got.map((f) => ({ ...f, path: this.toLogical(f.path) })));
+          files.push(...got.map((f) => ({ ...f, path: this.fs.toLogical(f.path) })));
         }
       }
-      const shown = check.targets.map((t) => this.pathOf(t)).join(' ');
-      const base = { text: check.text, scored: check.scored, expected: expectedOf(check), remediation: check.remediation, subject: shown, kind: check.kind, group: check.group };
+      const shown = check.select === 'systemd-unit' && anyPresent ? files.map((f) => f.path).join(' ') : check.targets.map((t) => this.pathOf(t)).join(' ');
+      const base = { text: check.text, scored: check.scored, expected: expectedOf(check), remediation: check.remediation, subject: shown, kind: check.kind };
       if (!anyPresent) {
         // kube-bench audits node files only on a node: an absent kubelet unit passes only when a kubelet runs.
-        if (check.absentPasses && this.kindSeen(check.kind)) out.push(...this.record(check.ids, { ...base, status: 'PASS', actual: `${shown} not present` }));
-        else out.push(...this.forget(check.ids, `${shown} not present`));
+        if (check.absentPasses && this.kindSeen(check.kind)) out.push(...this.results.record(check.ids, { ...base, status: 'PASS', actual: `${shown} not present` }));
+        else out.push(...this.results.forget(check.ids, `${shown} not present`));
         continue;
       }
       const verdict = judgeFiles(check, files);
-      out.push(...this.record(check.ids, { ...base, status: verdict.status, actual: verdict.actual }));
+      out.push(...this.results.record(check.ids, { ...base, status: verdict.status, actual: verdict.actual }));
     }
     return out;
   }
@@ -467,57 +570,20 @@ export class PostureEngine {
   /** A component that stopped running: its command-line results become INFO. */
   private componentGone(component: Component): CheckResult[] {
     this.seen.delete(component);
+    const gone = `${component} not running`;
     const out: CheckResult[] = [];
-    const checks = [...FLAG_CHECKS[component]];
-    for (const check of checks) out.push(...this.forget(check.ids, `${component} not running`));
-    if (component === 'kube-apiserver') out.push(...this.forget(ENCRYPTION_PROVIDERS_CHECK.ids, `${component} not running`));
-    return out;
-  }
-
-  /** Moves existing results to INFO (the audited thing disappeared); never creates new ones. */
-  private forget(ids: Partial<Record<Benchmark, string>>, actual: string): CheckResult[] {
-    const out: CheckResult[] = [];
-    for (const b of this.cfg.benchmarks) {
-      const id = ids[b];
-      if (id === undefined) continue;
-      const prev = this.results.get(resultKey(b, id));
-      if (!prev || prev.status === 'INFO') continue;
-      const next: CheckResult = { ...prev, status: 'INFO', actual, evaluatedAtMs: this.now() };
-      this.store(prev, next);
-      out.push(next);
+    for (const check of FLAG_CHECKS[component]) out.push(...this.results.forget(check.ids, gone));
+    if (component === 'kube-apiserver') {
+      out.push(...this.results.forget(ENCRYPTION_PROVIDERS_CHECK.ids, gone), ...this.results.forget(AUDIT_POLICY_CHECK.ids, gone));
+      out.push(...this.results.forgetNode([NODE_CHECKS.encryptionFile, NODE_CHECKS.encryptionKeys], gone));
     }
+    if (component === 'kubelet') out.push(...this.results.forgetNode([NODE_CHECKS.kernelSysctls], gone));
     return out;
   }
+}
 
-  private record(ids: Partial<Record<Benchmark, string>>, body: Omit<CheckResult, 'benchmark' | 'id' | 'evaluatedAtMs'>): CheckResult[] {
-    const out: CheckResult[] = [];
-    for (const b of this.cfg.benchmarks) {
-      const id = ids[b];
-      if (id === undefined) continue;
-      const next: CheckResult = { benchmark: b, id, ...body, evaluatedAtMs: this.now() };
-      this.store(this.results.get(resultKey(b, id)), next);
-      out.push(next);
-    }
-    return out;
-  }
-
-  private store(prev: CheckResult | undefined, next: CheckResult): void {
-    this.results.set(resultKey(next.benchmark, next.id), next);
-    if (prev && prev.status === next.status) return;
-    const change: StatusChange = {
-      benchmark: next.benchmark,
-      id: next.id,
-      text: next.text,
-      from: prev ? prev.status : null,
-      to: next.status,
-      actual: next.actual,
-      expected: next.expected,
-      remediation: next.remediation,
-      scored: next.scored,
-      subject: next.subject,
-    };
-    for (const l of this.listeners) l(change);
-  }
+function isUnder(path: string, dir: string): boolean {
+  return path.length > dir.length && path.startsWith(dir) && (dir.endsWith('/') || path.charCodeAt(dir.length) === 47);
 }
 
 function deepGet(obj: unknown, path: readonly string[]): unknown {
@@ -527,19 +593,4 @@ function deepGet(obj: unknown, path: readonly string[]): unknown {
     node = (node as Record<string, unknown>)[k];
   }
   return node;
-}
-
-/** Orders `1.2.10` after `1.2.9`. */
-export function compareIds(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-export function emptyCounts(): Record<CheckStatus, number> {
-  return Object.fromEntries(CHECK_STATUSES.map((s) => [s, 0])) as Record<CheckStatus, number>;
 }
