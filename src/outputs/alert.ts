@@ -4,24 +4,12 @@
  * `src/outputs/format.ts`.
  */
 
-export const PRIORITY_NAMES = ['Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug'] as const;
-export type PriorityName = (typeof PRIORITY_NAMES)[number];
-/** 0 = Emergency … 7 = Debug; lower is more severe. */
-export type PriorityNum = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+import type { OutputFieldValue } from '../rules/output';
+import type { PriorityNum } from '../rules/priority';
 
-/** Parses a priority as Falco accepts it (any case, `info` = Informational); undefined if unknown. */
-export function parsePriority(text: string): PriorityNum | undefined {
-  const t = text.trim().toLowerCase();
-  if (t === 'info') return 6;
-  const i = PRIORITY_NAMES.findIndex((n) => n.toLowerCase() === t);
-  return i < 0 ? undefined : (i as PriorityNum);
-}
-
-/**
- * A typed output field value: strings, numbers (ints), bigint (ns timestamps beyond 2^53, emitted
- * as raw digits), booleans, or null when the field could not be extracted.
- */
-export type OutputFieldValue = string | number | bigint | boolean | null;
+// Priorities and rendered field values are the rules' own terms; the alert contract carries them.
+export type { OutputFieldValue } from '../rules/output';
+export { PRIORITY_NAMES, parsePriority, type PriorityName, type PriorityNum } from '../rules/priority';
 
 export interface Alert {
   /** Event time in ns since the epoch (wall clock). */
@@ -55,6 +43,11 @@ export interface AlertSink {
   stats(): SinkStats;
   /** True when the sink is able to deliver (connected/listening), for readiness. */
   readonly healthy: boolean;
+  /**
+   * Optional: acquires what the sink needs (binds a socket, opens its file) so a setting that
+   * cannot work fails before the agent says ready. Rejects with the reason.
+   */
+  start?(): Promise<unknown>;
   /** Flushes what it can within the deadline, then releases resources. */
   close(deadlineMs: number): Promise<void>;
 }

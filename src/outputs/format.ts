@@ -4,6 +4,7 @@
  * exceed 2^53 must be written from BigInt digits, never through a JS Number.
  */
 import { PRIORITY_NAMES, type Alert, type OutputFieldValue } from './alert';
+import { escapeControlText } from './text-escape';
 
 export interface FormatOptions {
   /** JSON lines when true, Falco's text line (the `output` string) when false. */
@@ -67,7 +68,7 @@ export function timeOfDayNs(timeNs: bigint): string {
   return `${tod}.${frac}`;
 }
 
-/** The `output` string: `<time>: <Priority> <message>`; this is also the whole text-mode line. */
+/** The `output` string: `<time>: <Priority> <message>`; escaped, it is the whole text-mode line. */
 export function formatOutputText(alert: Alert, timeIso8601: boolean): string {
   const prefix = timeIso8601 ? isoTimeNs(alert.timeNs) : timeOfDayNs(alert.timeNs);
   return `${prefix}: ${PRIORITY_NAMES[alert.priority]} ${alert.message}`;
@@ -150,9 +151,13 @@ export function formatJson(alert: Alert, opts: FormatOptions): string {
   return `${out},"time":"${isoTimeNs(alert.timeNs)}"}`;
 }
 
-/** The line a sink writes for an alert under the configured format (no newline). */
+/**
+ * The line a sink writes for an alert under the configured format (no newline). The text line is
+ * escaped as a whole: the message holds values a watched process chose, and no control character
+ * in it may end the line or reach a terminal (the prefix has none of its own).
+ */
 export function formatLine(alert: Alert, opts: FormatOptions): string {
-  return opts.jsonOutput ? formatJson(alert, opts) : formatOutputText(alert, opts.timeIso8601);
+  return opts.jsonOutput ? formatJson(alert, opts) : escapeControlText(formatOutputText(alert, opts.timeIso8601));
 }
 
 /**

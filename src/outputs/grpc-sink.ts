@@ -6,15 +6,16 @@
  * own and nobody else's. Local-only by default: a unix socket, or loopback when given host:port.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from 'pino';
-import { PACKAGE_DIR } from '../config';
+import { PACKAGE_DIR, packageVersion } from '../package';
 import type { Alert, AlertSink, SinkStats } from './alert';
 import { formatOutputText, stringifyFieldValue } from './format';
-import { BoundedQueue } from '../engine/bounded-queue';
+import { BoundedQueue } from '../lib/bounded-queue';
+import { fileKind } from '../lib/private-file';
 
 export interface GrpcSinkOptions {
   /** `unix:///path` or `host:port`. */
@@ -161,7 +162,7 @@ export class GrpcSink implements AlertSink {
       sub: (call: grpc.ServerDuplexStream<unknown, OutputsResponse>) => this.subscribe(call),
       get: (call: grpc.ServerWritableStream<unknown, OutputsResponse>) => void this.drain(call),
     });
-    const version = deps.version ?? readVersion();
+    const version = deps.version ?? packageVersion();
     const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map((n) => Number(n) || 0);
     this.server.addService(protos.falco.version.service.service, {
       version: (_call: unknown, cb: grpc.sendUnaryData<Record<string, unknown>>) =>
@@ -183,8 +184,13 @@ export class GrpcSink implements AlertSink {
     if (addr.startsWith('unix://')) {
       this.socketPath = addr.slice('unix://'.length);
       await mkdir(dirname(this.socketPath), { recursive: true, mode: 0o750 });
-      // A socket file left by a previous run makes bind fail with EADDRINUSE.
-      await unlink(this.socketPath).catch(() => undefined);
+      // A socket file left by a previous run makes bind fail with EADDRINUSE. Only a socket is
+      // removed: a misconfigured path must not delete whatever file it names.
+      const existing = await lstat(this.socketPath).catch(() => undefined);
+      if (existing !== undefined && !existing.isSocket()) {
+        throw new Error(`${this.socketPath}: is ${fileKind(existing)}, not a socket; refusing to remove it`);
+      }
+      if (existing !== undefined) await unlink(this.socketPath).catch(() => undefined);
     }
     const port = await new Promise<number>((resolveBind, reject) =>
       this.server.bindAsync(addr, this.credentials(), (err, p) => (err ? reject(err) : resolveBind(p))),
@@ -307,10 +313,3 @@ export class GrpcSink implements AlertSink {
   }
 }
 
-function readVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(resolve(PACKAGE_DIR, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}

@@ -2,22 +2,27 @@
  * The alert fan-out: one `publish()` per alert from the rule engine, per-rule rate limiting and
  * optional de-duplication in front, then a hand-over to every enabled sink's own bounded queue.
  * Nothing here waits on a peer; what is suppressed is counted and reported in a periodic internal
- * alert, so an operator sees that a noisy rule was throttled instead of silently losing it.
+ * alert, so an operator sees that a noisy rule was throttled instead of silently losing it; what a
+ * sink loses (full queue, failed delivery) is announced the same way (sink-loss.ts).
  */
 import type { Logger } from 'pino';
 import { parsePriority, type Alert, type AlertSink, type PriorityNum, type SinkStats } from './alert';
 import type { OutputsConfig } from './config';
 import { FileSink } from './file-sink';
 import { LineFormatter, type FormatOptions } from './format';
-import { BoundedQueue } from '../engine/bounded-queue';
+import { BoundedQueue } from '../lib/bounded-queue';
 import { GrpcSink } from './grpc-sink';
 import { HttpSink } from './http-sink';
+import { OutputStartError } from './sink-base';
+import { SinkLossMonitor } from './sink-loss';
 import { StdoutSink } from './stdout-sink';
 import { SyslogSink } from './syslog-sink';
 import { TokenBucket } from './token-bucket';
 
 export type { Alert, AlertSink, SinkStats } from './alert';
 export { DropMonitor, type DropCounters } from './drop-monitor';
+export { OutputStartError } from './sink-base';
+export { SINK_LOSS_RULE, type SinkLoss } from './sink-loss';
 export { formatJson, formatLine, formatOutputText, isoTimeNs, LineFormatter, timeOfDayNs, type FormatOptions } from './format';
 
 export const SUPPRESSED_SUMMARY_RULE = 'Lanner internal: alerts suppressed';
@@ -33,7 +38,12 @@ export interface OutputsDeps {
   readonly extraSinks?: readonly AlertSink[];
   /** Version reported by the gRPC version service; package.json by default. */
   readonly version?: string;
+  /** Lost-alert announcements per second and burst; one at once then one per 30 s by default. */
+  readonly lossAnnouncements?: { readonly rate: number; readonly burst: number };
 }
+
+/** How often sink losses are looked at (the announcement itself is rate limited). */
+const LOSS_CHECK_INTERVAL_MS = 1000;
 
 export interface SuppressionPolicy {
   readonly rateLimit: { readonly enabled: boolean; readonly rate: number; readonly burst: number; readonly maxRules: number };
@@ -75,6 +85,8 @@ export class Outputs {
   private internal = 0;
   private summaryStart: number;
   private readonly summaryTimer: NodeJS.Timeout | undefined;
+  private readonly losses: SinkLossMonitor;
+  private readonly lossTimer: NodeJS.Timeout;
   private readonly now: () => number;
   private closed = false;
 
@@ -90,11 +102,29 @@ export class Outputs {
       this.summaryTimer = setInterval(() => this.emitSummary(), policy.summaryIntervalMs);
       this.summaryTimer.unref();
     }
+    const pace = deps.lossAnnouncements;
+    this.losses = new SinkLossMonitor(sinks, { logger: deps.logger, hostname: deps.hostname, now: this.now, ...(pace === undefined ? {} : { rate: pace.rate, burst: pace.burst }) });
+    this.lossTimer = setInterval(() => this.announceLosses(), LOSS_CHECK_INTERVAL_MS);
+    this.lossTimer.unref();
   }
 
-  /** Binds listening sinks (gRPC); rejects if one cannot start. */
+  /**
+   * Acquires what every sink needs (gRPC binds its address, the file sink opens its file). Call it
+   * before saying ready: it rejects with an OutputStartError naming the sink and the reason
+   * (e.g. `file output: cannot write alerts to /x/alerts.json: is a symbolic link; refusing to
+   * follow it`), and the agent must not start then.
+   */
   async start(): Promise<void> {
-    await Promise.all(this.sinks.map((s) => (s instanceof GrpcSink ? s.start() : undefined)));
+    await Promise.all(
+      this.sinks.map(async (s) => {
+        if (s.start === undefined) return;
+        try {
+          await s.start();
+        } catch (err) {
+          throw err instanceof OutputStartError ? err : new OutputStartError(s.name, (err as Error).message);
+        }
+      }),
+    );
   }
 
   /** Non-blocking, O(1) in the number of alerts seen. Returns false when the alert was suppressed. */
@@ -121,6 +151,17 @@ export class Outputs {
     if (this.closed) return;
     this.internal++;
     this.fanOut(alert);
+  }
+
+  /**
+   * Announces what the sinks lost since the last announcement (log line + internal alert), if the
+   * limiter allows; runs every second. Returns the alert sent, if any.
+   */
+  announceLosses(): Alert | undefined {
+    if (this.closed) return undefined;
+    const alert = this.losses.check();
+    if (alert !== undefined) this.publishInternal(alert);
+    return alert;
   }
 
   private fanOut(alert: Alert): void {
@@ -226,9 +267,12 @@ export class Outputs {
   async close(deadlineMs: number): Promise<void> {
     if (this.closed) return;
     if (this.summaryTimer) clearInterval(this.summaryTimer);
+    clearInterval(this.lossTimer);
     this.emitSummary();
     this.closed = true;
     await Promise.all(this.sinks.map((s) => s.close(deadlineMs)));
+    // Including what the deadline cut off; only logged, the sinks are gone.
+    this.losses.flushToLog();
   }
 }
 

@@ -9,9 +9,11 @@ import pino from 'pino';
 type SonicBoom = ReturnType<typeof pino.destination>;
 
 export interface DestinationTarget {
-  /** A file path (created with `mode`) or an already open file descriptor. */
-  readonly dest: string | number;
-  readonly mode?: number;
+  /**
+   * An open file descriptor, which the destination owns from then on (closed at end, except 1 and
+   * 2). Never a path: files are opened by private-file.ts, which refuses links and foreign files.
+   */
+  readonly dest: number;
 }
 
 export class LineDestination {
@@ -24,14 +26,7 @@ export class LineDestination {
   error: Error | undefined;
 
   constructor(target: DestinationTarget) {
-    this.boom = pino.destination({
-      dest: target.dest,
-      sync: false,
-      minLength: 0,
-      append: true,
-      mkdir: typeof target.dest === 'string',
-      ...(target.mode === undefined ? {} : { mode: target.mode }),
-    });
+    this.boom = pino.destination({ dest: target.dest, sync: false, minLength: 0 });
     this.boom.on('write', (n: number) => {
       this.written += n;
       if (this.written >= this.handed) this.wake('flush');
@@ -57,6 +52,11 @@ export class LineDestination {
     this.wake('drain');
   }
 
+  /** Bytes the kernel accepted so far. */
+  get bytesWritten(): number {
+    return this.written;
+  }
+
   /** Returns false when the caller should wait for `drained()` before writing more. */
   write(line: string): boolean {
     this.handed += Buffer.byteLength(line);
@@ -72,11 +72,6 @@ export class LineDestination {
   flushed(): Promise<void> {
     if (this.error || this.written >= this.handed) return Promise.resolve();
     return new Promise((resolve) => this.flushWaiters.push(resolve));
-  }
-
-  /** Reopens the same path (after a rotation rename); writes made meanwhile are kept in order. */
-  reopen(): void {
-    this.boom.reopen();
   }
 
   /** Ends after writing what is buffered; never closes fd 1/2. */

@@ -5,7 +5,18 @@
  */
 import type { Logger } from 'pino';
 import type { Alert, AlertSink, SinkStats } from './alert';
-import { BoundedQueue } from '../engine/bounded-queue';
+import { BoundedQueue } from '../lib/bounded-queue';
+
+/** A sink that cannot work as configured, found at start: the agent must not report ready. */
+export class OutputStartError extends Error {
+  constructor(
+    readonly sink: string,
+    readonly reason: string,
+  ) {
+    super(`${sink} output: ${reason}`);
+    this.name = 'OutputStartError';
+  }
+}
 
 export interface SinkDeps {
   readonly logger: Logger;

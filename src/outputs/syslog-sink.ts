@@ -219,8 +219,9 @@ export class SyslogSink extends QueuedSink {
       this.lastError = undefined;
     }
     const alert = this.queue.shift()!;
-    // logger reads one message per line: fold any newline the text format may contain.
-    const line = `<${this.pri(alert)}>${this.formatter.line(alert).replace(/[\r\n]+/g, ' ')}\n`;
+    // logger reads one message per line; neither format leaves a raw newline in the line (JSON
+    // escapes it, text goes through escapeControlText).
+    const line = `<${this.pri(alert)}>${this.formatter.line(alert)}\n`;
     const stdin = this.logger_!.stdin;
     const ok = stdin.write(line);
     this.sent++;

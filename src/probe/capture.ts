@@ -9,7 +9,8 @@
  * Then chunks, one per batch: u32 chunk magic "LNRB", u32 payload bytes, u32 record count,
  * u32 reserved, payload (whole records).
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createPrivateFileSync, describeFileError, fileKind, PrivateFileError } from '../lib/private-file';
 import type { EventBatch, EventSource, SourceStats } from './event';
 import { EVENT_TYPE_COUNT } from './event-types';
 import { BufferBatch, RecordError, scanRecords } from './decoder';
@@ -25,16 +26,21 @@ const CHUNK_HEADER_SIZE = 16;
 /** Largest chunk accepted on replay (a batch buffer is far smaller). */
 export const MAX_CHUNK_BYTES = 64 << 20;
 
-/** A malformed capture: `offset` is the file position where reading failed. */
+/**
+ * A capture that cannot be read or written: a malformed file (`offset` is the file position where
+ * reading failed) or a path that is not a capture at all (no offset; `offset` is 0).
+ */
 export class CaptureError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(`${message} (at byte ${offset})`);
+  readonly offset: number;
+  constructor(message: string, offset?: number) {
+    super(offset === undefined ? message : `${message} (at byte ${offset})`);
     this.name = 'CaptureError';
+    this.offset = offset ?? 0;
   }
 }
+
+/** Captures hold command lines (passwords given as arguments): owner-only from creation. */
+export const CAPTURE_FILE_MODE = 0o600;
 
 export interface CaptureHeader {
   readonly version: number;
@@ -76,8 +82,36 @@ interface ByteSource {
   close(): void;
 }
 
+/**
+ * Opens a capture for reading. Only a regular file: a directory fails on read, a FIFO would block
+ * the open (and every read) forever, a device may do anything when opened. The type is looked at
+ * before opening, then again on what was opened, which O_NONBLOCK keeps from blocking if the path
+ * was swapped for a FIFO in between.
+ */
+function openCaptureFd(file: string): number {
+  const notCapture = (reason: string): CaptureError => new CaptureError(`cannot read capture ${file}: ${reason}`);
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw notCapture(`is ${fileKind(st)}, not a regular file`);
+  } catch (err) {
+    throw err instanceof CaptureError ? err : notCapture(describeFileError(err));
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw notCapture(describeFileError(err));
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw notCapture(`is ${fileKind(st)}, not a regular file`);
+  }
+  return fd;
+}
+
 function fileSource(file: string): ByteSource {
-  const fd = openSync(file, 'r');
+  const fd = openCaptureFd(file);
   const size = fstatSync(fd).size;
   return {
     size,
@@ -169,7 +203,10 @@ export class CaptureReader {
   }
 }
 
-/** Appends batches to a capture file. */
+/**
+ * Appends batches to a capture file. The file is created new with mode 0600 (an existing regular
+ * file is replaced, not written through); a symbolic link or anything else at the path is refused.
+ */
 export class CaptureWriter {
   private fd: number;
   private readonly chunkHeader = Buffer.alloc(CHUNK_HEADER_SIZE);
@@ -177,7 +214,12 @@ export class CaptureWriter {
   bytes = 0;
 
   constructor(file: string, bootOffset: bigint = bootOffsetNs()) {
-    this.fd = openSync(file, 'w');
+    try {
+      this.fd = createPrivateFileSync(file, CAPTURE_FILE_MODE);
+    } catch (err) {
+      if (err instanceof PrivateFileError) throw new CaptureError(`cannot write capture ${err.message}`);
+      throw err;
+    }
     const started = BigInt(Date.now()) * 1_000_000n;
     writeSync(this.fd, encodeCaptureHeader(bootOffset, started));
   }
@@ -319,8 +361,21 @@ export interface RecordResult {
 
 /** `lanner record`: runs the probe and writes every batch to `file` until the duration or signal ends it. */
 export async function recordCapture(opts: RecordOptions): Promise<RecordResult> {
-  const source = await openProbe(opts.probeOptions);
+  // The file first: a path that cannot be written fails before the probe is loaded.
   const writer = new CaptureWriter(opts.file);
+  let source: Awaited<ReturnType<typeof openProbe>>;
+  try {
+    source = await openProbe(opts.probeOptions);
+  } catch (err) {
+    writer.close();
+    // Nothing was recorded: leave no header-only file behind (unlink never follows a link).
+    try {
+      unlinkSync(opts.file);
+    } catch {
+      // Already gone.
+    }
+    throw err;
+  }
   try {
     await source.start((batch) => {
       if (batch instanceof BufferBatch) writer.writeRecords(batch.buffer, batch.byteLength, batch.recordCount);
