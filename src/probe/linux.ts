@@ -129,3 +129,6 @@ export const BPF_FS_MAGIC = 0xcafe4a11;
 
 /** The audit login uid of a process no login set one for ((uid_t)-1 in /proc/<pid>/loginuid). */
 export const AUDIT_UID_UNSET = 0xffffffff;
+
+// clone(2)'s low byte: the signal sent to the parent when the child exits, not a flag.
+export const CSIGNAL = 0xff;

@@ -4,15 +4,22 @@
  * per-field value slots) invalidates without allocating.
  */
 import type { EventView } from '../probe/event';
-import { EVENT_TYPES } from '../probe/event-types';
+import { EVENT_TYPES, familyMask } from '../probe/event-types';
 import type { ContainerInfo, FdInfo, FdType, ProcessInfo, StateReader } from '../state/types';
 
 export type FieldValue = string | number | bigint | boolean | Uint8Array | readonly string[];
 
+/** A value as text: byte buffers as latin1, lists comma-joined (outputs and string transformers). */
+export function fieldValueText(v: FieldValue): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  if (Array.isArray(v)) return v.join(',');
+  return String(v);
+}
+
 /** Which fd an event refers to, per event type id: a syscall argument index, the return value, or none. */
 const FD_FROM_RET = -1;
 const FD_NONE = -2;
-const OPEN_FAMILY = new Set(['open', 'openat', 'openat2', 'creat']);
 
 const eventFdSource: Int32Array = (() => {
   const out = new Int32Array(EVENT_TYPES.length).fill(FD_NONE);
@@ -24,22 +31,20 @@ const eventFdSource: Int32Array = (() => {
   return out;
 })();
 
-export const isOpenFamily: Uint8Array = (() => {
-  const out = new Uint8Array(EVENT_TYPES.length);
-  for (const t of EVENT_TYPES) if (OPEN_FAMILY.has(t.name)) out[t.id] = 1;
-  return out;
-})();
+/** 1 for open-family event type ids. */
+export const isOpenFamily: Uint8Array = familyMask('open');
 
 /** Index of the `flags` raw argument of open-family events (−1 elsewhere). */
 export const openFlagsArg: Int8Array = (() => {
   const out = new Int8Array(EVENT_TYPES.length).fill(-1);
   for (const t of EVENT_TYPES) {
     const f = t.params.find((p) => p.kind === 'open_flags');
-    if (OPEN_FAMILY.has(t.name) && f && f.source.from === 'arg') out[t.id] = f.source.index;
+    if (isOpenFamily[t.id] && f && f.source.from === 'arg') out[t.id] = f.source.index;
   }
   return out;
 })();
 
+/** Index of the `mode` raw argument (−1 where the event type has none). */
 export const modeArg: Int8Array = (() => {
   const out = new Int8Array(EVENT_TYPES.length).fill(-1);
   for (const t of EVENT_TYPES) {

@@ -3,8 +3,9 @@
  * applying Falco's append/override/redefinition semantics in file order. Compilation happens in
  * `ruleset.ts`; this module only validates structure.
  */
+import semver from 'semver';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode, type Pair, type Scalar, type YAMLMap } from 'yaml';
-import { parsePriority, type PriorityNum } from '../outputs/alert';
+import { parsePriority, type PriorityNum } from './priority';
 import { LoadAbort, type ItemKind, type LoadMessage, type LoadWarningCode, type LoadErrorCode, type SourcePosition } from './messages';
 import { PosText, scalarLocator } from './postext';
 
@@ -83,13 +84,14 @@ const RULE_REPLACEABLE = new Set([
   'condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter', 'capture', 'capture_duration',
 ]);
 
-function semverParts(v: string): number[] | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v.trim());
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}
-function semverLess(a: number[], b: number[]): boolean {
-  for (let i = 0; i < 3; i++) if (a[i]! !== b[i]!) return a[i]! < b[i]!;
-  return false;
+/**
+ * libs' compatibility rule for versions (engine and plugins alike): what we have satisfies what a
+ * file requires when both are semver, the major versions are equal and ours is not older.
+ */
+function versionSatisfies(have: string, required: string): boolean {
+  const h = semver.parse(have);
+  const r = semver.parse(required.trim());
+  return h !== null && r !== null && h.major === r.major && semver.gte(h, r);
 }
 
 class FileReader {
@@ -229,9 +231,8 @@ class FileReader {
     if (!isScalar(v) || v.value === null) this.error('LOAD_ERR_YAML_VALIDATE', 'required_engine_version must be a version', this.at(p.key));
     const text = typeof v.value === 'number' ? `0.${v.value}.0` : String(v.value);
     this.itemName = text;
-    const want = semverParts(text);
-    if (!want) this.error('LOAD_ERR_YAML_VALIDATE', `unable to parse engine version '${text}' as a semver string`, this.at(v));
-    if (semverLess(semverParts(ENGINE_VERSION)!, want)) this.error('LOAD_ERR_VALIDATE', `rules require engine version ${text}, but engine version is ${ENGINE_VERSION}`, this.at(v));
+    if (semver.parse(text.trim()) === null) this.error('LOAD_ERR_YAML_VALIDATE', `unable to parse engine version '${text}' as a semver string`, this.at(v));
+    if (!versionSatisfies(ENGINE_VERSION, text)) this.error('LOAD_ERR_VALIDATE', `rules require engine version ${text}, but engine version is ${ENGINE_VERSION}`, this.at(v));
   }
 
   private readPluginVersions(map: YAMLMap): void {
@@ -255,8 +256,7 @@ class FileReader {
       }
       const ok = candidates.some((c) => {
         const have = NATIVE_PLUGINS[c.name];
-        const want = semverParts(c.version);
-        return have !== undefined && want !== undefined && !semverLess(semverParts(have)!, want);
+        return have !== undefined && versionSatisfies(have, c.version);
       });
       if (!ok) {
         this.error('LOAD_ERR_VALIDATE', `plugin '${main.name.value}' version ${main.version.value} is required but not provided (Lanner provides: ${Object.entries(NATIVE_PLUGINS).map(([k, v]) => `${k} ${v}`).join(', ')})`, this.at(main.name.node));
@@ -500,7 +500,7 @@ class FileReader {
   }
 }
 
-export function emptyCollection(): RuleCollection {
+function emptyCollection(): RuleCollection {
   return { lists: new Map(), macros: new Map(), rules: new Map(), errors: [], warnings: [] };
 }
 

@@ -214,7 +214,7 @@ function parseV6(s: string): bigint | undefined {
   return v;
 }
 
-export function parseIp(s: string): { v6: boolean; addr: bigint } | undefined {
+function parseIp(s: string): { v6: boolean; addr: bigint } | undefined {
   const v4 = parseV4(s);
   if (v4 !== undefined) return { v6: false, addr: v4 };
   const v6 = s.includes(':') ? parseV6(s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s) : undefined;

@@ -2,13 +2,18 @@
  * Rule output templates: `%field`, `%field[arg]`, `%(field)` and `%transformer(...)` tokens.
  * Rendering gives Falco's text (`<NA>` for missing values) and the typed `output_fields` map.
  */
-import type { OutputFieldValue } from '../outputs/alert';
-import type { ExtractContext, FieldValue } from './context';
+import { fieldValueText, type ExtractContext, type FieldValue } from './context';
 import { CompileError, type ConditionCompiler } from './compile';
 import type { FieldType } from './fields';
 import { parseOperand, ConditionSyntaxError } from './parser';
 import type { PosText } from './postext';
 import type { CondSource } from './ast';
+
+/**
+ * A typed output field value: strings, numbers (ints), bigint (ns timestamps beyond 2^53, emitted
+ * as raw digits), booleans, or null when the field could not be extracted.
+ */
+export type OutputFieldValue = string | number | bigint | boolean | null;
 
 interface OutputToken {
   readonly key: string;
@@ -118,11 +123,7 @@ function typed(type: FieldType, v: FieldValue | undefined): OutputFieldValue {
 
 function asText(tok: OutputToken, v: FieldValue | undefined): string {
   if (v === undefined) return '<NA>';
-  if (tok.text) return tok.text(v);
-  if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
-  if (Array.isArray(v)) return v.join(',');
-  return String(v);
+  return tok.text ? tok.text(v) : fieldValueText(v);
 }
 
 export function renderOutput(out: CompiledOutput, c: ExtractContext): RenderedOutput {

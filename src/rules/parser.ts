@@ -80,6 +80,15 @@ class Parser {
     return node;
   }
 
+  /** The whole text as one field or transformer, nothing around it. */
+  parseLoneOperand(): Operand {
+    const name = this.readIdentifier();
+    this.pos = 0; // only looked ahead for a transformer's '('
+    const operand: Operand = this.text[name.length] === '(' && TRANSFORMER_SET.has(name) ? this.parseTransformer() : this.parseField();
+    if (this.pos !== this.text.length) this.fail(`unexpected '${this.text.slice(this.pos)}' after the field`);
+    return operand;
+  }
+
   private fail(message: string, at = this.pos): never {
     throw new ConditionSyntaxError(message, at);
   }
@@ -484,12 +493,7 @@ export function parseCondition(src: CondSource): ConditionNode {
 
 /** Parses a lone operand (a field or transformer), as written inside an output's `%(...)` token. */
 export function parseOperand(src: CondSource): Operand {
-  const p = new Parser(src) as unknown as { pos: number; text: string; parseField(): FieldRef; parseTransformer(): TransformerRef; readIdentifier(): string };
-  const name = p.readIdentifier();
-  p.pos = 0;
-  const operand: Operand = p.text[name.length] === '(' && TRANSFORMER_SET.has(name) ? p.parseTransformer() : p.parseField();
-  if (p.pos !== p.text.length) throw new ConditionSyntaxError(`unexpected '${p.text.slice(p.pos)}' after the field`, p.pos);
-  return operand;
+  return new Parser(src).parseLoneOperand();
 }
 
 /** A source for text with no file behind it (tests, `-o` style one-liners). */

@@ -3,8 +3,18 @@
  * `evt.args` (flags as `O_WRONLY|O_CREAT`, errno as `ENOENT`, requests as `PTRACE_ATTACH`), so stock
  * rules such as `evt.arg.flags contains O_TRUNC` keep working. Linux x86-64/arm64 generic values.
  */
+import { EXE_FROM_MEMFD, EXE_UPPER_LAYER, EXE_WRITABLE } from '../probe/event';
+import * as linux from '../probe/linux';
 
 type FlagTable = readonly (readonly [name: string, bit: number])[];
+
+/** Names of the numeric constants in src/probe/linux.ts. */
+type LinuxConstant = { [K in keyof typeof linux]: (typeof linux)[K] extends number ? K : never }[keyof typeof linux];
+
+/** A flag table over linux.ts constants, in rendering order: each name is its value's key. */
+function linuxFlags(names: readonly LinuxConstant[]): FlagTable {
+  return names.map((name) => [name, linux[name]] as const);
+}
 
 const ERRNO_NAMES: readonly string[] = [
   '', 'EPERM', 'ENOENT', 'ESRCH', 'EINTR', 'EIO', 'ENXIO', 'E2BIG', 'ENOEXEC', 'EBADF', 'ECHILD', 'EAGAIN', 'ENOMEM', 'EACCES', 'EFAULT',
@@ -44,11 +54,10 @@ function renderFlags(value: number, table: FlagTable, zeroName?: string): string
   return out || '0';
 }
 
-const OPEN_FLAG_BITS: FlagTable = [
-  ['O_CREAT', 0o100], ['O_EXCL', 0o200], ['O_NOCTTY', 0o400], ['O_TRUNC', 0o1000], ['O_APPEND', 0o2000], ['O_NONBLOCK', 0o4000],
-  ['O_DSYNC', 0o10000], ['O_ASYNC', 0o20000], ['O_DIRECT', 0o40000], ['O_LARGEFILE', 0o100000], ['O_DIRECTORY', 0o200000],
-  ['O_NOFOLLOW', 0o400000], ['O_NOATIME', 0o1000000], ['O_CLOEXEC', 0o2000000], ['O_SYNC', 0o4010000], ['O_PATH', 0o10000000], ['O_TMPFILE', 0o20200000],
-];
+const OPEN_FLAG_BITS = linuxFlags([
+  'O_CREAT', 'O_EXCL', 'O_NOCTTY', 'O_TRUNC', 'O_APPEND', 'O_NONBLOCK', 'O_DSYNC', 'O_ASYNC', 'O_DIRECT', 'O_LARGEFILE', 'O_DIRECTORY',
+  'O_NOFOLLOW', 'O_NOATIME', 'O_CLOEXEC', 'O_SYNC', 'O_PATH', 'O_TMPFILE',
+]);
 
 /** Renders repeat a handful of values; a bounded memo keeps the hot path allocation-free. */
 function memoized(render: (v: number) => string): (v: number) => string {
@@ -67,10 +76,10 @@ function memoized(render: (v: number) => string): (v: number) => string {
 export const renderOpenFlags = memoized(renderOpenFlagsUncached);
 
 function renderOpenFlagsUncached(flags: number): string {
-  const acc = flags & 3;
-  const mode = acc === 0 ? 'O_RDONLY' : acc === 1 ? 'O_WRONLY' : acc === 2 ? 'O_RDWR' : 'O_ACCMODE';
+  const acc = flags & linux.O_ACCMODE;
+  const mode = acc === linux.O_RDONLY ? 'O_RDONLY' : acc === linux.O_WRONLY ? 'O_WRONLY' : acc === linux.O_RDWR ? 'O_RDWR' : 'O_ACCMODE';
   let out = mode;
-  let rest = (flags & ~3) >>> 0;
+  let rest = (flags & ~linux.O_ACCMODE) >>> 0;
   for (const [name, bit] of OPEN_FLAG_BITS) {
     if ((rest & bit) === bit) {
       out += `|${name}`;
@@ -81,16 +90,13 @@ function renderOpenFlagsUncached(flags: number): string {
   return out;
 }
 
-const MODE_BITS: FlagTable = [
-  ['S_IXOTH', 0o1], ['S_IWOTH', 0o2], ['S_IROTH', 0o4], ['S_IXGRP', 0o10], ['S_IWGRP', 0o20], ['S_IRGRP', 0o40],
-  ['S_IXUSR', 0o100], ['S_IWUSR', 0o200], ['S_IRUSR', 0o400], ['S_ISVTX', 0o1000], ['S_ISGID', 0o2000], ['S_ISUID', 0o4000],
-];
+const MODE_BITS = linuxFlags(['S_IXOTH', 'S_IWOTH', 'S_IROTH', 'S_IXGRP', 'S_IWGRP', 'S_IRGRP', 'S_IXUSR', 'S_IWUSR', 'S_IRUSR', 'S_ISVTX', 'S_ISGID', 'S_ISUID']);
 
 /** `0755(S_IXOTH|S_IROTH|…)`: octal for humans, names for `contains S_ISUID` rules. */
 export const renderMode = memoized(renderModeUncached);
 
 function renderModeUncached(mode: number): string {
-  const bits = mode & 0o7777;
+  const bits = mode & linux.S_IALLUGO;
   const names = MODE_BITS.filter(([, b]) => (bits & b) !== 0).map(([n]) => n);
   const octal = bits === 0 ? '0' : '0' + bits.toString(8);
   return names.length ? `${octal}(${names.join('|')})` : octal;
@@ -104,20 +110,21 @@ const PTRACE: Record<number, string> = {
   0x4206: 'PTRACE_SEIZE', 0x4207: 'PTRACE_INTERRUPT', 0x4208: 'PTRACE_LISTEN',
 };
 
+// Values src/probe/linux.ts has come from there; the others are only ever rendered, so they are written here.
 const AF: Record<number, string> = {
-  0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 3: 'AF_AX25', 4: 'AF_IPX', 5: 'AF_APPLETALK', 9: 'AF_X25', 10: 'AF_INET6', 16: 'AF_NETLINK',
-  17: 'AF_PACKET', 29: 'AF_CAN', 31: 'AF_BLUETOOTH', 38: 'AF_ALG', 40: 'AF_VSOCK', 44: 'AF_XDP',
+  0: 'AF_UNSPEC', [linux.AF_UNIX]: 'AF_UNIX', [linux.AF_INET]: 'AF_INET', 3: 'AF_AX25', 4: 'AF_IPX', 5: 'AF_APPLETALK', 9: 'AF_X25', [linux.AF_INET6]: 'AF_INET6',
+  [linux.AF_NETLINK]: 'AF_NETLINK', 17: 'AF_PACKET', 29: 'AF_CAN', 31: 'AF_BLUETOOTH', 38: 'AF_ALG', 40: 'AF_VSOCK', 44: 'AF_XDP',
 };
 
-const SOCK_TYPE: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW', 4: 'SOCK_RDM', 5: 'SOCK_SEQPACKET', 6: 'SOCK_DCCP', 10: 'SOCK_PACKET' };
+const SOCK_TYPE: Record<number, string> = {
+  [linux.SOCK_STREAM]: 'SOCK_STREAM', [linux.SOCK_DGRAM]: 'SOCK_DGRAM', [linux.SOCK_RAW]: 'SOCK_RAW', 4: 'SOCK_RDM', 5: 'SOCK_SEQPACKET', 6: 'SOCK_DCCP', 10: 'SOCK_PACKET',
+};
 
-const CLONE_BITS: FlagTable = [
-  ['CLONE_VM', 0x100], ['CLONE_FS', 0x200], ['CLONE_FILES', 0x400], ['CLONE_SIGHAND', 0x800], ['CLONE_PIDFD', 0x1000], ['CLONE_PTRACE', 0x2000],
-  ['CLONE_VFORK', 0x4000], ['CLONE_PARENT', 0x8000], ['CLONE_THREAD', 0x10000], ['CLONE_NEWNS', 0x20000], ['CLONE_SYSVSEM', 0x40000],
-  ['CLONE_SETTLS', 0x80000], ['CLONE_PARENT_SETTID', 0x100000], ['CLONE_CHILD_CLEARTID', 0x200000], ['CLONE_UNTRACED', 0x800000],
-  ['CLONE_CHILD_SETTID', 0x1000000], ['CLONE_NEWCGROUP', 0x2000000], ['CLONE_NEWUTS', 0x4000000], ['CLONE_NEWIPC', 0x8000000],
-  ['CLONE_NEWUSER', 0x10000000], ['CLONE_NEWPID', 0x20000000], ['CLONE_NEWNET', 0x40000000], ['CLONE_IO', 0x80000000],
-];
+const CLONE_BITS = linuxFlags([
+  'CLONE_VM', 'CLONE_FS', 'CLONE_FILES', 'CLONE_SIGHAND', 'CLONE_PIDFD', 'CLONE_PTRACE', 'CLONE_VFORK', 'CLONE_PARENT', 'CLONE_THREAD', 'CLONE_NEWNS',
+  'CLONE_SYSVSEM', 'CLONE_SETTLS', 'CLONE_PARENT_SETTID', 'CLONE_CHILD_CLEARTID', 'CLONE_UNTRACED', 'CLONE_CHILD_SETTID', 'CLONE_NEWCGROUP',
+  'CLONE_NEWUTS', 'CLONE_NEWIPC', 'CLONE_NEWUSER', 'CLONE_NEWPID', 'CLONE_NEWNET', 'CLONE_IO',
+]);
 
 const NS_BITS: FlagTable = CLONE_BITS.filter(([n]) => n.startsWith('CLONE_NEW') || n === 'CLONE_FS' || n === 'CLONE_FILES' || n === 'CLONE_SYSVSEM');
 
@@ -141,7 +148,7 @@ const BPF_CMD: readonly string[] = [
 ];
 
 const PRCTL: Record<number, string> = {
-  1: 'PR_SET_PDEATHSIG', 2: 'PR_GET_PDEATHSIG', 3: 'PR_GET_DUMPABLE', 4: 'PR_SET_DUMPABLE', 8: 'PR_SET_KEEPCAPS', 15: 'PR_SET_NAME',
+  1: 'PR_SET_PDEATHSIG', 2: 'PR_GET_PDEATHSIG', 3: 'PR_GET_DUMPABLE', 4: 'PR_SET_DUMPABLE', 8: 'PR_SET_KEEPCAPS', [linux.PR_SET_NAME]: 'PR_SET_NAME',
   16: 'PR_GET_NAME', 22: 'PR_SET_SECCOMP', 23: 'PR_CAPBSET_READ', 24: 'PR_CAPBSET_DROP', 36: 'PR_SET_CHILD_SUBREAPER', 38: 'PR_SET_NO_NEW_PRIVS',
   47: 'PR_CAP_AMBIENT',
 };
@@ -152,14 +159,17 @@ const SIGNALS: readonly string[] = [
   'SIGVTALRM', 'SIGPROF', 'SIGWINCH', 'SIGIO', 'SIGPWR', 'SIGSYS',
 ];
 
-const MEMFD_BITS: FlagTable = [['MFD_CLOEXEC', 1], ['MFD_ALLOW_SEALING', 2], ['MFD_HUGETLB', 4], ['MFD_NOEXEC_SEAL', 8], ['MFD_EXEC', 16]];
-const FCNTL: Record<number, string> = { 0: 'F_DUPFD', 1: 'F_GETFD', 2: 'F_SETFD', 3: 'F_GETFL', 4: 'F_SETFL', 5: 'F_GETLK', 6: 'F_SETLK', 7: 'F_SETLKW', 1030: 'F_DUPFD_CLOEXEC' };
+const MEMFD_BITS: FlagTable = [['MFD_CLOEXEC', linux.MFD_CLOEXEC], ['MFD_ALLOW_SEALING', 2], ['MFD_HUGETLB', 4], ['MFD_NOEXEC_SEAL', 8], ['MFD_EXEC', 16]];
+const FCNTL: Record<number, string> = {
+  [linux.F_DUPFD]: 'F_DUPFD', [linux.F_GETFD]: 'F_GETFD', [linux.F_SETFD]: 'F_SETFD', [linux.F_GETFL]: 'F_GETFL', [linux.F_SETFL]: 'F_SETFL', 5: 'F_GETLK', 6: 'F_SETLK', 7: 'F_SETLKW',
+  [linux.F_DUPFD_CLOEXEC]: 'F_DUPFD_CLOEXEC',
+};
 const AT_BITS: FlagTable = [['AT_SYMLINK_NOFOLLOW', 0x100], ['AT_REMOVEDIR', 0x200], ['AT_SYMLINK_FOLLOW', 0x400], ['AT_NO_AUTOMOUNT', 0x800], ['AT_EMPTY_PATH', 0x1000]];
 const RENAME_BITS: FlagTable = [['RENAME_NOREPLACE', 1], ['RENAME_EXCHANGE', 2], ['RENAME_WHITEOUT', 4]];
 const MODULE_BITS: FlagTable = [['MODULE_INIT_IGNORE_MODVERSIONS', 1], ['MODULE_INIT_IGNORE_VERMAGIC', 2], ['MODULE_INIT_COMPRESSED_FILE', 4]];
-const EXE_BITS: FlagTable = [['EXE_WRITABLE', 1], ['EXE_UPPER_LAYER', 2], ['EXE_FROM_MEMFD', 4]];
+const EXE_BITS: FlagTable = [['EXE_WRITABLE', EXE_WRITABLE], ['EXE_UPPER_LAYER', EXE_UPPER_LAYER], ['EXE_FROM_MEMFD', EXE_FROM_MEMFD]];
 
-export const CAPABILITY_NAMES: readonly string[] = [
+const CAPABILITY_NAMES: readonly string[] = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
   'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER',
   'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE',
@@ -177,10 +187,6 @@ export function renderCapabilities(mask: bigint): string {
   return out;
 }
 
-export function renderExeFlags(flags: number): string {
-  return renderFlags(flags, EXE_BITS, '0');
-}
-
 /** Renders a non-fd, non-address numeric parameter of the given kind. */
 export function renderNumericParam(kind: string, v: number): string {
   switch (kind) {
@@ -194,9 +200,9 @@ export function renderNumericParam(kind: string, v: number): string {
       return AF[v] ?? String(v);
     case 'socket_type':
       // SOCK_NONBLOCK/SOCK_CLOEXEC ride in the same argument.
-      return SOCK_TYPE[v & 0xf] ?? String(v);
+      return SOCK_TYPE[v & linux.SOCK_TYPE_MASK] ?? String(v);
     case 'clone_flags':
-      return renderFlags(v & ~0xff, CLONE_BITS, '0');
+      return renderFlags(v & ~linux.CSIGNAL, CLONE_BITS, '0');
     case 'ns_flags':
       return renderFlags(v, NS_BITS, '0');
     case 'mount_flags':
@@ -220,7 +226,7 @@ export function renderNumericParam(kind: string, v: number): string {
     case 'module_flags':
       return renderFlags(v, MODULE_BITS, '0');
     case 'exe_flags':
-      return renderExeFlags(v);
+      return renderFlags(v, EXE_BITS, '0');
     case 'errno':
       return v >= 0 ? String(v) : `${v}(${errnoName(v)})`;
     default:

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { printCondition } from '../../src/rules/ast';
 import { inlineSource, parseCondition } from '../../src/rules/parser';
-import { compileRules, loadRules, validateRules, type CompiledRuleset } from '../../src/rules/ruleset';
+import { compileRules, loadRules, type CompiledRuleset } from '../../src/rules/ruleset';
+import { validateRules } from '../../src/rules/rule-report';
 import { RULE_EVENT_TYPE_NAMES } from '../../src/probe/event-types';
 import { STOCK_INCUBATING, STOCK_SANDBOX, STOCK_STABLE } from '../support/stock-rules';
 
@@ -65,7 +66,7 @@ describe('stock Falco rules files', () => {
     expect(v.errors).toEqual([]);
     const t = v.rules.find((r) => r.name === 'Terminal shell in container')!;
     expect(t).toMatchObject({ priority: 'Notice', source: 'syscall', enabled: true });
-    expect(t.evttypes.sort()).toEqual(['execve', 'execveat']);
+    expect([...t.evttypes].sort()).toEqual(['execve', 'execveat']);
   });
 
   it('sandbox disables 12 rules', () => {
@@ -393,6 +394,11 @@ describe('errors and warnings with positions', () => {
     expect(load(`- required_engine_version: 0.31.0\n`).errors).toEqual([]);
     expect(load(`- required_plugin_versions:\n    - name: container\n      version: 0.4.0\n`).errors).toEqual([]);
     expect(load(`- required_plugin_versions:\n    - name: k8saudit\n      version: 0.1.0\n`).errors.length).toBe(1);
+    // libs' rule: the same major version, and ours not older (container is 0.6.0 here).
+    expect(load(`- required_plugin_versions:\n    - name: container\n      version: 0.7.0\n`).errors.length).toBe(1);
+    expect(load(`- required_plugin_versions:\n    - name: container\n      version: 1.0.0\n`).errors.length).toBe(1);
+    expect(load(`- required_engine_version: 1.0.0\n`).errors[0]!.code).toBe('LOAD_ERR_VALIDATE');
+    expect(load(`- required_engine_version: not.a.version\n`).errors[0]!.code).toBe('LOAD_ERR_YAML_VALIDATE');
   });
 });
 
