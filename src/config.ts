@@ -14,8 +14,8 @@ import { outputsConfigSchema } from './outputs/config';
 import { postureConfigSchema } from './posture/config';
 import { probeConfigSchema } from './probe/config';
 import { stateConfigSchema } from './state/config';
+import { PACKAGE_DIR } from './package';
 
-export const PACKAGE_DIR = resolve(__dirname, '..');
 export const PACKAGED_CONFIG = resolve(PACKAGE_DIR, 'lanner.yaml');
 export const DEFAULT_CONFIG = '/etc/lanner/lanner.yaml';
 
@@ -161,9 +161,4 @@ export function loadConfig(opts: { file?: string; overrides?: readonly string[] 
     throw new ConfigError(`invalid configuration: ${parsed.error.issues.map(formatIssue).join('; ')}`);
   }
   return { config: parsed.data, files };
-}
-
-/** Resolves a rules path from config: absolute, else relative to the package directory. */
-export function resolvePackagePath(p: string): string {
-  return resolve(PACKAGE_DIR, p);
 }

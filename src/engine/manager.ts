@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync, watch, type FSWatcher } from 'node:f
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LoadMessage } from '../rules/messages';
 import { loadRules, type CompiledRuleset, type RulesetOptions } from '../rules/ruleset';
-import type { Engine } from './engine';
+import type { Engine } from './rule-engine';
 
 export interface ReloadResult {
   /** True when the new ruleset is now running. */

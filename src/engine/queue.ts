@@ -5,7 +5,7 @@
  */
 import type { EventView } from '../probe/event';
 import { EVENT_TYPE_COUNT } from '../probe/event-types';
-import { BoundedQueue } from './bounded-queue';
+import { BoundedQueue } from '../lib/bounded-queue';
 
 export interface QueueStats {
   readonly depth: number;

@@ -5,8 +5,8 @@
  */
 import type { Alert, PriorityNum } from '../outputs/alert';
 import type { EventBatch, EventView } from '../probe/event';
-import { EVENT_TYPES, EVENT_TYPE_COUNT } from '../probe/event-types';
-import type { StateEngine, StateReader } from '../state/types';
+import { EVENT_TYPE_COUNT } from '../probe/event-types';
+import type { StateReader } from '../state/types';
 import { ExtractContext } from '../rules/context';
 import { renderOutput } from '../rules/output';
 import type { CompiledRule, CompiledRuleset } from '../rules/ruleset';
@@ -14,8 +14,22 @@ import { EventQueue, type QueueStats } from './queue';
 
 export type RuleMatching = 'first' | 'all';
 
-/** What the engine needs from the state part: reads, plus the optional update hooks. */
-export type EngineState = StateReader & Partial<Pick<StateEngine, 'beforeRules' | 'afterRules' | 'requiredEventTypes'>>;
+/**
+ * A part that keeps itself current from every event, around rule evaluation (the state tables,
+ * posture). Hooks run in order before the rules and in reverse order after them, so a hook added
+ * later sees the event with everything earlier hooks set up still in place (posture reads a
+ * closing fd's path before the state forgets it).
+ */
+export interface EventHook {
+  /** What the rules must already see (an exec's new image, a new fd). */
+  beforeRules?(ev: EventView): void;
+  /** What the rules must not see yet (a close, an exit). */
+  afterRules?(ev: EventView): void;
+  /** Event types the hook needs from the probe whether or not a rule names them. */
+  readonly requiredEventTypes?: ReadonlySet<string>;
+}
+
+type HookFn = (ev: EventView) => void;
 
 /** A histogram-like sink (the metrics part's `BucketHistogram` fits). */
 export interface ValueObserver {
@@ -23,7 +37,10 @@ export interface ValueObserver {
 }
 
 export interface EngineOptions {
-  readonly state: EngineState;
+  /** What field extraction asks about processes, fds, containers and users. */
+  readonly reader: StateReader;
+  /** Per-event hooks, in order (see `EventHook`). */
+  readonly hooks?: readonly EventHook[];
   readonly onAlert: (alert: Alert) => void;
   readonly matching?: RuleMatching;
   /** Wall clock minus the kernel's monotonic clock, in ns (from the probe). */
@@ -100,8 +117,14 @@ export class Engine {
 
   private readonly sampleEvery: number;
   private untilSample: number;
+  /** Bound once, so the per-event loop calls plain functions. */
+  private readonly beforeHooks: readonly HookFn[];
+  private readonly afterHooks: readonly HookFn[];
 
   constructor(private readonly opts: EngineOptions) {
+    const hooks = opts.hooks ?? [];
+    this.beforeHooks = hooks.flatMap((h) => (h.beforeRules ? [h.beforeRules.bind(h)] : []));
+    this.afterHooks = [...hooks].reverse().flatMap((h) => (h.afterRules ? [h.afterRules.bind(h)] : []));
     this.sampleEvery = opts.eventLatency ? Math.max(1, opts.latencySampleEvery ?? 64) : 0;
     this.untilSample = this.sampleEvery;
     this.matchAll = opts.matching === 'all';
@@ -111,7 +134,7 @@ export class Engine {
 
   /** Atomic swap: the next event is evaluated against the new ruleset. */
   setRuleset(rs: CompiledRuleset): void {
-    this.ctx = new ExtractContext(this.opts.state, rs.slotCount, rs.nodeCount, this.opts.bootOffsetNs, this.opts.hostname);
+    this.ctx = new ExtractContext(this.opts.reader, rs.slotCount, rs.nodeCount, this.opts.bootOffsetNs, this.opts.hostname);
     this.ctx.evtNum = this.events;
     this.byType = rs.byType;
     this.evaluators = rs.evaluators;
@@ -126,22 +149,13 @@ export class Engine {
     this.matchAll = m === 'all';
   }
 
-  /** Event type names to capture: rule event types plus what the state needs. */
-  interestingTypes(): Set<string> {
-    const out = new Set<string>(this.opts.state.requiredEventTypes ?? []);
-    this.byType.forEach((rules, id) => {
-      if (rules.length > 0) out.add(EVENT_TYPES[id]!.name);
-    });
-    return out;
-  }
-
   /** Evaluates one event now (bypasses the queue). */
   process(ev: EventView): void {
     const typeId = ev.typeId;
     this.events++;
     this.eventsByType[typeId]++;
-    const state = this.opts.state;
-    state.beforeRules?.(ev);
+    const before = this.beforeHooks;
+    for (let i = 0; i < before.length; i++) before[i]!(ev);
     const evaluate = this.evaluators[typeId];
     if (evaluate !== undefined) {
       const ctx = this.ctx!;
@@ -150,8 +164,10 @@ export class Engine {
       this.bucket = this.byType[typeId]!;
       this.evaluations += evaluate(ctx, this.hit);
     }
-    state.afterRules?.(ev);
-    // process.hrtime reads CLOCK_MONOTONIC, the clock of the kernel timestamps.
+    const after = this.afterHooks;
+    for (let i = 0; i < after.length; i++) after[i]!(ev);
+    // process.hrtime reads CLOCK_MONOTONIC; the kernel stamps CLOCK_BOOTTIME. They are equal until the
+    // host suspends; after that BOOTTIME is ahead, the difference comes out negative and is skipped.
     if (this.sampleEvery > 0 && --this.untilSample === 0) {
       this.untilSample = this.sampleEvery;
       const lat = (Number(process.hrtime.bigint()) - ev.tsNs) / 1e9;

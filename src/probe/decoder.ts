@@ -6,6 +6,7 @@
 import type { EventBatch, EventView, SockAddr } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
 import { FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from './layout';
+import { AUDIT_UID_UNSET } from './linux';
 
 const TWO32 = 4294967296;
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
@@ -134,6 +135,15 @@ function compressIpv6(groups: string[]): string {
   return `${groups.slice(0, bestStart).join(':')}::${groups.slice(bestStart + bestLen).join(':')}`;
 }
 
+/** Header fields as indexes into 32-bit words (W) and 16-bit halves (H) of a record: OFF, divided. */
+const W = {
+  tsNs: OFF.tsNs >> 2, size: OFF.size >> 2, tid: OFF.tid >> 2, tgid: OFF.tgid >> 2, ptgid: OFF.ptgid >> 2, cpu: OFF.cpu >> 2,
+  cgroupId: OFF.cgroupId >> 2, ret: OFF.ret >> 2, uid: OFF.uid >> 2, gid: OFF.gid >> 2, euid: OFF.euid >> 2, egid: OFF.egid >> 2,
+  loginuid: OFF.loginuid >> 2, vpid: OFF.vpid >> 2, pidNs: OFF.pidNs >> 2, mntNs: OFF.mntNs >> 2, tty: OFF.tty >> 2,
+  exeFlags: OFF.exeFlags >> 2, capEff: OFF.capEff >> 2, capPrm: OFF.capPrm >> 2, args: OFF.args >> 2,
+} as const;
+const H = { type: OFF.type >> 1, flags: OFF.flags >> 1 } as const;
+
 /** An EventView over one record of a buffer; `at()` re-points it (no allocation). */
 export class RecordView implements EventView {
   private u8: Uint8Array;
@@ -161,62 +171,62 @@ export class RecordView implements EventView {
 
   /** Size in bytes of the current record. */
   get size(): number {
-    return this.u32[this.w + 2]!;
+    return this.u32[this.w + W.size]!;
   }
   get flags(): number {
-    return this.u16[(this.base >> 1) + 7]!;
+    return this.u16[(this.base >> 1) + H.flags]!;
   }
   get typeId(): number {
-    return this.u16[(this.base >> 1) + 6]!;
+    return this.u16[(this.base >> 1) + H.type]!;
   }
   get tsNs(): number {
-    return this.u32[this.w]! + this.u32[this.w + 1]! * TWO32;
+    return this.u32[this.w + W.tsNs]! + this.u32[this.w + W.tsNs + 1]! * TWO32;
   }
   get cpu(): number {
-    return this.u32[this.w + 7]!;
+    return this.u32[this.w + W.cpu]!;
   }
   get tid(): number {
-    return this.u32[this.w + 4]!;
+    return this.u32[this.w + W.tid]!;
   }
   get tgid(): number {
-    return this.u32[this.w + 5]!;
+    return this.u32[this.w + W.tgid]!;
   }
   get ptgid(): number {
-    return this.u32[this.w + 6]!;
+    return this.u32[this.w + W.ptgid]!;
   }
   get uid(): number {
-    return this.u32[this.w + 12]!;
+    return this.u32[this.w + W.uid]!;
   }
   get gid(): number {
-    return this.u32[this.w + 13]!;
+    return this.u32[this.w + W.gid]!;
   }
   get euid(): number {
-    return this.u32[this.w + 14]!;
+    return this.u32[this.w + W.euid]!;
   }
   get egid(): number {
-    return this.u32[this.w + 15]!;
+    return this.u32[this.w + W.egid]!;
   }
   get loginuid(): number {
-    const v = this.u32[this.w + 16]!;
-    return v === 0xffffffff ? -1 : v;
+    const v = this.u32[this.w + W.loginuid]!;
+    return v === AUDIT_UID_UNSET ? -1 : v;
   }
   get ret(): number {
-    return this.u32[this.w + 10]! + this.i32[this.w + 11]! * TWO32;
+    return this.u32[this.w + W.ret]! + this.i32[this.w + W.ret + 1]! * TWO32;
   }
   get cgroupId(): number {
-    return this.u32[this.w + 8]! + this.u32[this.w + 9]! * TWO32;
+    return this.u32[this.w + W.cgroupId]! + this.u32[this.w + W.cgroupId + 1]! * TWO32;
   }
   get pidNs(): number {
-    return this.u32[this.w + 18]!;
+    return this.u32[this.w + W.pidNs]!;
   }
   get mntNs(): number {
-    return this.u32[this.w + 19]!;
+    return this.u32[this.w + W.mntNs]!;
   }
   get vpid(): number {
-    return this.u32[this.w + 17]!;
+    return this.u32[this.w + W.vpid]!;
   }
   get tty(): number {
-    return this.u32[this.w + 20]!;
+    return this.u32[this.w + W.tty]!;
   }
   get truncated(): boolean {
     return (this.flags & FLAG_TRUNCATED) !== 0;
@@ -233,7 +243,7 @@ export class RecordView implements EventView {
 
   rawArg(index: number): number {
     if (index < 0 || index > 5) return 0;
-    const w = this.w + (OFF.args >> 2) + index * 2;
+    const w = this.w + W.args + index * 2;
     const lo = this.u32[w]!;
     const t = this.typeId & 255;
     if ((int32Args[t]! >> index) & 1) return lo | 0;
@@ -273,10 +283,10 @@ export class RecordView implements EventView {
   }
 
   capEffective(): bigint {
-    return capabilitySet(this.u32[this.w + 23] ?? 0, this.u32[this.w + 22] ?? 0);
+    return capabilitySet(this.u32[this.w + W.capEff + 1] ?? 0, this.u32[this.w + W.capEff] ?? 0);
   }
   capPermitted(): bigint {
-    return capabilitySet(this.u32[this.w + 25] ?? 0, this.u32[this.w + 24] ?? 0);
+    return capabilitySet(this.u32[this.w + W.capPrm + 1] ?? 0, this.u32[this.w + W.capPrm] ?? 0);
   }
 
   /** A slot decoded as UTF-8 text, or undefined when absent. */
@@ -294,7 +304,7 @@ export class RecordView implements EventView {
     return this.text(SLOT.cwd);
   }
   exeFlags(): number {
-    return this.u32[this.w + 21]!;
+    return this.u32[this.w + W.exeFlags]!;
   }
   env(): readonly string[] | undefined {
     // Only a successful exec carries its environment (in str1; see events.h).
@@ -369,10 +379,10 @@ export class BufferBatch implements EventBatch {
     let all = 0;
     const mask = this.typeMask;
     for (let off = 0; off < bytes; ) {
-      const size = this.sizes[(off >> 2) + 2]!;
+      const size = this.sizes[(off >> 2) + W.size]!;
       if (size < HEADER_SIZE || (size & 7) !== 0 || off + size > this.bytes) break;
       all++;
-      if (mask === undefined || mask[this.types[(off >> 1) + 6]!]) n++;
+      if (mask === undefined || mask[this.types[(off >> 1) + H.type]!]) n++;
       off += size;
     }
     this.recordCount = all;
@@ -384,9 +394,9 @@ export class BufferBatch implements EventBatch {
     const mask = this.typeMask;
     const view = this.view;
     for (let off = 0; off < this.bytes; ) {
-      const size = this.sizes[(off >> 2) + 2]!;
+      const size = this.sizes[(off >> 2) + W.size]!;
       if (size < HEADER_SIZE || (size & 7) !== 0 || off + size > this.bytes) break;
-      if (mask === undefined || mask[this.types[(off >> 1) + 6]!]) fn(view.at(off));
+      if (mask === undefined || mask[this.types[(off >> 1) + H.type]!]) fn(view.at(off));
       off += size;
     }
   }
@@ -400,9 +410,9 @@ export class BufferBatch implements EventBatch {
   countTypes(counts: number[]): void {
     const mask = this.typeMask;
     for (let off = 0; off < this.bytes; ) {
-      const size = this.sizes[(off >> 2) + 2]!;
+      const size = this.sizes[(off >> 2) + W.size]!;
       if (size < HEADER_SIZE || (size & 7) !== 0 || off + size > this.bytes) break;
-      const t = this.types[(off >> 1) + 6]!;
+      const t = this.types[(off >> 1) + H.type]!;
       if ((mask === undefined || mask[t]) && t < counts.length) counts[t]!++;
       off += size;
     }

@@ -3,7 +3,7 @@
  * capture replay, decoding and tests without the kernel never need the addon.
  */
 import { resolve } from 'node:path';
-import { PACKAGE_DIR } from '../config';
+import { PACKAGE_DIR } from '../package';
 
 export interface NativeProbeOptions {
   ringBytes?: number;
@@ -44,8 +44,8 @@ export interface NativeProbe {
   attach(): void;
   setInterestingTypes(mask: Uint8Array): void;
   setTrackedFdTypes(mask: Uint8Array): void;
-  /** null or [] = off. Prefixes must already be valid (see validateOpenPathPrefixes). */
-  setOpenPathPrefixes(prefixes: readonly string[] | null, writeOnly?: readonly boolean[]): void;
+  /** null = off. Prefixes and names must already be valid (see validateOpenFilter). */
+  setOpenFilter(prefixes: readonly string[] | null, writeOnly?: readonly boolean[], comms?: readonly string[]): void;
   setSelf(tgid: number, add: boolean): void;
   setExecEnvCapture(on: boolean): void;
   setCloneCallerEvents(on: boolean): void;

@@ -1,5 +1,6 @@
 /** Public surface of the rule language: loading, compiling, validating, field catalogue. */
-export { compileRules, loadRules, validateRules, type CompiledRule, type CompiledRuleset, type RulesetOptions, type ValidationResult } from './ruleset';
+export { compileRules, loadRules, type CompiledRule, type CompiledRuleset, type RulesetOptions } from './ruleset';
+export { reportRules, validateRules, type KernelFilterReport, type RuleReport, type ValidationResult } from './rule-report';
 export { readRulesFiles, ENGINE_VERSION, type RulesFileInput } from './loader';
 export { formatLoadMessage, type LoadMessage, type SourcePosition } from './messages';
 export { formatFieldList, listFields, findField, type FieldInfo, type FieldType } from './fields';

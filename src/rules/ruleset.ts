@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ExtractContext } from './context';
-import type { PriorityNum } from '../outputs/alert';
+import type { PriorityNum } from './priority';
 import { EVENT_TYPES, EVENT_TYPE_COUNT } from '../probe/event-types';
 import { quote, type CondSource, type ConditionNode } from './ast';
 import { CompileError, ConditionCompiler, type Predicate } from './compile';
@@ -404,21 +404,4 @@ export function loadRules(paths: readonly string[], opts: RulesetOptions = {}): 
   }
   const rs = compileRules(inputs, opts);
   return readErrors.length ? { ...rs, errors: [...readErrors, ...rs.errors] } : rs;
-}
-
-export interface ValidationResult {
-  readonly errors: readonly LoadMessage[];
-  readonly warnings: readonly LoadMessage[];
-  readonly rules: readonly { name: string; priority: string; source: string; enabled: boolean; evttypes: string[] }[];
-}
-
-/** For `lanner validate [--json]`. */
-export function validateRules(paths: readonly string[], opts: RulesetOptions = {}): ValidationResult {
-  const rs = loadRules(paths, opts);
-  const names = ['Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug'];
-  return {
-    errors: rs.errors,
-    warnings: rs.warnings,
-    rules: rs.rules.map((r) => ({ name: r.name, priority: names[r.priority]!, source: r.source, enabled: r.enabled, evttypes: [...r.evttypeNames] })),
-  };
 }

@@ -54,6 +54,38 @@ describe('lanner validate', () => {
   });
 });
 
+describe('lanner list-rules', () => {
+  interface ListRulesJson {
+    rules: { name: string; priority: string; enabled: boolean; evttypes: string[]; tags: string[]; kernelFilter: string }[];
+    kernel: { eventTypes: string[]; openFilter: { active: boolean; prefixes?: { prefix: string }[]; comms?: string[]; offBecause?: string } };
+  }
+
+  it("says for each stock rule what the kernel filters, and that Falco's files leave the open filter on", () => {
+    const args = ['list-rules', '--json'];
+    for (const f of stockFiles) args.push('-r', f);
+    const r = runCli(args, { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as ListRulesJson;
+    expect(out.rules).toHaveLength(93);
+    const traversal = out.rules.find((x) => x.name === 'Directory traversal monitored file read')!;
+    expect(traversal).toMatchObject({ priority: 'Warning', enabled: true, kernelFilter: 'types+open filter' });
+    expect(traversal.tags).toContain('maturity_stable');
+    expect(out.rules.find((x) => x.name === 'Terminal shell in container')!.kernelFilter).toBe('types');
+    expect(out.kernel.openFilter.active).toBe(true);
+    expect(out.kernel.openFilter.comms).toContain('sshd');
+    expect(out.kernel.eventTypes).toContain('openat');
+  });
+
+  it('names the rule that keeps the open filter off', () => {
+    const any = join(tmp, 'any-open.yaml');
+    writeFileSync(any, ['- rule: Any open of a key', '  desc: d', '  condition: evt.type = openat and fd.name endswith .key', '  output: x', '  priority: WARNING', ''].join('\n'));
+    const r = runCli(['list-rules', '-r', any]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("kernel open filter: off (rule 'Any open of a key' can match any open)");
+    expect(r.stdout).toContain('kernel: types, open filter off');
+  });
+});
+
 describe('lanner list-fields', () => {
   it('covers every field family the stock rules use, with types', () => {
     const r = runCli(['list-fields', '--json']);
@@ -78,8 +110,9 @@ describe('lanner posture', () => {
     // kube-bench's --json shape, plus totals per benchmark.
     type Totals = { total_pass: number; total_fail: number; total_warn: number; total_info: number };
     type Counts = { PASS: number; FAIL: number; WARN: number; INFO: number };
-    const report = JSON.parse(r.stdout) as { Controls: unknown[]; Totals: Totals; totals_by_benchmark: Record<string, Counts> };
-    const perBenchmark = Object.values(report.totals_by_benchmark).reduce((acc, s) => acc + s.PASS + s.FAIL + s.WARN + s.INFO, 0);
+    // One benchmark per document: Totals are the top-level benchmark's.
+    const report = JSON.parse(r.stdout) as { benchmark: string; Controls: unknown[]; Totals: Totals; totals_by_benchmark: Record<string, Counts> };
+    const perBenchmark = [report.totals_by_benchmark[report.benchmark]!].reduce((acc, s) => acc + s.PASS + s.FAIL + s.WARN + s.INFO, 0);
     expect(Array.isArray(report.Controls)).toBe(true);
     expect(report.Totals.total_pass + report.Totals.total_fail + report.Totals.total_warn + report.Totals.total_info).toBe(perBenchmark);
     const text = runCli(['posture']);

@@ -19,7 +19,7 @@ const REPO = path.resolve(__dirname, '../..');
 const DIST = path.resolve(REPO, arg('--dist', process.env.LANNER_DIST || 'dist'));
 const SECONDS = Number(arg('--seconds', '3'));
 
-const { Engine } = require(path.join(DIST, 'engine/engine.js'));
+const { Engine } = require(path.join(DIST, 'engine/rule-engine.js'));
 const { loadRules } = require(path.join(DIST, 'rules/ruleset.js'));
 const { expandRulesPaths } = require(path.join(DIST, 'engine/manager.js'));
 const { syntheticEvent } = require(path.join(DIST, 'probe/synthetic.js'));
@@ -97,7 +97,7 @@ function bench(label, files) {
   const loadMs = performance.now() - t0;
   if (rs.errors.length) throw new Error(`${label}: ${rs.errors.length} load errors, first: ${rs.errors[0].message}`);
   let alerts = 0;
-  const engine = new Engine({ state, onAlert: () => alerts++, bootOffsetNs: 1_700_000_000_000_000_000n, hostname: 'bench', matching: 'first' });
+  const engine = new Engine({ reader: state, hooks: [state], onAlert: () => alerts++, bootOffsetNs: 1_700_000_000_000_000_000n, hostname: 'bench', matching: 'first' });
   engine.setRuleset(rs);
   const n = mix.length;
   // Warm up (JIT).

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/engine';
+import { Engine } from '../../src/engine/rule-engine';
 import type { Alert } from '../../src/outputs/alert';
 import { syntheticEvent, type SyntheticEventInit } from '../../src/probe/synthetic';
 import { compileRules } from '../../src/rules/ruleset';
@@ -51,7 +51,7 @@ describe('default rules on synthetic events', () => {
     const state = new FakeState();
     setup(state);
     const alerts: Alert[] = [];
-    const engine = new Engine({ state, onAlert: (a) => alerts.push(a), matching: 'first', bootOffsetNs: 0n, hostname: 'n' });
+    const engine = new Engine({ reader: state, hooks: [state], onAlert: (a) => alerts.push(a), matching: 'first', bootOffsetNs: 0n, hostname: 'n' });
     engine.setRuleset(ruleset);
     engine.process(syntheticEvent(ev));
     return alerts;

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/engine';
+import { Engine, type EventHook } from '../../src/engine/rule-engine';
+import { kernelCaptureFor } from '../../src/rules/kernel-needs';
 import { RulesManager, type ReloadResult } from '../../src/engine/manager';
 import type { Alert } from '../../src/outputs/alert';
 import { syntheticBatch, syntheticEvent } from '../../src/probe/synthetic';
@@ -25,7 +26,7 @@ function shellInContainer(): FakeState {
 const execBash = syntheticEvent({ type: 'execve', tgid: 60, ptgid: 50, tty: 34816, comm: 'bash', tsNs: 123_456_789 });
 
 function engineWith(state: FakeState, alerts: Alert[], matching: 'first' | 'all' = 'first', queueCapacity?: number): Engine {
-  return new Engine({ state, onAlert: (a) => alerts.push(a), matching, bootOffsetNs: BOOT, hostname: 'node-1', ...(queueCapacity ? { queueCapacity, sliceMs: 0 } : {}) });
+  return new Engine({ reader: state, hooks: [state], onAlert: (a) => alerts.push(a), matching, bootOffsetNs: BOOT, hostname: 'node-1', ...(queueCapacity ? { queueCapacity, sliceMs: 0 } : {}) });
 }
 
 describe('Engine with the stock stable rules', () => {
@@ -77,12 +78,19 @@ describe('Engine with the stock stable rules', () => {
     expect(s.after).toBe(2);
   });
 
-  it('interestingTypes = rule types + state types', () => {
-    const e = engineWith(new FakeState(), []);
-    e.setRuleset(rs);
-    const t = e.interestingTypes();
+  it('the kernel capture covers rule types + what the hooks need', () => {
+    const t = kernelCaptureFor(rs, { eventTypes: new FakeState().requiredEventTypes }).eventTypes;
     for (const n of ['execve', 'execveat', 'openat', 'connect', 'ptrace', 'clone', 'procexit']) expect(t.has(n), n).toBe(true);
     expect(t.has('mkdir')).toBe(false);
+  });
+
+  it('runs hooks in order before the rules and in reverse order after them', () => {
+    const calls: string[] = [];
+    const hook = (name: string): EventHook => ({ beforeRules: () => calls.push(`before ${name}`), afterRules: () => calls.push(`after ${name}`) });
+    const e = new Engine({ reader: new FakeState(), hooks: [hook('state'), hook('posture'), { afterRules: () => calls.push('after-only') }], onAlert: () => undefined, bootOffsetNs: 0n, hostname: 'h' });
+    e.setRuleset(rs);
+    e.process(syntheticEvent({ type: 'openat', tgid: 1, str0: '/x' }));
+    expect(calls).toEqual(['before state', 'before posture', 'after-only', 'after posture', 'after state']);
   });
 });
 
@@ -187,7 +195,7 @@ describe('bounded queue', () => {
   });
   it('evaluates in place when not behind', () => {
     const alerts: Alert[] = [];
-    const e = new Engine({ state: new FakeState(), onAlert: (a) => alerts.push(a), bootOffsetNs: 0n, hostname: 'h', queueCapacity: 10 });
+    const e = new Engine({ reader: new FakeState(), onAlert: (a) => alerts.push(a), bootOffsetNs: 0n, hostname: 'h', queueCapacity: 10 });
     e.setRuleset(rs);
     e.processBatch(syntheticBatch([openShadow, openShadow]));
     expect(alerts.length).toBe(2);
@@ -256,7 +264,7 @@ describe('type-specialised buckets agree with the generic predicates', () => {
       syntheticEvent({ type: 'unlinkat', tgid: 61, args: [-100, 0, 0], str0: '/var/log/syslog' }),
     ];
     const viaEngine: string[] = [];
-    const e = new Engine({ state: s, onAlert: (a) => viaEngine.push(a.rule), matching: 'all', bootOffsetNs: 0n, hostname: 'h' });
+    const e = new Engine({ reader: s, hooks: [s], onAlert: (a) => viaEngine.push(a.rule), matching: 'all', bootOffsetNs: 0n, hostname: 'h' });
     e.setRuleset(rs);
     events.forEach((ev) => e.process(ev));
     const generic: string[] = [];
@@ -276,7 +284,7 @@ describe('metrics hooks', () => {
     const lat: number[] = [];
     const batches: number[] = [];
     const rs = compileRules([{ name: 'two.yaml', content: twoRules }]);
-    const e = new Engine({ state: new FakeState(), onAlert: () => undefined, bootOffsetNs: 0n, hostname: 'h', eventLatency: { observe: (v) => lat.push(v) }, latencySampleEvery: 4, batchEvaluate: { observe: (v) => batches.push(v) }, queueCapacity: 9 });
+    const e = new Engine({ reader: new FakeState(), onAlert: () => undefined, bootOffsetNs: 0n, hostname: 'h', eventLatency: { observe: (v) => lat.push(v) }, latencySampleEvery: 4, batchEvaluate: { observe: (v) => batches.push(v) }, queueCapacity: 9 });
     e.setRuleset(rs);
     const now = Number(process.hrtime.bigint());
     const ev = syntheticEvent({ type: 'openat', tgid: 5, ret: 3, args: [-100, 0, 0, 0], str0: '/etc/shadow', tsNs: now - 2_000_000 });
@@ -291,7 +299,7 @@ describe('metrics hooks', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lanner-rules-'));
     try {
       writeFileSync(join(dir, 'a.yaml'), twoRules);
-      const e = new Engine({ state: new FakeState(), onAlert: () => undefined, bootOffsetNs: 0n, hostname: 'h' });
+      const e = new Engine({ reader: new FakeState(), onAlert: () => undefined, bootOffsetNs: 0n, hostname: 'h' });
       const m = new RulesManager({ engine: e, paths: [dir] });
       m.reload();
       writeFileSync(join(dir, 'b.yaml'), '- rule: [');

@@ -1,0 +1,137 @@
+/**
+ * The pipeline one event source feeds: state → rules → outputs, with posture beside the state.
+ * Shared by `run` (the kernel probe) and `replay` (a capture), so a replay runs exactly the agent's
+ * pipeline. Every part is constructed here and nowhere else; the parts know only the contracts in
+ * src/probe/event.ts, src/state/types.ts, src/engine (EventHook) and src/outputs/alert.ts.
+ */
+import type { LannerConfig } from '../config';
+import { Engine, RulesManager, type EventHook, type ReloadResult } from '../engine';
+import type { Logger } from '../log';
+import { createPipelineHistograms } from '../metrics';
+import { createOutputs, type Outputs } from '../outputs';
+import type { OutputsConfig } from '../outputs/config';
+import { packageVersion } from '../package';
+import { isAlertworthy, PostureEngine, PostureTap, statusChangeToAlert, type PostureConfig } from '../posture';
+import type { EventBatch } from '../probe';
+import type { KernelCapture } from '../probe/kernel-capture';
+import { kernelCaptureFor } from '../rules/kernel-needs';
+import { createStateEngine, type LannerStateEngine } from '../state';
+import type { StateConfig } from '../state/config';
+import type { LifecycleStep } from './lifecycle';
+import { logLoadMessages, minPriorityOf, resolveHostname, rulesPaths } from './settings';
+
+export interface PipelineOptions {
+  /** Wall clock minus the kernel's monotonic clock, in ns (the probe's, or the capture's). */
+  readonly bootOffsetNs: bigint;
+  /** Seed the process table from this host's /proc (not for a replay: its processes are recorded). */
+  readonly seedState: boolean;
+  /** Called after every rules load that was applied (the agent re-derives the kernel capture). */
+  readonly onRulesApplied?: () => void;
+}
+
+export interface Pipeline {
+  readonly engine: Engine;
+  readonly state: LannerStateEngine;
+  readonly rules: RulesManager;
+  readonly outputs: Outputs;
+  readonly posture: PostureEngine | undefined;
+  readonly histograms: ReturnType<typeof createPipelineHistograms>;
+  readonly onBatch: (batch: EventBatch) => void;
+  /** What the kernel must capture for the loaded rules, state and posture (undefined before a load). */
+  kernelCapture(): KernelCapture | undefined;
+  /**
+   * The pipeline's lifecycle steps, in start order: outputs, state, evaluation, rules, posture.
+   * Stopped in reverse: posture, rules, then whatever is queued is evaluated, then the state
+   * closes and the outputs flush within their deadline.
+   */
+  readonly steps: readonly LifecycleStep[];
+}
+
+export function buildPipeline(config: LannerConfig, log: Logger, opts: PipelineOptions): Pipeline {
+  const host = resolveHostname(config);
+  const outputsConfig = config.outputs as OutputsConfig;
+  const outputs = createOutputs(outputsConfig, { logger: log, hostname: host, version: packageVersion() });
+  const state = createStateEngine({ config: config.state as StateConfig, seed: opts.seedState, log });
+  const histograms = createPipelineHistograms();
+  const postureConfig = config.posture as PostureConfig;
+  const posture = postureConfig.enabled ? new PostureEngine(postureConfig) : undefined;
+
+  // Posture rides on the event hooks: a typed-array lookup per event decides whether the event can
+  // change a hardening check (a component exec, a write or mode change of a watched file); the
+  // tap defers the /proc and file reads off the event path.
+  const postureTap = posture ? new PostureTap(posture, { fdPath: (tgid, fd) => state.fd(tgid, fd)?.name }) : undefined;
+  const hooks: EventHook[] = postureTap ? [state, postureTap] : [state];
+
+  const engine = new Engine({
+    reader: state,
+    hooks,
+    onAlert: (alert) => outputs.publish(alert),
+    matching: config.rule_matching,
+    bootOffsetNs: opts.bootOffsetNs,
+    hostname: host,
+    queueCapacity: config.engine.queue_capacity,
+    sliceMs: config.engine.slice_ms,
+    latencySampleEvery: config.engine.latency_sample_every,
+    eventLatency: histograms.eventLatency,
+    batchEvaluate: histograms.batchEvaluate,
+  });
+
+  const rules = new RulesManager({
+    engine,
+    paths: rulesPaths(config),
+    watch: config.watch_rules,
+    debounceMs: config.engine.watch_debounce_ms,
+    minPriority: minPriorityOf(config),
+    appendContainerFields: config.engine.append_container_fields,
+    onReload: (r) => {
+      if (r.applied) {
+        log.info({ rules: r.rules, files: r.files, warnings: r.warnings.length, ms: Math.round(r.durationMs) }, 'rules loaded');
+        opts.onRulesApplied?.();
+      } else {
+        logLoadMessages(r, log);
+        if (engine.currentRuleset) log.error({ errors: r.errors.length }, 'rules not reloaded: keeping the running rules');
+      }
+    },
+  });
+
+  posture?.onStatusChange((change) => {
+    if (isAlertworthy(change)) outputs.publishInternal(statusChangeToAlert(change, { hostname: host, timeNs: BigInt(Date.now()) * 1_000_000n }));
+  });
+
+  const hookTypes = hooks.flatMap((h) => [...(h.requiredEventTypes ?? [])]);
+  const kernelCapture = (): KernelCapture | undefined => {
+    const rs = engine.currentRuleset;
+    if (!rs) return undefined;
+    const watched = posture ? [...posture.watchedPaths()].map((prefix) => ({ prefix, writeOnly: true })) : [];
+    return kernelCaptureFor(rs, { eventTypes: hookTypes, openPaths: watched });
+  };
+
+  const steps: LifecycleStep[] = [
+    { name: 'outputs', start: () => outputs.start(), stop: () => outputs.close(outputsConfig.shutdown_deadline_ms) },
+    { name: 'state', stop: () => state.close() },
+    // Stopped after the source: what it delivered before detaching is still evaluated.
+    { name: 'evaluation', stop: () => engine.flush() },
+    {
+      name: 'rules',
+      start: () => {
+        // The load's errors are already logged, each with file:line:column (onReload).
+        const first: ReloadResult = rules.reload();
+        if (!first.applied) throw new Error(`the rules have ${first.errors.length} error(s)`);
+      },
+      stop: () => rules.close(),
+    },
+  ];
+  if (posture) steps.push({ name: 'posture', stop: () => posture.close() });
+
+  return {
+    engine,
+    state,
+    rules,
+    outputs,
+    posture,
+    histograms,
+    onBatch: (batch) => engine.processBatch(batch),
+    kernelCapture,
+    steps,
+  };
+}

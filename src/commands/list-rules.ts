@@ -1,0 +1,44 @@
+/** `lanner list-rules`: the loaded rules, their event types and what the kernel filters for them. */
+import type { Command } from 'commander';
+import { minPriorityOf, rulesPaths } from '../agent';
+import { EVENT_TYPES } from '../probe';
+import { formatLoadMessage, loadRules, reportRules, type KernelFilterReport } from '../rules';
+import { configOptions, loadRunConfig, rulesOption, type CommonRunOptions } from './options';
+
+/** One line on what the kernel's open filter does for these rules. */
+export function describeOpenFilter(kernel: KernelFilterReport): string {
+  const f = kernel.openFilter;
+  if (!f.active) return `kernel open filter: off (${f.offBecause})`;
+  return `kernel open filter: on, ${f.prefixes.length} path prefixes, ${f.comms.length} process names`;
+}
+
+export function addListRulesCommand(program: Command): void {
+  rulesOption(configOptions(program.command('list-rules').description('list the loaded rules: priority, source, tags, event types, kernel filtering')))
+    .option('--json', 'print the list as JSON')
+    .option('--code', "print the generated JavaScript: each rule's predicate and each event type's evaluator (for debugging)")
+    .action((opts: CommonRunOptions & { json?: boolean; code?: boolean }) => {
+      const config = loadRunConfig(opts);
+      const rs = loadRules(rulesPaths(config), { minPriority: minPriorityOf(config) });
+      if (rs.errors.length > 0) {
+        for (const e of rs.errors) process.stderr.write(`${formatLoadMessage(e)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const report = reportRules(rs);
+      if (opts.code === true) {
+        for (const r of rs.rules) process.stdout.write(`// rule ${JSON.stringify(r.name)}\n${r.predicate.toString()}\n\n`);
+        rs.evaluators.forEach((evaluate, id) => {
+          if (evaluate) process.stdout.write(`// evaluator for ${EVENT_TYPES[id]!.name}: ${rs.byType[id]!.map((r) => r.name).join(', ')}\n${evaluate.toString()}\n\n`);
+        });
+      } else if (opts.json === true) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      } else {
+        for (const r of report.rules) {
+          const state = r.enabled ? '' : ' (disabled)';
+          process.stdout.write(`${r.name}${state}\n  priority ${r.priority}, source ${r.source}, kernel: ${r.kernelFilter}\n  events: ${r.evttypes.join(' ') || '(none)'}\n  tags: ${r.tags.join(' ') || '(none)'}\n`);
+        }
+        process.stdout.write(`${report.rules.length} rules; ${describeOpenFilter(report.kernel)}\n`);
+      }
+      process.exitCode = 0;
+    });
+}

@@ -1,0 +1,23 @@
+/** `lanner validate`: load and compile rule files, print errors and warnings as file:line:column. */
+import type { Command } from 'commander';
+import { minPriorityOf, rulesPaths } from '../agent';
+import { formatLoadMessage, validateRules } from '../rules';
+import { describeOpenFilter } from './list-rules';
+import { configOptions, loadRunConfig, rulesOption, type CommonRunOptions } from './options';
+
+export function addValidateCommand(program: Command): void {
+  rulesOption(configOptions(program.command('validate').description('load and compile rule files; print errors and warnings with file:line:column')))
+    .option('--json', 'print the result as JSON')
+    .action((opts: CommonRunOptions & { json?: boolean }) => {
+      const config = loadRunConfig(opts);
+      const result = validateRules(rulesPaths(config), { minPriority: minPriorityOf(config) });
+      if (opts.json === true) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      } else {
+        for (const m of [...result.errors, ...result.warnings]) process.stdout.write(`${formatLoadMessage(m)}\n`);
+        process.stdout.write(`${result.rules.length} rules, ${result.errors.length} errors, ${result.warnings.length} warnings\n`);
+        if (result.errors.length === 0) process.stdout.write(`${describeOpenFilter(result.kernel)}\n`);
+      }
+      process.exitCode = result.errors.length > 0 ? 1 : 0;
+    });
+}
