@@ -76,6 +76,11 @@ for (const t of EVENT_TYPES) {
   }
 }
 
+/** Whether string slot `slot` of an event type holds a path (normalised by `str`). */
+export function isPathSlot(typeId: number, slot: 0 | 1): boolean {
+  return ((pathSlots[typeId & 255]! >> slot) & 1) === 1;
+}
+
 /** Resolves `.` and `..` components of an absolute path the way the kernel joins them (no symlinks). */
 export function normalizePath(path: string): string {
   if (path.length === 0 || path.charCodeAt(0) !== 47 /* / */) return path;
@@ -274,7 +279,11 @@ export class RecordView implements EventView {
   str(slot: 0 | 1): string | undefined {
     const s = this.text(slot);
     if (s === undefined) return undefined;
-    return (pathSlots[this.typeId & 255]! >> slot) & 1 ? normalizePath(s) : s;
+    return isPathSlot(this.typeId, slot) ? normalizePath(s) : s;
+  }
+
+  strRaw(slot: 0 | 1): string | undefined {
+    return this.text(slot);
   }
 
   sockaddr(): SockAddr | undefined {

@@ -110,8 +110,13 @@ export interface EventView {
   comm(): string;
   /** The syscall's i-th raw argument (0..5) as an integer; pointers are meaningless here. */
   rawArg(index: number): number;
-  /** String slot 0 or 1 (paths resolved to absolute form where the probe could). */
+  /** String slot 0 or 1 (paths resolved to absolute form where the probe could, and normalised). */
   str(slot: 0 | 1): string | undefined;
+  /**
+   * String slot 0 or 1 as the probe captured it: a path keeps its `//`, `.` and `..` components
+   * (Falco's `fd.nameraw`, which directory-traversal rules read).
+   */
+  strRaw(slot: 0 | 1): string | undefined;
   /** Socket address carried by connect/accept/bind/sendto/recvfrom… */
   sockaddr(): SockAddr | undefined;
   /** Effective capability mask of the task at event time. */

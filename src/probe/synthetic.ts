@@ -4,6 +4,7 @@
  * them depends on the kernel.
  */
 import type { EventBatch, EventView, SockAddr } from './event';
+import { isPathSlot, normalizePath } from './decoder';
 import { eventTypeByName } from './event-types';
 
 export interface SyntheticEventInit {
@@ -90,6 +91,11 @@ class SyntheticEvent implements EventView {
     return this.init.args?.[index] ?? 0;
   }
   str(slot: 0 | 1): string | undefined {
+    const s = this.strRaw(slot);
+    // Paths come out normalised, as the decoder gives them.
+    return s !== undefined && isPathSlot(this.typeId, slot) ? normalizePath(s) : s;
+  }
+  strRaw(slot: 0 | 1): string | undefined {
     return slot === 0 ? this.init.str0 : this.init.str1;
   }
   sockaddr(): SockAddr | undefined {

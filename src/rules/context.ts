@@ -171,7 +171,7 @@ export class ExtractContext {
         num,
         type: 'file',
         name: path,
-        nameRaw: path,
+        nameRaw: ev.strRaw(0) ?? path,
         l4proto: '',
         clientIp: '',
         clientPort: 0,

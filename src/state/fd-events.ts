@@ -42,11 +42,13 @@ const T_ACCEPT4 = eventTypeByName('accept4')!.id;
 export function onOpen(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
   const t = ev.typeId;
   const flags = t === T_CREAT ? CREAT_FLAGS : t === T_OPEN ? ev.rawArg(1) : ev.rawArg(2);
-  const raw = ev.str(0) ?? '';
-  let name = raw;
-  if (raw !== '' && !raw.startsWith('/')) {
+  // The name is normalised and absolute; the raw name keeps what the probe captured ('..' and all).
+  const path = ev.str(0) ?? '';
+  const raw = ev.strRaw(0) ?? path;
+  let name = path;
+  if (path !== '' && !path.startsWith('/')) {
     const base = t === T_CREAT || t === T_OPEN ? p.cwd || undefined : atBase(ev.rawArg(0), p.cwd, p.fds);
-    if (base !== undefined) name = resolvePath(base, raw);
+    if (base !== undefined) name = resolvePath(base, path);
   }
   p.fds.set(new FdEntry(ev.ret, (flags & O_DIRECTORY) !== 0 ? 'directory' : 'file', name, raw, '', flags, (flags & O_CLOEXEC) !== 0), counters);
 }
