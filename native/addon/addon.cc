@@ -39,7 +39,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
                            InstanceMethod<&Probe::Attach>("attach"),
                            InstanceMethod<&Probe::SetInterestingTypes>("setInterestingTypes"),
                            InstanceMethod<&Probe::SetTrackedFdTypes>("setTrackedFdTypes"),
-                           InstanceMethod<&Probe::SetOpenPathPrefixes>("setOpenPathPrefixes"),
+                           InstanceMethod<&Probe::SetOpenFilter>("setOpenFilter"),
                            InstanceMethod<&Probe::SetSelf>("setSelf"),
                            InstanceMethod<&Probe::SetExecEnvCapture>("setExecEnvCapture"),
                            InstanceMethod<&Probe::SetCloneCallerEvents>("setCloneCallerEvents"),
@@ -115,34 +115,47 @@ class Probe : public Napi::ObjectWrap<Probe> {
     return info.Env().Undefined();
   }
 
-  // setOpenPathPrefixes(string[] | null, writeOnly?: boolean[]): null or [] turns the in-kernel
-  // open-path filter off; writeOnly[i] limits prefix i to opens that can write.
-  Napi::Value SetOpenPathPrefixes(const Napi::CallbackInfo& info) {
+  // setOpenFilter(prefixes: string[] | null, writeOnly?: boolean[], comms?: string[]): null turns
+  // the in-kernel open filter off; writeOnly[i] limits prefix i to opens that can write; an open
+  // also ships when its task's name is one of comms.
+  Napi::Value SetOpenFilter(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!core_) return ThrowErrno(env, "setOpenPathPrefixes on a closed probe", -EBADF);
-    std::vector<std::string> prefixes;
-    if (info.Length() > 0 && info[0].IsArray()) {
-      Napi::Array arr = info[0].As<Napi::Array>();
-      for (uint32_t i = 0; i < arr.Length(); i++) {
-        Napi::Value v = arr.Get(i);
-        if (!v.IsString()) {
-          Napi::TypeError::New(env, "setOpenPathPrefixes expects strings").ThrowAsJavaScriptException();
-          return env.Undefined();
-        }
-        prefixes.push_back(v.As<Napi::String>().Utf8Value());
-      }
-    } else if (info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) {
-      Napi::TypeError::New(env, "setOpenPathPrefixes expects an array of strings or null").ThrowAsJavaScriptException();
+    if (!core_) return ThrowErrno(env, "setOpenFilter on a closed probe", -EBADF);
+    const bool on = info.Length() > 0 && info[0].IsArray();
+    if (!on && info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) {
+      Napi::TypeError::New(env, "setOpenFilter expects an array of prefixes or null").ThrowAsJavaScriptException();
       return env.Undefined();
     }
+    std::vector<std::string> prefixes;
     std::vector<bool> writeOnly;
+    std::vector<std::string> comms;
+    if (on && (!StringsOf(env, info[0], "prefixes", prefixes) || (info.Length() > 2 && !StringsOf(env, info[2], "comms", comms)))) return env.Undefined();
     if (info.Length() > 1 && info[1].IsArray()) {
       Napi::Array arr = info[1].As<Napi::Array>();
       for (uint32_t i = 0; i < arr.Length(); i++) writeOnly.push_back(arr.Get(i).ToBoolean().Value());
     }
-    const int rc = core_->SetOpenPathPrefixes(prefixes, writeOnly);
-    if (rc != 0) return ThrowErrno(env, "updating the open-path prefix filter", rc);
+    const int rc = core_->SetOpenFilter(on, prefixes, writeOnly, comms);
+    if (rc != 0) return ThrowErrno(env, "updating the open filter", rc);
     return env.Undefined();
+  }
+
+  // An array of strings (undefined or null: none); false after throwing a TypeError.
+  static bool StringsOf(Napi::Env env, Napi::Value value, const char* what, std::vector<std::string>& out) {
+    if (value.IsUndefined() || value.IsNull()) return true;
+    if (!value.IsArray()) {
+      Napi::TypeError::New(env, std::string("setOpenFilter: ") + what + " must be an array of strings").ThrowAsJavaScriptException();
+      return false;
+    }
+    Napi::Array arr = value.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsString()) {
+        Napi::TypeError::New(env, std::string("setOpenFilter: ") + what + " must be strings").ThrowAsJavaScriptException();
+        return false;
+      }
+      out.push_back(v.As<Napi::String>().Utf8Value());
+    }
+    return true;
   }
 
   // setCloneCallerEvents(on): whether the caller's side of clone/clone3/fork/vfork is shipped.

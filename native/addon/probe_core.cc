@@ -258,18 +258,24 @@ void ProbeCore::SetExecEnvCapture(bool on) {
   *static_cast<volatile uint32_t*>(&skel_->bss->exec_env_wanted) = on ? 1 : 0;
 }
 
-int ProbeCore::SetOpenPathPrefixes(const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly) {
-  if (prefixes.size() > LNR_OPEN_PREFIX_MAX) return -E2BIG;
+int ProbeCore::SetOpenFilter(bool on, const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly,
+                             const std::vector<std::string>& comms) {
+  if (prefixes.size() > LNR_OPEN_PREFIX_MAX || comms.size() > LNR_OPEN_COMM_MAX) return -E2BIG;
   if (!writeOnly.empty() && writeOnly.size() != prefixes.size()) return -EINVAL;
   for (const std::string& p : prefixes) {
     if (p.empty() || p[0] != '/' || p.find('\0') != std::string::npos) return -EINVAL;
     if (p.size() > LNR_OPEN_PREFIX_LEN) return -E2BIG;
   }
-  // The BPF side reads the count first: zero it so entries are never read half-written (the filter
-  // is off meanwhile, which ships more, never less).
-  volatile uint32_t* count = &skel_->bss->open_prefix_count;
-  *count = 0;
+  for (const std::string& c : comms) {
+    if (c.empty() || c.find('\0') != std::string::npos) return -EINVAL;
+    if (c.size() >= LNR_COMM_LEN) return -E2BIG;
+  }
+  // The BPF side reads the switch first: turn the filter off so entries are never read
+  // half-written (meanwhile every open ships, which is more, never less).
+  volatile uint32_t* filterOn = &skel_->bss->open_filter_on;
+  *filterOn = 0;
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (!on) return 0;
   // Prefixes for any open first, write-only ones after: the BPF side compares only the first
   // open_prefix_any entries for opens that cannot write.
   std::vector<uint32_t> order;
@@ -278,17 +284,30 @@ int ProbeCore::SetOpenPathPrefixes(const std::vector<std::string>& prefixes, con
   const uint32_t anyCount = static_cast<uint32_t>(order.size());
   for (uint32_t i = 0; i < prefixes.size(); i++)
     if (!writeOnly.empty() && writeOnly[i]) order.push_back(i);
-  const int fd = bpf_map__fd(skel_->maps.open_prefixes);
+  const int prefixFd = bpf_map__fd(skel_->maps.open_prefixes);
   for (uint32_t slot = 0; slot < order.size(); slot++) {
     const std::string& p = prefixes[order[slot]];
     lnr_open_prefix entry{};
     entry.len = static_cast<uint32_t>(p.size());
     memcpy(entry.bytes, p.data(), p.size());
-    if (bpf_map_update_elem(fd, &slot, &entry, BPF_ANY) != 0) return -errno;
+    if (bpf_map_update_elem(prefixFd, &slot, &entry, BPF_ANY) != 0) return -errno;
+  }
+  // Names: replace the whole set (the previous one is ours to remember; the map has no clear).
+  const int commFd = bpf_map__fd(skel_->maps.open_comms);
+  for (const std::array<char, LNR_COMM_LEN>& key : openComms_) bpf_map_delete_elem(commFd, key.data());
+  openComms_.clear();
+  const uint8_t one = 1;
+  for (const std::string& c : comms) {
+    std::array<char, LNR_COMM_LEN> key{};
+    memcpy(key.data(), c.data(), c.size());
+    if (bpf_map_update_elem(commFd, key.data(), &one, BPF_ANY) != 0) return -errno;
+    openComms_.push_back(key);
   }
   skel_->bss->open_prefix_any = anyCount;
+  skel_->bss->open_prefix_count = static_cast<uint32_t>(prefixes.size());
+  skel_->bss->open_comm_count = static_cast<uint32_t>(comms.size());
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  *count = static_cast<uint32_t>(prefixes.size());
+  *filterOn = 1;
   return 0;
 }
 

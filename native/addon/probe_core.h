@@ -1,5 +1,6 @@
 // Probe lifecycle on libbpf, free of N-API so it can be reasoned about (and reused) on its own.
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -75,7 +76,9 @@ class ProbeCore {
   // Ship open-family events only for absolute paths starting with one of these (byte prefixes);
   // empty = filter off. -EINVAL for a prefix that is not absolute, empty or holds a NUL, -E2BIG
   // past LNR_OPEN_PREFIX_MAX prefixes or LNR_OPEN_PREFIX_LEN bytes. Returns 0 or -errno.
-  int SetOpenPathPrefixes(const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly);
+  // The in-kernel open filter (events.h): off, or on with these prefixes (writeOnly[i] limits
+  // prefix i to opens that can write) and process names. Returns 0 or -errno.
+  int SetOpenFilter(bool on, const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly, const std::vector<std::string>& comms);
   int SetSelf(uint32_t tgid, bool add);
   void SetExecEnvCapture(bool on);
   // Whether the caller's side of clone-family syscalls is shipped (the child's always is).
@@ -101,6 +104,8 @@ class ProbeCore {
   lanner_probe* skel_ = nullptr;
   ring_buffer* ring_ = nullptr;
   std::vector<bpf_link*> links_;
+  // The names in the kernel's open_comms map, so a new set can replace them.
+  std::vector<std::array<char, LNR_COMM_LEN>> openComms_;
   // sys_enter runs on every syscall, so it is attached only while a type that uses it is wanted.
   bpf_link* enterLink_ = nullptr;
   bool enterHooks_ = true;

@@ -180,12 +180,17 @@ struct lnr_counters {
 };
 
 /*
- * Optional in-kernel filter for open/openat/openat2/creat: an absolute path (as copied at syscall
- * entry) that starts with none of these prefixes is not shipped. Off while the count is 0.
+ * Optional in-kernel filter for open/openat/openat2/creat, compiled from the loaded rules: an open
+ * ships when its absolute path (as copied at syscall entry) starts with one of the prefixes, or
+ * the task's name (its comm, or its thread group leader's) is one of the names. Paths the kernel
+ * cannot judge byte by byte always ship. Off while open_filter_on is 0.
  * Prefix bytes past `len` are zero so the kernel compares whole 8-byte words.
  */
 #define LNR_OPEN_PREFIX_MAX 64
 #define LNR_OPEN_PREFIX_LEN 128
+/* Process names: keys are the comm's 16 bytes, zero-padded after the name (at most 15 bytes). */
+#define LNR_OPEN_COMM_MAX 64
+#define LNR_COMM_LEN 16
 /* Paths longer than this are always shipped (the normalisation check scans only this far). */
 #define LNR_OPEN_FILTER_WINDOW 256
 

@@ -17,5 +17,6 @@ export type {
   RuleMatchTotal,
   RulesInfo,
   SinkStatsSource,
+  KernelFilterInfo,
 } from './sources';
 export { POSTURE_STATUSES } from './sources';

@@ -211,6 +211,20 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
     }));
   }
 
+  const filterActive = new Gauge({ name: 'lanner_kernel_filter_active', help: 'In-kernel filters compiled from the rules: 1 on, 0 off (every event of its types ships).', labelNames: ['filter'], registers });
+  const filterEntries = new Gauge({ name: 'lanner_kernel_filter_entries', help: 'Entries of each in-kernel filter, by kind.', labelNames: ['filter', 'kind'], registers });
+  const readFilters = sources.kernelFilters;
+  if (readFilters) {
+    onCollect(filterActive, guarded('kernel_filters', () => {
+      filterActive.reset();
+      filterEntries.reset();
+      for (const f of readFilters.call(sources)) {
+        filterActive.set({ filter: f.filter }, f.active ? 1 : 0);
+        for (const e of f.entries) filterEntries.set({ filter: f.filter, kind: e.kind }, e.count);
+      }
+    }));
+  }
+
   const dropAlerts = new Counter({ name: 'lanner_drop_alerts_total', help: 'Dropped-events self-alerts emitted (after rate limiting).', registers });
   const dropAlertsFeed = new TotalsFeed(dropAlerts);
   const readDropAlerts = sources.dropAlerts;

@@ -78,6 +78,15 @@ export interface PostureCount {
   readonly count: number;
 }
 
+/** One in-kernel filter compiled from the rules: whether it is on, and its entries by kind. */
+export interface KernelFilterInfo {
+  /** Which filter (`open`). */
+  readonly filter: string;
+  readonly active: boolean;
+  /** Entries the filter holds, by kind (`prefix`, `name`). */
+  readonly entries: readonly { readonly kind: string; readonly count: number }[];
+}
+
 /** Probe cost per BPF program, only meaningful with `kernel.bpf_stats_enabled=1`. */
 export interface BpfProgramStats {
   readonly program: string;
@@ -101,6 +110,8 @@ export interface MetricsSources {
   /** Drop self-alerts emitted after the token bucket. */
   dropAlerts?(): number;
   posture?(): Iterable<PostureCount>;
+  /** The kernel filters the loaded rules compiled to (what the probe drops before user space). */
+  kernelFilters?(): Iterable<KernelFilterInfo>;
   bpfPrograms?(): Iterable<BpfProgramStats>;
   /** Kernel timestamp → alert handed to the outputs; the engine calls `observe(seconds)`. */
   readonly eventLatency?: BucketHistogram;

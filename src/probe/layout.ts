@@ -54,5 +54,8 @@ export const FLAG_ARGV_TRUNCATED = 0x4;
 /** Open-path filter limits (LNR_OPEN_PREFIX_MAX / _LEN / LNR_OPEN_FILTER_WINDOW in events.h). */
 export const OPEN_PREFIX_MAX = 64;
 export const OPEN_PREFIX_LEN = 128;
+/** Open filter process names (LNR_OPEN_COMM_MAX, and LNR_COMM_LEN less the NUL). */
+export const OPEN_COMM_MAX = 64;
+export const COMM_NAME_MAX = 15;
 /** Paths longer than this (bytes) always pass the filter. */
 export const OPEN_FILTER_WINDOW = 256;

@@ -6,7 +6,7 @@
 import type { EventBatch, EventSource, SourceStats } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
 import { BufferBatch } from './decoder';
-import { OPEN_PREFIX_LEN, OPEN_PREFIX_MAX } from './layout';
+import { COMM_NAME_MAX, OPEN_COMM_MAX, OPEN_PREFIX_LEN, OPEN_PREFIX_MAX } from './layout';
 import { loadAddon, type NativeProbe, type NativeProbeError, type NativeStats } from './native';
 
 export interface ProbeOptions {
@@ -39,10 +39,10 @@ export interface ProbeOptions {
    */
   trackFdTypes?: ReadonlySet<string>;
   /**
-   * In-kernel open-path filter, off by default (null/[]): see KernelEventSource.setOpenPathPrefixes.
-   * Only safe when no loaded rule can match an open outside these prefixes.
+   * In-kernel open filter, off by default (null): see KernelEventSource.setOpenFilter. Only safe
+   * when no loaded rule can match an open it drops.
    */
-  openPathPrefixes?: readonly OpenPathFilterEntry[] | null;
+  openFilter?: OpenFilterSpec | null;
   /** Extra tgids to exclude besides this process. */
   selfTgids?: readonly number[];
   /** Event types to deliver from the start (default: all). */
@@ -121,6 +121,22 @@ export function validateOpenPathPrefixes(prefixes: readonly OpenPathFilterEntry[
   return unique.map((prefix) => ({ prefix, writeOnly: modes.get(prefix)! }));
 }
 
+/**
+ * Checks an open filter's process names and returns them deduplicated; throws ProbeError (EINVAL)
+ * naming the offending one. A name is what the kernel keeps as a task's comm: 1..15 bytes, no NUL.
+ */
+export function validateOpenFilterComms(comms: readonly string[]): string[] {
+  const unique = [...new Set(comms)];
+  if (unique.length > OPEN_COMM_MAX) throw new ProbeError(`at most ${OPEN_COMM_MAX} open filter process names are supported, got ${unique.length}`, 'EINVAL');
+  for (const c of unique) {
+    const bad = (why: string): ProbeError => new ProbeError(`invalid open filter process name ${JSON.stringify(c)}: ${why}`, 'EINVAL');
+    if (typeof c !== 'string' || c.length === 0) throw bad('not a non-empty string');
+    if (c.includes('\0')) throw bad('contains a NUL byte');
+    if (Buffer.byteLength(c, 'utf8') > COMM_NAME_MAX) throw bad(`longer than ${COMM_NAME_MAX} bytes (a task name holds no more)`);
+  }
+  return unique;
+}
+
 /** A prefix for the open-path filter; `writeOnly` limits it to opens that can write. */
 export interface OpenPathPrefix {
   readonly prefix: string;
@@ -128,6 +144,34 @@ export interface OpenPathPrefix {
 }
 /** A plain string is a prefix for any open. */
 export type OpenPathFilterEntry = string | OpenPathPrefix;
+
+/**
+ * The open filter: an open ships when its path starts with one of `prefixes` or the calling
+ * task's name (comm, or its thread group leader's) is one of `comms`.
+ */
+export interface OpenFilterSpec {
+  readonly prefixes: readonly OpenPathFilterEntry[];
+  readonly comms?: readonly string[];
+}
+
+/** Validates a filter, then hands it to the kernel in one update. */
+function setNativeOpenFilter(probe: NativeProbe | undefined, filter: OpenFilterSpec | null): void {
+  if (filter === null) {
+    probe?.setOpenFilter(null);
+    return;
+  }
+  const prefixes = validateOpenPathPrefixes(filter.prefixes);
+  const comms = validateOpenFilterComms(filter.comms ?? []);
+  try {
+    probe?.setOpenFilter(
+      prefixes.map((v) => v.prefix),
+      prefixes.map((v) => v.writeOnly),
+      comms,
+    );
+  } catch (err) {
+    throw wrapNativeError(err);
+  }
+}
 
 function wrapNativeError(err: unknown): ProbeError {
   const e = err as NativeProbeError;
@@ -140,14 +184,16 @@ export interface KernelEventSource extends EventSource {
   /** Marks (tgid, fd) as known to user space so its close is shipped (closeTrackedOnly). */
   trackFd(tgid: number, fd: number, tracked: boolean): void;
   /**
-   * In-kernel filter for open/openat/openat2/creat: when set, an open whose absolute path (as
-   * copied at syscall entry) starts with none of `prefixes`, byte for byte, is not shipped, and
-   * its fd is not tracked, so its close is not shipped either. '/etc/shadow' also matches
-   * '/etc/shadowx': add the trailing '/' for a directory. Relative, non-normalised, longer than
-   * OPEN_FILTER_WINDOW bytes always ship. Without an entry copy (enterHooks off) the kernel judges
-   * the path it reads from user memory at sys_exit. null or [] turns it off (the default). Counted in nativeStats().filteredByPath. Throws ProbeError EINVAL.
+   * In-kernel filter for open/openat/openat2/creat: when set, an open ships only when its absolute
+   * path (as copied at syscall entry) starts with one of `prefixes`, byte for byte, or the task's
+   * name (its comm, or its thread group leader's) is one of `comms`. A filtered open's fd is not
+   * tracked, so its close is not shipped either. '/etc/shadow' also matches '/etc/shadowx': add
+   * the trailing '/' for a directory. Relative paths, paths with '//', '/./' or '../' in them and
+   * paths longer than OPEN_FILTER_WINDOW bytes always ship. Without an entry copy (enterHooks off)
+   * the kernel judges the path it reads from user memory at sys_exit. null turns it off (the
+   * default). Counted in nativeStats().filteredByPath. Throws ProbeError EINVAL.
    */
-  setOpenPathPrefixes(prefixes: readonly OpenPathFilterEntry[] | null): void;
+  setOpenFilter(filter: OpenFilterSpec | null): void;
   /**
    * Whether successful execs carry their environment (EventView.env(), up to maxEnvBytes). Costs
    * every exec a copy of its environment, so the agent turns it on only while a rule reads proc.env.
@@ -239,16 +285,8 @@ class NativeEventSource implements KernelEventSource {
     this.probe?.setInterestingTypes(typeMask(names));
   }
 
-  setOpenPathPrefixes(prefixes: readonly OpenPathFilterEntry[] | null): void {
-    const valid = validateOpenPathPrefixes(prefixes);
-    try {
-      this.probe?.setOpenPathPrefixes(
-        valid.map((v) => v.prefix),
-        valid.map((v) => v.writeOnly),
-      );
-    } catch (err) {
-      throw wrapNativeError(err);
-    }
+  setOpenFilter(filter: OpenFilterSpec | null): void {
+    setNativeOpenFilter(this.probe, filter);
   }
 
   trackFd(tgid: number, fd: number, tracked: boolean): void {
@@ -307,7 +345,6 @@ class NativeEventSource implements KernelEventSource {
  * code EPERM (capabilities), ENOBTF, EVERIFIER (with verifierLog) or ENOADDON.
  */
 export async function openProbe(options: ProbeOptions = {}): Promise<KernelEventSource> {
-  const prefixes = validateOpenPathPrefixes(options.openPathPrefixes ?? null);
   let probe: NativeProbe;
   try {
     const addon = loadAddon();
@@ -332,14 +369,10 @@ export async function openProbe(options: ProbeOptions = {}): Promise<KernelEvent
     throw wrapNativeError(err);
   }
   try {
-    if (prefixes.length > 0)
-      probe.setOpenPathPrefixes(
-        prefixes.map((v) => v.prefix),
-        prefixes.map((v) => v.writeOnly),
-      );
+    setNativeOpenFilter(probe, options.openFilter ?? null);
   } catch (err) {
     probe.close();
-    throw wrapNativeError(err);
+    throw err;
   }
   return new NativeEventSource(probe, options);
 }

@@ -1,36 +1,66 @@
 /**
- * The absolute path prefixes an open-family event must have for any loaded rule to match it, so
- * the kernel can drop the rest before building a record (the probe's open path filter).
+ * The kernel's open filter, derived from the loaded rules: which opens some rule can match, so the
+ * probe can drop the rest before it builds a record. Sound by over-approximation: an open any
+ * enabled rule can match always ships; whatever cannot be decided counts as "may match".
  *
- * For each enabled rule indexed under open/openat/openat2/creat the condition is read as a
- * constraint on the opened path, restricted to open events: `fd.name startswith P`, `= P`,
- * `in (…)`, `pmatch (…)`, `glob` (up to its first wildcard) and `fd.directory = D` give prefixes;
- * `and` takes the narrower side, `or` needs every side constrained. Anything else (negations,
- * `contains`, transformers, other fields) means "any path", and then there is no filter at all:
- * correctness first, the filter is only an optimisation.
+ * Each rule indexed under an open-family type is read as a filter on open events, made of atoms
+ * the kernel can test: a path prefix (optionally for opens that can write only) and a process
+ * name (the task's comm). A filter ships an open when any of its atoms holds; "any" ships all.
+ *   - `fd.name startswith P`, `= P`, `in (…)`, `pmatch (…)`, `glob` (up to its first wildcard) and
+ *     `fd.directory = D` give path prefixes; `evt.is_open_write = true` and the write flags limit
+ *     them to opens that can write.
+ *   - `proc.name = N` / `in (…)` gives process names.
+ *   - A test that only a non-normalised path can pass (`fd.nameraw contains '../'`) needs no atom:
+ *     the kernel ships every path it cannot judge byte by byte (relative, or with `//`, `./` or
+ *     `../` in it).
+ *   - `and` keeps the narrower side (the intersection when both are path sets), `or` the union;
+ *     `not`, transformers and other fields mean "any".
  */
 import type { CheckNode, ConditionNode } from './ast';
-import type { CompiledRuleset } from './ruleset';
-import { eventTypeByName } from '../probe/event-types';
+import type { CompiledRule, CompiledRuleset } from './ruleset';
+import { EVENT_FAMILIES, familyTypeIds } from '../probe/event-types';
+import { COMM_NAME_MAX } from '../probe/layout';
+import type { OpenPathPrefix } from '../probe/probe';
 
-const OPEN_FAMILY = ['open', 'openat', 'openat2', 'creat'];
-const OPEN_IDS = new Set(OPEN_FAMILY.map((n) => eventTypeByName(n)!.id));
-/** Fields whose value is the opened path on open-family events. */
+export type { OpenPathPrefix };
+
+
+const OPEN_IDS = familyTypeIds('open');
+const OPEN_NAMES: ReadonlySet<string> = new Set(EVENT_FAMILIES.open);
+/** Fields whose value is the opened path on open-family events (normalised, or as requested). */
 const PATH_FIELDS = new Set(['fd.name', 'evt.arg.name']);
+const RAW_PATH_FIELDS = new Set(['fd.nameraw', 'fd.name', 'evt.arg.name']);
+const WRITE_FLAGS = new Set(['O_WRONLY', 'O_RDWR', 'O_TRUNC', 'O_CREAT']);
+/** The byte sequence whose presence makes the kernel ship a path unjudged. */
+const UNJUDGED_SEQUENCE = '../';
 
 /**
- * A constraint on open events: prefix → whether only opens that can write match under it.
- * `{'/': false}` is any open; `{'/': true}` any write open; `{}` no open at all.
+ * A filter on opens: `any`, or path prefixes (prefix → only opens that can write) and process
+ * names. Nothing at all (no atom) is an open no rule can match.
  */
-type PathConstraint = ReadonlyMap<string, boolean>;
-const ANY: PathConstraint = new Map([['/', false]]);
-const ANY_WRITE: PathConstraint = new Map([['/', true]]);
-const NOTHING: PathConstraint = new Map();
+interface Filter {
+  readonly any: boolean;
+  readonly paths: ReadonlyMap<string, boolean>;
+  readonly comms: ReadonlySet<string>;
+}
 
-export interface OpenPathPrefix {
-  readonly prefix: string;
-  /** Only opens that can write (write access, O_TRUNC or O_CREAT) can match under this prefix. */
-  readonly writeOnly: boolean;
+const ANY: Filter = { any: true, paths: new Map(), comms: new Set() };
+const NOTHING: Filter = { any: false, paths: new Map(), comms: new Set() };
+const pathsFilter = (paths: ReadonlyMap<string, boolean>): Filter => ({ any: false, paths, comms: new Set() });
+const ANY_WRITE: Filter = pathsFilter(new Map([['/', true]]));
+
+export interface OpenFilter {
+  /** Prefixes an open's absolute path may start with. */
+  readonly prefixes: readonly OpenPathPrefix[];
+  /** Process names (at most COMM_NAME_MAX bytes) whose opens ship whatever their path. */
+  readonly comms: readonly string[];
+}
+
+export interface OpenFilterDecision {
+  /** null: every open ships (the filter is off). */
+  readonly filter: OpenFilter | null;
+  /** When off: the first rule that can match an open on any path, by any process. */
+  readonly unboundedBy?: string;
 }
 
 /** The part of a glob pattern before its first wildcard. */
@@ -48,25 +78,32 @@ function values(check: CheckNode): string[] | undefined {
 }
 
 /** Prefixes only make sense for absolute paths; a relative value can only match a relative path, which the kernel never filters. */
-function absolute(prefixes: readonly string[]): PathConstraint {
-  return new Map(prefixes.filter((p) => p.startsWith('/')).map((p) => [p, false]));
+function absolute(prefixes: readonly string[]): Filter {
+  return pathsFilter(new Map(prefixes.filter((p) => p.startsWith('/')).map((p) => [p, false])));
 }
 
-const WRITE_FLAGS = new Set(['O_WRONLY', 'O_RDWR', 'O_TRUNC', 'O_CREAT']);
+const isEquality = (op: string): boolean => op === '=' || op === '==' || op === 'in';
 
-function checkConstraint(check: CheckNode): PathConstraint {
+function checkFilter(check: CheckNode): Filter {
   if (check.lhs.kind !== 'field' || check.modifier !== undefined) return ANY;
   const field = check.lhs.arg === undefined ? check.lhs.name : `${check.lhs.name}[${check.lhs.arg}]`;
   const vals = values(check);
-  if (field === 'evt.type' && vals !== undefined) {
+  if (vals === undefined) return ANY;
+  if (field === 'evt.type') {
     // Restricted to open events: a test for other types is false, one for an open type true.
-    const mentionsOpen = vals.some((v) => OPEN_FAMILY.includes(v));
-    if (check.op === '=' || check.op === '==' || check.op === 'in' || check.op === 'intersects') return mentionsOpen ? ANY : NOTHING;
+    if (isEquality(check.op) || check.op === 'intersects') return vals.some((v) => OPEN_NAMES.has(v)) ? ANY : NOTHING;
     return ANY;
   }
-  if (vals === undefined) return ANY;
   if (field === 'evt.is_open_write' && (check.op === '=' || check.op === '==') && vals[0] === 'true') return ANY_WRITE;
   if (field === 'evt.arg.flags' && check.op === 'contains' && vals.length === 1 && WRITE_FLAGS.has(vals[0]!)) return ANY_WRITE;
+  if (field === 'proc.name' && isEquality(check.op)) {
+    return { any: false, paths: new Map(), comms: new Set(vals.map((v) => v.slice(0, COMM_NAME_MAX))) };
+  }
+  if (RAW_PATH_FIELDS.has(field) && vals.length === 1 && vals[0]!.includes(UNJUDGED_SEQUENCE)) {
+    // Only a path with '../' in it can pass, and the kernel ships every such path unjudged. (A
+    // glob's '../' is literal unless inside a bracket expression.)
+    if (check.op === 'contains' || (check.op === 'glob' && !vals[0]!.includes('['))) return NOTHING;
+  }
   if (PATH_FIELDS.has(field)) {
     switch (check.op) {
       case '=':
@@ -76,27 +113,33 @@ function checkConstraint(check: CheckNode): PathConstraint {
       case 'intersects':
         return absolute(vals);
       case 'pmatch':
-      case 'glob':
-        return absolute(vals.map(literalHead));
+      case 'glob': {
+        // A pattern that starts with a wildcard can match any absolute path.
+        const heads = vals.map(literalHead);
+        return heads.includes('') ? ANY : absolute(heads);
+      }
       default:
         return ANY;
     }
   }
-  if (field === 'fd.directory' && (check.op === '=' || check.op === '==' || check.op === 'in')) {
-    return absolute(vals.map((d) => (d.endsWith('/') ? d : `${d}/`)));
-  }
+  if (field === 'fd.directory' && isEquality(check.op)) return absolute(vals.map((d) => (d.endsWith('/') ? d : `${d}/`)));
   return ANY;
 }
 
-/** Either side may match: a prefix needs only the weaker mode of the two. */
-function union(a: PathConstraint, b: PathConstraint): PathConstraint {
+function unionPaths(a: ReadonlyMap<string, boolean>, b: ReadonlyMap<string, boolean>): Map<string, boolean> {
+  // Either side may match: a prefix needs only the weaker mode of the two.
   const out = new Map(a);
   for (const [p, w] of b) out.set(p, out.has(p) ? out.get(p)! && w : w);
   return out;
 }
 
+function union(a: Filter, b: Filter): Filter {
+  if (a.any || b.any) return ANY;
+  return { any: false, paths: unionPaths(a.paths, b.paths), comms: new Set([...a.comms, ...b.comms]) };
+}
+
 /** Both sides must match: the intersection of prefix sets, with the stricter mode. */
-function intersect(a: PathConstraint, b: PathConstraint): PathConstraint {
+function intersectPaths(a: ReadonlyMap<string, boolean>, b: ReadonlyMap<string, boolean>): Map<string, boolean> {
   const out = new Map<string, boolean>();
   for (const [p, wp] of a) {
     for (const [q, wq] of b) {
@@ -109,18 +152,50 @@ function intersect(a: PathConstraint, b: PathConstraint): PathConstraint {
   return out;
 }
 
-function constraint(node: ConditionNode): PathConstraint {
+const isEmpty = (f: Filter): boolean => !f.any && f.paths.size === 0 && f.comms.size === 0;
+
+/**
+ * Both must hold, so either filter alone is sound; two path sets (or two name sets) intersect.
+ * Between a path set and a name set the path set is kept: names in rules are often busy
+ * programs (shells, package managers), prefixes rarely the paths every program opens.
+ */
+function intersect(a: Filter, b: Filter): Filter {
+  if (a.any) return b;
+  if (b.any) return a;
+  if (isEmpty(a) || isEmpty(b)) return NOTHING;
+  const aPaths = a.comms.size === 0;
+  const bPaths = b.comms.size === 0;
+  const aNames = a.paths.size === 0;
+  const bNames = b.paths.size === 0;
+  if (aPaths && bPaths) return pathsFilter(intersectPaths(a.paths, b.paths));
+  if (aNames && bNames) return { any: false, paths: new Map(), comms: new Set([...a.comms].filter((c) => b.comms.has(c))) };
+  if (aPaths) return a;
+  if (bPaths) return b;
+  return a.paths.size + a.comms.size <= b.paths.size + b.comms.size ? a : b;
+}
+
+function filterOf(node: ConditionNode): Filter {
   switch (node.kind) {
     case 'and':
-      return node.children.map(constraint).reduce(intersect, ANY);
+      return node.children.map(filterOf).reduce(intersect, ANY);
     case 'or':
-      return node.children.map(constraint).reduce(union, NOTHING);
+      return node.children.map(filterOf).reduce(union, NOTHING);
     case 'check':
-      return checkConstraint(node);
+      return checkFilter(node);
     default:
-      // `not` and anything unresolved: cannot bound the path.
+      // `not` and anything unresolved: cannot bound the open.
       return ANY;
   }
+}
+
+/** Whether the kernel's open filter can narrow this rule's opens (false: it keeps the filter off). */
+export function ruleNarrowsOpens(rule: CompiledRule): boolean {
+  return !isUnbounded(filterOf(rule.expandedCondition));
+}
+
+/** A prefix wanted for any open counts as any open; '/' for any open is no filter at all. */
+function isUnbounded(f: Filter): boolean {
+  return f.any || f.paths.get('/') === false;
 }
 
 /** Drops prefixes a shorter one with a weaker (or equal) mode already covers. */
@@ -135,19 +210,21 @@ function minimal(all: ReadonlyMap<string, boolean>): OpenPathPrefix[] {
 }
 
 /**
- * The prefixes for the kernel's open filter, or undefined when some open-family rule can match
- * any open (then every open must be shipped). `extra` adds prefixes other consumers need (the
+ * The kernel's open filter for a ruleset. `extra` adds prefixes other consumers need (the
  * posture checks' watched files, which matter for writes only).
  */
-export function openPathPrefixes(ruleset: CompiledRuleset, extra: readonly OpenPathPrefix[] = []): OpenPathPrefix[] | undefined {
-  let all: PathConstraint = new Map(extra.map((e) => [e.prefix, e.writeOnly]));
+export function openFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPathPrefix[] = []): OpenFilterDecision {
+  let all: Filter = pathsFilter(new Map(extra.map((e) => [e.prefix, e.writeOnly])));
+  const seen = new Set<string>();
   for (const id of OPEN_IDS) {
     for (const rule of ruleset.byType[id] ?? []) {
-      const c = constraint(rule.expandedCondition);
-      if (c.get('/') === false) return undefined;
-      all = union(all, c);
+      if (seen.has(rule.name)) continue;
+      seen.add(rule.name);
+      const f = filterOf(rule.expandedCondition);
+      if (isUnbounded(f)) return { filter: null, unboundedBy: rule.name };
+      all = union(all, f);
     }
   }
-  if (all.get('/') === false) return undefined;
-  return minimal(all);
+  if (isUnbounded(all)) return { filter: null, unboundedBy: 'the extra prefixes' };
+  return { filter: { prefixes: minimal(all.paths), comms: [...all.comms].sort() } };
 }

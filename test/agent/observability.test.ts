@@ -6,10 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpGet, metricValue } from '../support/net';
 import { openProbe } from '../../src/probe';
 import { startMetricsServer } from '../../src/metrics';
 import { AgentHarness, run, skipReason } from '../e2e/agent-harness';
@@ -24,26 +24,6 @@ function compile(name: string): string {
   const r = spawnSync('cc', ['-O2', '-o', out, join(__dirname, '../bench/workloads', `${name}.c`)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cc ${name}: ${r.stderr}`);
   return out;
-}
-
-function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** One sample's value from the exposition text (first matching line). */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(series + ' ') || l.startsWith(series + '{'));
-  if (!line) throw new Error(`no ${series} in /metrics`);
-  return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 describe.skipIf(reason !== undefined)('a real Prometheus scraping the real agent', () => {
@@ -89,7 +69,7 @@ describe.skipIf(reason !== undefined)('a real Prometheus scraping the real agent
   // 10,000 ran past the test timeout; 3,000 leaked entries still could not hide in the margin below.
   it('keeps the process table flat under 3,000 real short-lived processes', async () => {
     const forkExec = compile('fork_exec');
-    const read = async (): Promise<number> => sample((await httpGet(agent.metricsPort, '/metrics')).body, 'lanner_process_table_entries');
+    const read = async (): Promise<number> => metricValue((await httpGet(agent.metricsPort, '/metrics')).body, 'lanner_process_table_entries');
     const before = await read();
     const r = spawnSync(forkExec, ['3000'], { encoding: 'utf8', timeout: 110_000 });
     expect(r.status, r.stderr).toBe(0);

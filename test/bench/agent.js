@@ -10,6 +10,10 @@
  *
  *   node test/bench/agent.js [cost|capacity|memory|latency|all] [--rounds N] [--json FILE]
  *                            [--workloads open_close,fork_exec,...] [--churn-seconds N]
+ *                            [--rulesets default,stock]
+ *
+ * Cost is measured per ruleset: `default` (Lanner's rules) and `stock` (Falco's stock
+ * falco_rules.yaml alone, from the repository's copy: what a user migrating from Falco runs).
  *
  * Each cost round starts a fresh agent and runs the workload --warmup-runs times (4) before the
  * measured run; the first of them is reported as the "cold" figure (V8 still compiling the hot
@@ -174,7 +178,22 @@ const WORKLOADS = {
   connect_accept: { bin: 'connect_accept', args: [20_000], what: '20,000 x loopback connect + accept + close' },
 };
 
+/** Rule sets the cost is measured with: the agent's arguments for each. */
+const RULESETS = {
+  default: [],
+  stock: ['-r', require('../support/stock-rules').STOCK_STABLE],
+};
+
 async function benchCost(dir) {
+  const out = {};
+  for (const ruleset of (flag('--rulesets') ?? 'default,stock').split(',')) {
+    if (!RULESETS[ruleset]) throw new Error(`unknown ruleset ${ruleset}`);
+    out[ruleset] = await benchCostWith(dir, ruleset, RULESETS[ruleset]);
+  }
+  return out;
+}
+
+async function benchCostWith(dir, ruleset, rulesArgs) {
   const results = {};
   const only = flag('--workloads');
   for (const [name, w] of Object.entries(WORKLOADS)) {
@@ -191,7 +210,7 @@ async function benchCost(dir) {
     for (let round = 0; round < ROUNDS; round++) {
       const measureBase = () => base.push(runWorkload(bin, w.args).cpuNs);
       if (round % 2 === 0) measureBase();
-      const agent = await startAgent(w.agentArgs ?? []);
+      const agent = await startAgent([...rulesArgs, ...(w.agentArgs ?? [])]);
       try {
         // Cold: the first run after start pays V8's compilation of the hot path (tier-up of the
         // decoder, state and rule functions). A node agent runs for days, so the figure that
@@ -229,6 +248,7 @@ async function benchCost(dir) {
     }
     results[name] = {
       workload: w.what,
+      ruleset,
       rounds: ROUNDS,
       agent_cpu_s: median(agentCpu) / 1e9,
       agent_cpu_s_cold: median(agentCpuCold) / 1e9,
@@ -241,7 +261,7 @@ async function benchCost(dir) {
       drops_max: Math.max(...drops),
       agent_ns_per_event: median(agentCpu) / Math.max(1, median(events)),
     };
-    process.stderr.write(`cost ${name}: ${JSON.stringify(results[name])}\n`);
+    process.stderr.write(`cost ${ruleset} ${name}: ${JSON.stringify(results[name])}\n`);
   }
   return results;
 }

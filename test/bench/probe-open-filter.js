@@ -17,7 +17,7 @@ const { loops: LOOPS, rounds: ROUNDS, runLoop } = openCloseBench(3);
 
 async function round(prefixes) {
   const known = new Set(listProgs().map((p) => p.id));
-  const source = await probeLib.openProbe({ types: DEFAULT_TYPES, ringBytes: 16 << 20, openPathPrefixes: prefixes });
+  const source = await probeLib.openProbe({ types: DEFAULT_TYPES, ringBytes: 16 << 20, openFilter: prefixes === null ? null : { prefixes } });
   let events = 0;
   let pathBytes = 0;
   // Minimal rule-like consumer: every event's type, and the path of every open (as fd.name would).

@@ -8,7 +8,7 @@ import { EVENT_TYPE_COUNT, eventTypeByName } from '../../src/probe/event-types';
 import type { SourceStats } from '../../src/probe/event';
 import type { StateStats } from '../../src/state/types';
 import { createPipelineHistograms } from '../../src/metrics/histogram';
-import type { MetricsSources, PostureCount, ReadinessChecks, RuleMatchTable, RuleMatchTotal, RulesInfo } from '../../src/metrics/sources';
+import type { MetricsSources, PostureCount, ReadinessChecks, RuleMatchTable, RuleMatchTotal, RulesInfo, KernelFilterInfo } from '../../src/metrics/sources';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -60,6 +60,7 @@ export class FakeAgent {
   rules: Mutable<RulesInfo> = { enabled: 0, disabled: 0, warnings: 0, lastReloadTimestampSeconds: 0, reloadsSucceeded: 0, reloadsFailed: 0 };
   dropAlerts = 0;
   posture: PostureCount[] = [];
+  kernelFilters: KernelFilterInfo[] = [];
   readonly histograms = createPipelineHistograms();
   ready = { probe: true, rules: true, outputs: true };
 
@@ -86,6 +87,7 @@ export class FakeAgent {
       rules: () => this.rules,
       dropAlerts: () => this.dropAlerts,
       posture: () => this.posture,
+      kernelFilters: () => this.kernelFilters,
       eventLatency: this.histograms.eventLatency,
       batchDecode: this.histograms.batchDecode,
       batchEvaluate: this.histograms.batchEvaluate,

@@ -94,6 +94,7 @@ describe('metrics server', () => {
       { benchmark: 'cis-1.24', status: 'pass', count: 11 },
       { benchmark: 'cis-1.24', status: 'fail', count: 2 },
     ];
+    agent.kernelFilters = [{ filter: 'open', active: true, entries: [{ kind: 'prefix', count: 18 }, { kind: 'name', count: 2 }] }];
     agent.histograms.eventLatency.observe(0.00002); // 20 µs → bucket le=0.000025
     agent.histograms.eventLatency.observe(0.3);
     agent.histograms.batchEvaluate.observe(0.001);
@@ -131,6 +132,9 @@ describe('metrics server', () => {
     expect(v('lanner_drop_alerts_total')).toBe(1);
     expect(v('lanner_posture_checks', { benchmark: 'cis-1.24', status: 'fail' })).toBe(2);
     expect(v('lanner_posture_checks', { benchmark: 'cis-1.24', status: 'warn' })).toBe(0);
+    expect(v('lanner_kernel_filter_active', { filter: 'open' })).toBe(1);
+    expect(v('lanner_kernel_filter_entries', { filter: 'open', kind: 'prefix' })).toBe(18);
+    expect(v('lanner_kernel_filter_entries', { filter: 'open', kind: 'name' })).toBe(2);
     expect(v('lanner_build_info', { version: '0.1.0-test', commit: 'abc1234', probe: 'fake', node_version: process.version })).toBe(1);
     expect(v('lanner_host_info', { kernel_release: '6.18.0-test', hostname: 'node-a' })).toBe(1);
     expect(v('lanner_ready', { check: 'probe' })).toBe(1);

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventView } from '../../src/probe/event';
 import { EVENT_TYPES } from '../../src/probe/event-types';
 import { OPEN_PREFIX_LEN, OPEN_PREFIX_MAX } from '../../src/probe/layout';
 import { ProbeError, openProbe, validateOpenPathPrefixes, type KernelEventSource } from '../../src/probe/probe';
+import { normalizePath } from '../../src/probe/decoder';
+import { kernelShipsOpen } from '../support/open-filter-model';
 import { actionsBinary, kernelIt, kernelUnavailableReason } from './support';
 
 const HOSTNAME_OPENS = 40;
@@ -100,7 +102,7 @@ describe.each([
   kernelIt('ships only opens under the prefixes, relative and non-normalised paths, and counts the rest', async () => {
     const src = source!;
     const kept = join(keepDir, 'kept.txt');
-    src.setOpenPathPrefixes(['/etc/sha', '/tmp/lnr-keep']);
+    src.setOpenFilter({ prefixes: ['/etc/sha', '/tmp/lnr-keep'] });
     try {
       const { fds, events, filtered } = run([
         `${HOSTNAME_OPENS}x/etc/hostname`,
@@ -124,14 +126,14 @@ describe.each([
       // Relative: always shipped, and resolved against the cwd as usual.
       expect(opensOf(events, join(otherDir, 'x')).length).toBe(1);
     } finally {
-      src.setOpenPathPrefixes(null);
+      src.setOpenFilter(null);
     }
   });
 
   kernelIt('a write-only prefix ships opens that can write and filters reads under it', async () => {
     const src = source!;
     const kept = join(keepDir, 'kept.txt');
-    src.setOpenPathPrefixes([{ prefix: `${keepDir}/`, writeOnly: true }, '/etc/shadow']);
+    src.setOpenFilter({ prefixes: [{ prefix: `${keepDir}/`, writeOnly: true }, '/etc/shadow'] });
     try {
       const { fds, events, filtered } = run([kept, `w:${kept}`, '/etc/shadow']);
       expect(fds.every((fd) => fd >= 0), JSON.stringify(fds)).toBe(true);
@@ -143,13 +145,13 @@ describe.each([
       // Any-open prefixes still ship reads.
       expect(opensOf(events, '/etc/shadow').length).toBe(1);
     } finally {
-      src.setOpenPathPrefixes(null);
+      src.setOpenFilter(null);
     }
   });
 
   kernelIt('a filtered open leaves its fd untracked, so its close is not shipped', async () => {
     const src = source!;
-    src.setOpenPathPrefixes(['/etc/sha']);
+    src.setOpenFilter({ prefixes: ['/etc/sha'] });
     try {
       const { fds, events } = run(['/etc/hostname', '/etc/shadow']);
       expect(fds).toEqual([3, 3]); // both opens got fd 3: only the second close may be shipped
@@ -159,16 +161,16 @@ describe.each([
       expect(shadowOpen).toBeDefined();
       expect(closes[0]!.tsNs).toBeGreaterThan(shadowOpen.tsNs);
     } finally {
-      src.setOpenPathPrefixes(null);
+      src.setOpenFilter(null);
     }
   });
 
-  kernelIt('turning the filter off (null or []) ships every open again', async () => {
+  kernelIt('turning the filter off (null) ships every open again', async () => {
     const src = source!;
-    src.setOpenPathPrefixes(['/etc/sha']);
+    src.setOpenFilter({ prefixes: ['/etc/sha'] });
     expect(run(['/etc/hostname']).filtered).toBeGreaterThan(0);
-    for (const off of [null, []]) {
-      src.setOpenPathPrefixes(off);
+    for (const off of [null]) {
+      src.setOpenFilter(off);
       const { events, filtered } = run([`5x/etc/hostname`]);
       expect(filtered).toBe(0);
       expect(opensOf(events, '/etc/hostname').length).toBe(5);
@@ -179,19 +181,63 @@ describe.each([
 
   kernelIt('invalid prefixes throw and leave the current filter in place', async () => {
     const src = source!;
-    src.setOpenPathPrefixes(['/etc/sha']);
+    src.setOpenFilter({ prefixes: ['/etc/sha'] });
     try {
-      expect(() => src.setOpenPathPrefixes(['relative'])).toThrowError(/absolute/);
-      expect(() => src.setOpenPathPrefixes(Array.from({ length: OPEN_PREFIX_MAX + 1 }, (_, i) => `/p${i}`))).toThrowError(/at most 64/);
+      expect(() => src.setOpenFilter({ prefixes: ['relative'] })).toThrowError(/absolute/);
+      expect(() => src.setOpenFilter({ prefixes: Array.from({ length: OPEN_PREFIX_MAX + 1 }, (_, i) => `/p${i}`) })).toThrowError(/at most 64/);
+      expect(() => src.setOpenFilter({ prefixes: [], comms: ['a-name-longer-than-15'] })).toThrowError(/longer than 15 bytes/);
+      expect(() => src.setOpenFilter({ prefixes: [], comms: [''] })).toThrowError(/non-empty/);
       expect(run(['/etc/hostname']).events.some((e) => e.str(0) === '/etc/hostname')).toBe(false);
-      await expect(openProbe({ openPathPrefixes: ['etc'] })).rejects.toThrowError(/absolute/);
+      await expect(openProbe({ openFilter: { prefixes: ['etc'] } })).rejects.toThrowError(/absolute/);
     } finally {
-      src.setOpenPathPrefixes(null);
+      src.setOpenFilter(null);
     }
   });
 
-  kernelIt('openProbe({ openPathPrefixes }) starts with the filter on; seen excludes filtered opens', async () => {
-    const src = await openProbe({ types: new Set(['openat']), openPathPrefixes: ['/etc/sha'], ringBytes: 4 << 20, enterHooks });
+  kernelIt('an empty filter drops every open it can judge; the names of the processes keep theirs', async () => {
+    const src = source!;
+    try {
+      src.setOpenFilter({ prefixes: [] });
+      const none = run([`5x/etc/hostname`, 'x']);
+      expect(opensOf(none.events, '/etc/hostname')).toHaveLength(0);
+      expect(opensOf(none.events, join(process.cwd(), 'x'))).toHaveLength(1); // relative: unjudged
+      // The helper's comm is its file name: a name atom ships all of its opens, not cat's.
+      src.setOpenFilter({ prefixes: [], comms: ['actions'] });
+      expect(opensOf(run([`5x/etc/hostname`]).events, '/etc/hostname')).toHaveLength(5);
+      src.drainNow(() => undefined);
+      const cat = spawnSync('cat', ['/etc/hostname']);
+      const catOpens: EventView[] = [];
+      src.drainNow((batch) => batch.forEach((ev) => void (ev.tgid === cat.pid && typeName(ev) === 'openat' && ev.str(0) === '/etc/hostname' && catOpens.push(ev.copy()))));
+      expect(catOpens).toHaveLength(0);
+    } finally {
+      src.setOpenFilter(null);
+    }
+  });
+
+  kernelIt('agrees with the model of its decision on every kind of path', async () => {
+    const src = source!;
+    const dotted = join(otherDir, 'a..');
+    mkdirSync(dotted, { recursive: true });
+    writeFileSync(join(dotted, 'f'), 'f');
+    // One file per spelling, so a non-normalised spelling never normalises to another's path.
+    for (const name of ['v', 'y', 'z']) writeFileSync(join(otherDir, name), name);
+    const filter = { prefixes: [{ prefix: '/etc/sha', writeOnly: false }, { prefix: `${otherDir}/w`, writeOnly: true }], comms: ['not-this'] };
+    src.setOpenFilter(filter);
+    try {
+      const paths = ['/etc/hostname', '/etc/shadow', `${dotted}/f`, `${otherDir}/../${otherDir.split('/').pop()}/v`, `${otherDir}//y`, `${otherDir}/./z`, `${otherDir}/x`, `/${'d'.repeat(300)}`];
+      const { events } = run(paths);
+      for (const path of paths) {
+        const model = kernelShipsOpen(filter, { type: 'openat', path, flags: 0, comm: 'actions' });
+        const shipped = events.some((e) => typeName(e) === 'openat' && e.str(0) !== undefined && (e.str(0) === path || e.str(0) === normalizePath(path)));
+        expect(shipped, path).toBe(model);
+      }
+    } finally {
+      src.setOpenFilter(null);
+    }
+  });
+
+  kernelIt('openProbe({ openFilter }) starts with the filter on; seen excludes filtered opens', async () => {
+    const src = await openProbe({ types: new Set(['openat']), openFilter: { prefixes: ['/etc/sha'] }, ringBytes: 4 << 20, enterHooks });
     try {
       src.drainNow(() => undefined);
       const before = src.nativeStats()!;

@@ -28,7 +28,7 @@ describe('ring wakeups', () => {
       adaptiveWakeup,
       wakeupGapMs: 2,
       pressureFraction: 0,
-      openPathPrefixes: ['/tmp/lanner-wakeup-'],
+      openFilter: { prefixes: ['/tmp/lanner-wakeup-'] },
     });
     const path = `/tmp/lanner-wakeup-${process.pid}-${adaptiveWakeup}`;
     let pid = -1;

@@ -3,15 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRules } from '../../src/rules/ruleset';
-import { openPathPrefixes, type OpenPathPrefix } from '../../src/rules/path-prefixes';
+import { openFilterFor, type OpenFilter, type OpenPathPrefix } from '../../src/rules/open-filter';
+import { OPEN_PREFIX_MAX } from '../../src/probe/layout';
+import { STOCK_SYSCALL_FILES } from '../support/stock-rules';
 
-const tmp = mkdtempSync(join(tmpdir(), 'lanner-pp-'));
+const tmp = mkdtempSync(join(tmpdir(), 'lanner-of-'));
 let n = 0;
 function prefixesOf(...conditions: string[]): string[] | undefined {
   return modesOf(...conditions)?.map((p) => p.prefix);
 }
 
 function modesOf(...conditions: string[]): OpenPathPrefix[] | undefined {
+  return filterOf(...conditions)?.prefixes.slice();
+}
+
+function filterOf(...conditions: string[]): OpenFilter | undefined {
   const file = join(tmp, `r${n++}.yaml`);
   writeFileSync(
     file,
@@ -19,10 +25,10 @@ function modesOf(...conditions: string[]): OpenPathPrefix[] | undefined {
   );
   const rs = loadRules([file]);
   expect(rs.errors).toEqual([]);
-  return openPathPrefixes(rs);
+  return openFilterFor(rs).filter ?? undefined;
 }
 
-describe('openPathPrefixes', () => {
+describe('openFilterFor', () => {
   it('collects the prefixes open rules test', () => {
     expect(prefixesOf('evt.type in (open, openat) and fd.name startswith /etc/kubernetes/pki', 'evt.type = openat and fd.name in (/etc/shadow, /etc/gshadow)')).toEqual([
       '/etc/gshadow',
@@ -34,11 +40,13 @@ describe('openPathPrefixes', () => {
   it('an and is bounded by either side, an or needs both', () => {
     expect(prefixesOf('evt.type = openat and proc.name = cat and fd.name startswith /var/log')).toEqual(['/var/log']);
     expect(prefixesOf('evt.type = openat and (fd.name startswith /a or fd.name pmatch (/b/c, /d/*/e))')).toEqual(['/a', '/b/c', '/d/']);
-    expect(prefixesOf('evt.type = openat and (fd.name startswith /a or proc.name = x)')).toBeUndefined();
+    // Either a path or a process name: both atoms ship.
+    expect(filterOf('evt.type = openat and (fd.name startswith /a or proc.name = x)')).toEqual({ prefixes: [{ prefix: '/a', writeOnly: false }], comms: ['x'] });
+    expect(filterOf('evt.type = openat and (fd.name contains x or proc.name = averyveryverylongname)')).toBeUndefined();
   });
 
   it('a rule that can match any path turns the filter off', () => {
-    expect(prefixesOf('evt.type = openat and fd.name startswith /etc', 'evt.type = openat and fd.name contains ../')).toBeUndefined();
+    expect(prefixesOf('evt.type = openat and fd.name startswith /etc', 'evt.type = openat and fd.name contains shadow')).toBeUndefined();
     expect(prefixesOf('evt.type = openat and not fd.name startswith /tmp')).toBeUndefined();
     expect(prefixesOf('evt.type = openat and tolower(fd.name) startswith /etc')).toBeUndefined();
   });
@@ -68,15 +76,55 @@ describe('openPathPrefixes', () => {
     expect(modesOf('evt.type = openat and evt.is_open_write = true')).toEqual([{ prefix: '/', writeOnly: true }]);
   });
 
-  it("Lanner's default rules are bounded; Falco's stock rules are not", () => {
-    const defaults = openPathPrefixes(loadRules([join(__dirname, '../../rules/lanner_rules.yaml')]));
+  it('a process name bounds a rule whose path test is open; names are cut to the 15 bytes of a comm', () => {
+    expect(filterOf('evt.type = openat and proc.name = sshd and fd.name contains liblzma')).toEqual({ prefixes: [], comms: ['sshd'] });
+    expect(filterOf('evt.type = openat and proc.name in (tar, averyveryverylongname)')?.comms).toEqual(['averyveryverylo', 'tar']);
+    // A path set is kept over a name set (names in rules are often busy programs).
+    expect(filterOf('evt.type = openat and proc.name = bash and fd.name startswith /etc')).toEqual({ prefixes: [{ prefix: '/etc', writeOnly: false }], comms: [] });
+    expect(filterOf('evt.type = openat and proc.name in (a, b) and proc.name in (b, c)')).toEqual({ prefixes: [], comms: ['b'] });
+  });
+
+  it("a test only a path with '../' passes needs no atom: the kernel ships such paths unjudged", () => {
+    expect(filterOf('evt.type = openat and fd.nameraw contains ../ and fd.name contains id_rsa')).toEqual({ prefixes: [], comms: [] });
+    expect(filterOf("evt.type = openat and fd.nameraw glob '*../*../*'")).toEqual({ prefixes: [], comms: [] });
+    expect(filterOf("evt.type = openat and fd.nameraw glob '*[.]./*'")).toBeUndefined();
+    expect(filterOf('evt.type = openat and not fd.nameraw contains ../')).toBeUndefined();
+  });
+
+  it("Falco's stock files each leave the filter bounded, and /etc/hostname is not in it", () => {
+    for (const file of STOCK_SYSCALL_FILES) {
+      const decision = openFilterFor(loadRules([file]));
+      expect(decision.unboundedBy, file).toBeUndefined();
+      const f = decision.filter!;
+      expect(f.prefixes.some((p) => '/etc/hostname'.startsWith(p.prefix) && !p.writeOnly), file).toBe(false);
+    }
+    const all = openFilterFor(loadRules([...STOCK_SYSCALL_FILES])).filter!;
+    expect(all.comms).toContain('sshd');
+    expect(all.prefixes.length).toBeLessThanOrEqual(OPEN_PREFIX_MAX);
+  });
+
+  it('names the rule that turns the filter off', () => {
+    const file = join(tmp, 'unbounded.yaml');
+    writeFileSync(file, ['- rule: Any open', '  desc: d', '  condition: evt.type = openat and fd.name contains x', '  output: o', '  priority: NOTICE', ''].join('\n'));
+    expect(openFilterFor(loadRules([file]))).toEqual({ filter: null, unboundedBy: 'Any open' });
+  });
+
+  it("Lanner's default rules are bounded", () => {
+    const defaults = openFilterFor(loadRules([join(__dirname, '../../rules/lanner_rules.yaml')])).filter?.prefixes;
     expect(defaults).toBeDefined();
     const covers = (path: string, write: boolean): boolean => defaults!.some((p) => path.startsWith(p.prefix) && (write || !p.writeOnly));
     expect(covers('/etc/shadow', false)).toBe(true);
     expect(covers('/etc/hostname', false)).toBe(false);
     expect(covers('/etc/hostname', true)).toBe(true);
     expect(defaults!.every((p) => p.prefix.startsWith('/'))).toBe(true);
-    const stock = loadRules([STOCK_STABLE]);
-    expect(openPathPrefixes(stock)).toBeUndefined();
+  });
+});
+
+describe('openFilterFor, patterns', () => {
+  it('a glob or pmatch that starts with a wildcard can match any path', () => {
+    expect(filterOf("evt.type = openat and fd.name glob '*/var/log*'")).toBeUndefined();
+    expect(filterOf("evt.type = openat and fd.name glob '/var/log/*.log'")).toEqual({ prefixes: [{ prefix: '/var/log/', writeOnly: false }], comms: [] });
+    // A relative head only matches relative paths, which always ship.
+    expect(filterOf("evt.type = openat and fd.name glob 'log/*'")).toEqual({ prefixes: [], comms: [] });
   });
 });

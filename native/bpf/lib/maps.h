@@ -101,10 +101,19 @@ struct {
 
 
 /*
- * Open-path filter (see events.h): prefixes [0, open_prefix_count) of open_prefixes. The count is
- * in .bss so user space can turn the filter off with one store (count 0) before rewriting entries:
- * mid-update the filter errs towards shipping.
+ * Open filter (see events.h): prefixes [0, open_prefix_count) of open_prefixes, and the names in
+ * open_comms. The switch is in .bss so user space can turn the filter off with one store before
+ * rewriting entries: mid-update the filter errs towards shipping.
  */
+volatile __u32 open_filter_on;
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LNR_OPEN_COMM_MAX);
+	__type(key, char[LNR_COMM_LEN]);
+	__type(value, __u8);
+} open_comms SEC(".maps");
+volatile __u32 open_comm_count;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LNR_OPEN_PREFIX_MAX);

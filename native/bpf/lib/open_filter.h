@@ -13,15 +13,16 @@ static __always_inline bool is_open_type(__u16 type)
 /* Path byte sequences (oldest byte highest) that make a path non-normalised. */
 #define SEQ_SLASH_SLASH 0x2f2f /* "//" */
 #define SEQ_DOT_SEGMENT 0x2f2e2f /* "/./" */
-#define SEQ_DOTDOT_SEGMENT 0x2f2e2e2fu /* "/../" */
+#define SEQ_DOTDOT_SLASH 0x2e2e2f /* "../" anywhere: the rules' directory-traversal tests look for it */
 #define SEQ_TRAILING_DOT 0x2f2e /* "/." at the end */
 #define SEQ_TRAILING_DOTDOT 0x2f2e2e /* "/.." at the end */
 
 /*
  * 1 = ship the open whose path the entry stash holds, 0 = no prefix can match it. Anything that
  * could make a byte-prefix test wrong ships: relative paths, truncated or missing copies, paths
- * past the scan window, and '//', '.' or '..' components (user space normalises those, so
- * "/tmp/../etc/shadow" must reach it). A global function: its loops are verified once.
+ * past the scan window, '//' and '.' components, and any '../' (user space normalises those, so
+ * "/tmp/../etc/shadow" must reach it, and a rule looking for '../' in the raw path needs no
+ * prefix). A global function: its loops are verified once.
  */
 __noinline int open_path_ships(const struct lnr_stash *st, __u32 count)
 {
@@ -39,7 +40,7 @@ __noinline int open_path_ships(const struct lnr_stash *st, __u32 count)
 			break;
 		}
 		seq = (seq << 8) | ch;
-		if ((seq & 0xffff) == SEQ_SLASH_SLASH || (seq & 0xffffff) == SEQ_DOT_SEGMENT || seq == SEQ_DOTDOT_SEGMENT)
+		if ((seq & 0xffff) == SEQ_SLASH_SLASH || (seq & 0xffffff) == SEQ_DOT_SEGMENT || (seq & 0xffffff) == SEQ_DOTDOT_SLASH)
 			return 1;
 	}
 
@@ -76,6 +77,22 @@ __noinline int open_path_ships(const struct lnr_stash *st, __u32 count)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * Whether the task is one of the filter's processes: its own comm (what Falco's proc.name reads)
+ * or its thread group leader's (what exec set for the process, which a worker thread may have
+ * renamed away from).
+ */
+static __always_inline bool open_comm_ships(struct task_struct *t)
+{
+	char name[LNR_COMM_LEN] = {};
+	bpf_get_current_comm(name, sizeof(name));
+	if (bpf_map_lookup_elem(&open_comms, name))
+		return true;
+	char leader[LNR_COMM_LEN] = {};
+	BPF_CORE_READ_STR_INTO(&leader, t, group_leader, comm);
+	return bpf_map_lookup_elem(&open_comms, leader) != NULL;
 }
 
 /* Whether an open can modify its file: write access, O_TRUNC or O_CREAT. creat always writes;

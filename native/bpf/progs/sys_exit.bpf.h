@@ -60,7 +60,7 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	 * kernel read it), which is the price of running without the sys_enter hook. */
 	const struct lnr_stash *path_copy = st;
 	struct lnr_scratch *s = NULL;
-	if (prefixes && is_open_type(type)) {
+	if (open_filter_on && is_open_type(type)) {
 		if (!st) {
 			s = get_scratch();
 			if (s) {
@@ -74,7 +74,8 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 		/* Entries [0, open_prefix_any) match any open, the rest only opens that can write: a read
 		 * compares fewer entries instead of testing a flag per entry (which the verifier's state
 		 * exploration of the nested loops could not afford). */
-		if (path_copy && !open_path_ships(path_copy, open_can_write(type, a1, a2) ? prefixes : open_prefix_any)) {
+		if (path_copy && !open_path_ships(path_copy, open_can_write(type, a1, a2) ? prefixes : open_prefix_any) &&
+		    !(open_comm_count && open_comm_ships(t))) {
 			c->filtered_path++;
 			if (st)
 				st->nr = ~0u;

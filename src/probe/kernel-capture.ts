@@ -1,0 +1,55 @@
+/**
+ * What the kernel is asked to capture, as one value: the event types, the open path filter, and
+ * the data the probe copies only on demand. The rules part computes it from the loaded ruleset
+ * (src/rules/kernel-needs.ts, Falco's "enabled syscall codes" idea taken further); the agent
+ * applies it to the probe after every rules load, so the kernel never hides what the running
+ * rules look for and never copies what none of them reads.
+ */
+import type { KernelEventSource, OpenFilterSpec } from './probe';
+
+export interface KernelCapture {
+  /** Event type names to ship (rule types plus what state and posture need). */
+  readonly eventTypes: ReadonlySet<string>;
+  /** Which opens ship; null when some rule can match any open (every open ships). */
+  readonly openFilter: OpenFilterSpec | null;
+  /** Why the open filter is off, when it is (the rule that keeps it open). */
+  readonly openFilterOffBecause?: string;
+  /** Successful execs carry their environment (a rule reads proc.env). */
+  readonly execEnvironment: boolean;
+  /** Forks ship from the caller's side too (a rule matches a fork-family type). */
+  readonly cloneCallerSide: boolean;
+}
+
+/** What the probe ended up doing, for the log and metrics. */
+export interface AppliedKernelCapture {
+  readonly eventTypes: number;
+  /** The open filter's size, or why it is off. */
+  readonly openFilter: { readonly prefixes: number; readonly comms: number } | string;
+  readonly execEnvironment: boolean;
+  readonly cloneCallerSide: boolean;
+}
+
+/**
+ * Applies a capture to the probe. A filter the kernel cannot hold (too many or too long prefixes
+ * or names) turns the open filter off rather than guessing: the filter is an optimisation, never
+ * a blind spot.
+ */
+export function applyKernelCapture(probe: KernelEventSource, capture: KernelCapture): AppliedKernelCapture {
+  probe.setInterestingTypes(capture.eventTypes);
+  let openFilter: AppliedKernelCapture['openFilter'];
+  if (capture.openFilter === null) {
+    probe.setOpenFilter(null);
+    openFilter = `off: ${capture.openFilterOffBecause ?? 'a rule can match any open'}`;
+  } else {
+    try {
+      probe.setOpenFilter(capture.openFilter);
+      openFilter = { prefixes: capture.openFilter.prefixes.length, comms: capture.openFilter.comms?.length ?? 0 };
+    } catch (err) {
+      probe.setOpenFilter(null);
+      openFilter = `off: ${(err as Error).message}`;
+    }
+  }
+  probe.setExecEnvCapture(capture.execEnvironment);
+  probe.setCloneCallerEvents(capture.cloneCallerSide);
+  return { eventTypes: capture.eventTypes.size, openFilter, execEnvironment: capture.execEnvironment, cloneCallerSide: capture.cloneCallerSide };
+}
