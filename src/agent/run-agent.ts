@@ -111,7 +111,7 @@ function agentSteps(
         dropTimer = setInterval(() => {
           const s = loaded().stats();
           const e = engine.stats();
-          monitor.update({ delivered: s.delivered, ringFull: s.droppedRingFull, tooLarge: s.droppedTooLarge, kernelOther: s.droppedOther, nativeQueue: 0, engineQueue: e.queue.dropped });
+          monitor.update({ delivered: s.delivered, ringFull: s.droppedRingFull, tooLarge: s.droppedTooLarge, kernelOther: s.droppedOther, engineQueue: e.queue.dropped });
         }, DROP_CHECK_INTERVAL_MS);
         dropTimer.unref();
       },

@@ -8,7 +8,6 @@ export type {
   EngineStats,
   MetricsIdentity,
   MetricsSources,
-  NativeQueueStats,
   PostureCount,
   PostureStatus,
   ReadinessChecks,

@@ -118,8 +118,8 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
     registers,
   });
   const droppedFeed = new TotalsFeed(dropped);
-  const { source: readSource, nativeQueue: readNative, engine: readEngine } = sources;
-  if (readSource || readNative || readEngine) {
+  const { source: readSource, engine: readEngine } = sources;
+  if (readSource || readEngine) {
     onCollect(dropped, guarded('events_dropped', () => {
       if (readSource) {
         const s = readSource.call(sources);
@@ -128,7 +128,6 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
         // SourceStats folds scratch exhaustion and failed kernel reads into one counter.
         droppedFeed.feed('kernel/scratch_overflow', { stage: 'kernel', reason: 'scratch_overflow' }, s.droppedOther);
       }
-      if (readNative) droppedFeed.feed('native_queue', { stage: 'native_queue', reason: 'queue_full' }, readNative.call(sources).droppedQueueFull);
       if (readEngine) droppedFeed.feed('engine_queue', { stage: 'engine_queue', reason: 'queue_full' }, readEngine.call(sources).droppedQueueFull);
     }));
   }
@@ -141,11 +140,6 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
     // Reset so that a sink removed by a config change does not leave a stale series behind.
     queueDepth.reset();
     queueCapacity.reset();
-    if (readNative) {
-      const q = readNative.call(sources);
-      queueDepth.set({ queue: 'native' }, q.depth);
-      queueCapacity.set({ queue: 'native' }, q.capacity);
-    }
     if (readEngine) {
       const e = readEngine.call(sources);
       queueDepth.set({ queue: 'engine' }, e.queueDepth);

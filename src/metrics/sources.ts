@@ -49,13 +49,6 @@ export interface EngineStats {
   readonly ruleMatches: RuleMatchTable | readonly RuleMatchTotal[];
 }
 
-/** The native reader's hand-off queue between the ring buffer and JS (stage `native_queue`). */
-export interface NativeQueueStats {
-  readonly depth: number;
-  readonly capacity: number;
-  readonly droppedQueueFull: number;
-}
-
 export interface RulesInfo {
   readonly enabled: number;
   readonly disabled: number;
@@ -102,7 +95,6 @@ export interface SinkStatsSource {
 
 export interface MetricsSources {
   source?(): SourceStats;
-  nativeQueue?(): NativeQueueStats;
   engine?(): EngineStats;
   state?(): StateStats;
   sinks?(): Iterable<SinkStatsSource>;

@@ -23,7 +23,6 @@ export interface DropCounters {
   /** Lost in the kernel for any other reason (scratch space, failed reads). */
   readonly kernelOther: number;
   /** Lost between the native addon and JS (addon queue full). */
-  readonly nativeQueue: number;
   /** Lost before the rule engine (engine queue full). */
   readonly engineQueue: number;
 }
@@ -50,7 +49,7 @@ export interface DropMonitorDeps {
   readonly now?: () => number;
 }
 
-const ZERO: DropCounters = { delivered: 0, ringFull: 0, tooLarge: 0, kernelOther: 0, nativeQueue: 0, engineQueue: 0 };
+const ZERO: DropCounters = { delivered: 0, ringFull: 0, tooLarge: 0, kernelOther: 0, engineQueue: 0 };
 
 function delta(cur: number, prev: number): number {
   // A restarted source resets its counters: count from zero rather than going negative.
@@ -89,11 +88,10 @@ export class DropMonitor {
       ringFull: delta(counters.ringFull, prev.ringFull),
       tooLarge: delta(counters.tooLarge, prev.tooLarge),
       kernelOther: delta(counters.kernelOther, prev.kernelOther),
-      nativeQueue: delta(counters.nativeQueue, prev.nativeQueue),
       engineQueue: delta(counters.engineQueue, prev.engineQueue),
     };
     const kernelDrops = d.ringFull + d.tooLarge + d.kernelOther;
-    const drops = kernelDrops + d.nativeQueue + d.engineQueue;
+    const drops = kernelDrops + d.engineQueue;
     const events = d.delivered + kernelDrops;
     const ratio = events > 0 ? drops / events : drops > 0 ? 1 : 0;
     const triggered = !first && drops > 0 && ratio > this.config.threshold;
@@ -104,7 +102,7 @@ export class DropMonitor {
       return { events, drops, ratio, triggered, actions: [], delta: d };
     }
     this.fired++;
-    const text = `${DROP_ALERT_RULE}. ${drops} of ${events} events lost in the last second (ring full ${d.ringFull}, too large ${d.tooLarge}, kernel other ${d.kernelOther}, native queue ${d.nativeQueue}, engine queue ${d.engineQueue})`;
+    const text = `${DROP_ALERT_RULE}. ${drops} of ${events} events lost in the last second (ring full ${d.ringFull}, too large ${d.tooLarge}, kernel other ${d.kernelOther}, engine queue ${d.engineQueue})`;
     for (const action of this.actions) {
       switch (action) {
         case 'log':
@@ -143,7 +141,6 @@ export class DropMonitor {
         n_drops_ring_full: String(d.ringFull),
         n_drops_too_large: String(d.tooLarge),
         n_drops_kernel_other: String(d.kernelOther),
-        n_drops_native_queue: String(d.nativeQueue),
         n_drops_engine_queue: String(d.engineQueue),
       },
       tags: [],

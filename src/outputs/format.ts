@@ -4,6 +4,7 @@
  * exceed 2^53 must be written from BigInt digits, never through a JS Number.
  */
 import { PRIORITY_NAMES, type Alert, type OutputFieldValue } from './alert';
+import { isoTimeNs, timeOfDayNs } from '../lib/time-format';
 import { escapeControlText } from './text-escape';
 
 export interface FormatOptions {
@@ -25,48 +26,6 @@ export const FALCO_DEFAULT_FORMAT: FormatOptions = {
   includeTags: true,
   timeIso8601: false,
 };
-
-const NS_PER_S = 1_000_000_000n;
-
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0');
-}
-
-/** Alerts come in bursts within one second: the date part is rendered once per second. */
-let cachedSecond = -1n;
-let cachedIsoSeconds = '';
-let cachedTimeOfDay = '';
-
-function splitNs(timeNs: bigint): { iso: string; tod: string; frac: string } {
-  const t = timeNs < 0n ? 0n : timeNs;
-  const seconds = t / NS_PER_S;
-  if (seconds !== cachedSecond) {
-    const d = new Date(Number(seconds) * 1000);
-    cachedIsoSeconds = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T`;
-    cachedTimeOfDay = `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
-    cachedIsoSeconds += cachedTimeOfDay;
-    cachedSecond = seconds;
-  }
-  return { iso: cachedIsoSeconds, tod: cachedTimeOfDay, frac: pad(Number(t % NS_PER_S), 9) };
-}
-
-/** `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`, UTC, always 9 fractional digits. */
-export function isoTimeNs(timeNs: bigint): string {
-  const { iso, frac } = splitNs(timeNs);
-  return `${iso}.${frac}Z`;
-}
-
-/** RFC 5424 allows at most 6 fractional digits (TIME-SECFRAC), so syslog gets microseconds. */
-export function isoTimeUs(timeNs: bigint): string {
-  const { iso, frac } = splitNs(timeNs);
-  return `${iso}.${frac.slice(0, 6)}Z`;
-}
-
-/** Falco's `%evt.time`: UTC time of day with ns, `HH:MM:SS.nnnnnnnnn`. */
-export function timeOfDayNs(timeNs: bigint): string {
-  const { tod, frac } = splitNs(timeNs);
-  return `${tod}.${frac}`;
-}
 
 /** The `output` string: `<time>: <Priority> <message>`; escaped, it is the whole text-mode line. */
 export function formatOutputText(alert: Alert, timeIso8601: boolean): string {

@@ -23,7 +23,8 @@ export type { Alert, AlertSink, SinkStats } from './alert';
 export { DropMonitor, type DropCounters } from './drop-monitor';
 export { OutputStartError } from './sink-base';
 export { SINK_LOSS_RULE, type SinkLoss } from './sink-loss';
-export { formatJson, formatLine, formatOutputText, isoTimeNs, LineFormatter, timeOfDayNs, type FormatOptions } from './format';
+export { formatJson, formatLine, formatOutputText, LineFormatter, type FormatOptions } from './format';
+export { isoTimeNs, timeOfDayNs } from '../lib/time-format';
 
 export const SUPPRESSED_SUMMARY_RULE = 'Lanner internal: alerts suppressed';
 /** How many rules the summary names; the rest are only counted. */

@@ -5,8 +5,8 @@
  * later (per-file debounce, or setImmediate for execs), never inside the batch callback.
  */
 import type { EventView } from '../probe/event';
-import { EVENT_TYPES } from '../probe/event-types';
-import { O_ACCMODE, O_CREAT, O_RDONLY, O_TRUNC } from '../probe/linux';
+import { argIndexOf, EVENT_TYPES } from '../probe/event-types';
+import { CREAT_FLAGS, O_ACCMODE, O_CREAT, O_RDONLY, O_TRUNC } from '../probe/linux';
 import type { PostureEngine } from './evaluator';
 import type { ProcessInput } from './types';
 
@@ -47,15 +47,7 @@ const KIND: Uint8Array = (() => {
 })();
 
 /** Flags argument index of the open family (syscall arg position). */
-const OPEN_FLAGS_ARG: Int8Array = (() => {
-  const t = new Int8Array(EVENT_TYPES.length).fill(-1);
-  for (const e of EVENT_TYPES) {
-    if (KIND_BY_NAME[e.name] !== Kind.OpenStr0) continue;
-    const f = e.params.find((p) => p.name === 'flags');
-    if (f && f.source.from === 'arg') t[e.id] = f.source.index;
-  }
-  return t;
-})();
+const OPEN_FLAGS_ARG: Int8Array = argIndexOf('flags');
 
 export interface PostureTapStats {
   readonly pathEvents: number;
@@ -105,8 +97,9 @@ export class PostureTap {
         this.onExec(ev);
         return;
       case Kind.OpenStr0: {
+        // creat has no flags argument: it is open with CREAT_FLAGS.
         const fi = OPEN_FLAGS_ARG[ev.typeId]!;
-        const flags = fi >= 0 ? ev.rawArg(fi) : 0;
+        const flags = fi >= 0 ? ev.rawArg(fi) : CREAT_FLAGS;
         // Read-only opens cannot change a posture result.
         if ((flags & O_ACCMODE) === O_RDONLY && (flags & (O_CREAT | O_TRUNC)) === 0) return;
         this.path(ev.str(0));

@@ -143,3 +143,17 @@ export function familyMask(family: EventFamily): Uint8Array {
   for (const name of EVENT_FAMILIES[family]) mask[eventTypeByName(name)!.id] = 1;
   return mask;
 }
+
+/**
+ * Per event type id, the raw-argument index of the parameter named `param` (as the type table
+ * lays it out), or -1 where the type has no such parameter or keeps it elsewhere. The one place
+ * argument positions are looked up: consumers never hard-code them.
+ */
+export function argIndexOf(param: string): Int8Array {
+  const out = new Int8Array(EVENT_TYPE_COUNT).fill(-1);
+  for (const t of EVENT_TYPES) {
+    const p = t.params.find((q) => q.name === param);
+    if (p && p.source.from === 'arg') out[t.id] = p.source.index;
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
  * per-field value slots) invalidates without allocating.
  */
 import type { EventView } from '../probe/event';
-import { EVENT_TYPES, familyMask } from '../probe/event-types';
+import { argIndexOf, EVENT_TYPES, familyMask } from '../probe/event-types';
 import type { ContainerInfo, FdInfo, FdType, ProcessInfo, StateReader } from '../state/types';
 
 export type FieldValue = string | number | bigint | boolean | Uint8Array | readonly string[];
@@ -36,12 +36,8 @@ export const isOpenFamily: Uint8Array = familyMask('open');
 
 /** Index of the `flags` raw argument of open-family events (−1 elsewhere). */
 export const openFlagsArg: Int8Array = (() => {
-  const out = new Int8Array(EVENT_TYPES.length).fill(-1);
-  for (const t of EVENT_TYPES) {
-    const f = t.params.find((p) => p.kind === 'open_flags');
-    if (isOpenFamily[t.id] && f && f.source.from === 'arg') out[t.id] = f.source.index;
-  }
-  return out;
+  const flags = argIndexOf('flags');
+  return flags.map((index, id) => (isOpenFamily[id] ? index : -1));
 })();
 
 /** Index of the `mode` raw argument (−1 where the event type has none). */

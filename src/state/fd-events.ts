@@ -5,7 +5,7 @@
  * counters; none keeps state of its own.
  */
 import type { EventView } from '../probe/event';
-import { eventTypeByName } from '../probe/event-types';
+import { argIndexOf, eventTypeByName } from '../probe/event-types';
 import {
   AF_INET,
   AF_INET6,
@@ -33,21 +33,24 @@ import { atBase, type FdCounters, FdEntry, resolvePath, unspecifiedAddress } fro
 import type { ProcessEntry } from './process-table';
 import type { FdType } from './types';
 
-const T_CREAT = eventTypeByName('creat')!.id;
-const T_OPEN = eventTypeByName('open')!.id;
+const OPEN_FLAGS_ARG = argIndexOf('flags');
+const DIRFD_ARG = argIndexOf('dirfd');
 const T_DUP3 = eventTypeByName('dup3')!.id;
 const T_ACCEPT4 = eventTypeByName('accept4')!.id;
 
 /** open/openat/openat2/creat: a file or directory entry under the resolved path. */
 export function onOpen(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
   const t = ev.typeId;
-  const flags = t === T_CREAT ? CREAT_FLAGS : t === T_OPEN ? ev.rawArg(1) : ev.rawArg(2);
+  // creat has no flags argument: it is open with CREAT_FLAGS. open and creat have no dirfd.
+  const fi = OPEN_FLAGS_ARG[t]!;
+  const flags = fi >= 0 ? ev.rawArg(fi) : CREAT_FLAGS;
   // The name is normalised and absolute; the raw name keeps what the probe captured ('..' and all).
   const path = ev.str(0) ?? '';
   const raw = ev.strRaw(0) ?? path;
   let name = path;
   if (path !== '' && !path.startsWith('/')) {
-    const base = t === T_CREAT || t === T_OPEN ? p.cwd || undefined : atBase(ev.rawArg(0), p.cwd, p.fds);
+    const di = DIRFD_ARG[t]!;
+    const base = di < 0 ? p.cwd || undefined : atBase(ev.rawArg(di), p.cwd, p.fds);
     if (base !== undefined) name = resolvePath(base, path);
   }
   p.fds.set(new FdEntry(ev.ret, (flags & O_DIRECTORY) !== 0 ? 'directory' : 'file', name, raw, '', flags, (flags & O_CLOEXEC) !== 0), counters);

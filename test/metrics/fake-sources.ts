@@ -41,7 +41,6 @@ export class FakeAgent {
     deliveredByType: new Array<number>(EVENT_TYPE_COUNT).fill(0),
     droppedByType: new Array<number>(EVENT_TYPE_COUNT).fill(0),
   };
-  native = { depth: 0, capacity: 4096, droppedQueueFull: 0 };
   engine = { queueDepth: 0, queueCapacity: 8192, droppedQueueFull: 0 };
   ruleset = new FakeRuleset([]);
   /** When set, the engine reports cumulative per-name totals instead of the ruleset table. */
@@ -80,7 +79,6 @@ export class FakeAgent {
   sources(): MetricsSources {
     return {
       source: () => this.source,
-      nativeQueue: () => this.native,
       engine: () => ({ ...this.engine, ruleMatches: this.ruleTotals ?? this.ruleset }),
       state: () => this.state,
       sinks: () => this.sinks.map((s) => ({ name: s.name, stats: () => s.st })),

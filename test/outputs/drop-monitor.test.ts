@@ -15,7 +15,7 @@ function harness(config: DropsConfig) {
   const logger = pino({ level: 'debug' }, { write: (s: string) => void logLines.push(JSON.parse(s) as { level: number; msg: string }) });
   const monitor = new DropMonitor(config, { logger, publish: (a) => alerts.push(a), exit: (r) => exits.push(r), hostname: 'node-1', now: () => clock.now });
   // Cumulative counters the probe/engine would report.
-  const c = { delivered: 0, ringFull: 0, tooLarge: 0, kernelOther: 0, nativeQueue: 0, engineQueue: 0 };
+  const c = { delivered: 0, ringFull: 0, tooLarge: 0, kernelOther: 0, engineQueue: 0 };
   const second = (add: Partial<DropCounters>) => {
     clock.now += 1000;
     for (const [k, v] of Object.entries(add)) c[k as keyof typeof c] += v as number;
@@ -40,7 +40,7 @@ describe('drop monitor', () => {
   it('counts drops of every stage; user-space drops are part of the delivered events', () => {
     const h = harness({ ...base, threshold: 0.2 });
     h.second({});
-    const r = h.second({ delivered: 1000, tooLarge: 10, kernelOther: 20, nativeQueue: 100, engineQueue: 150 });
+    const r = h.second({ delivered: 1000, tooLarge: 10, kernelOther: 20, engineQueue: 250 });
     expect(r).toMatchObject({ events: 1030, drops: 280, triggered: true });
     const a = h.alerts[0]!;
     expect(a).toMatchObject({ rule: DROP_ALERT_RULE, priority: 7, source: 'internal', hostname: 'node-1' });
@@ -54,8 +54,7 @@ describe('drop monitor', () => {
       n_drops_ring_full: '0',
       n_drops_too_large: '10',
       n_drops_kernel_other: '20',
-      n_drops_native_queue: '100',
-      n_drops_engine_queue: '150',
+      n_drops_engine_queue: '250',
     });
     for (const v of Object.values(a.outputFields)) expect(typeof v).toBe('string');
     expect(a.timeNs).toBe(BigInt(h.clock.now) * 1_000_000n);
@@ -92,14 +91,14 @@ describe('drop monitor', () => {
 
     const r = harness(base);
     r.second({ delivered: 5000, ringFull: 10 });
-    const reset = r.monitor.update({ delivered: 100, ringFull: 0, tooLarge: 0, kernelOther: 0, nativeQueue: 0, engineQueue: 0 });
+    const reset = r.monitor.update({ delivered: 100, ringFull: 0, tooLarge: 0, kernelOther: 0, engineQueue: 0 });
     expect(reset).toMatchObject({ events: 100, drops: 0, triggered: false });
   });
 
   it('drops events with no deliveries at all still trigger (ratio 1)', () => {
     const h = harness(base);
     h.second({});
-    expect(h.second({ nativeQueue: 3 })).toMatchObject({ events: 0, drops: 3, ratio: 1, triggered: true });
+    expect(h.second({ engineQueue: 3 })).toMatchObject({ events: 0, drops: 3, ratio: 1, triggered: true });
   });
 
   it('the proposed lanner.yaml drops section validates', () => {

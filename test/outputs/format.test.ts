@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Alert, OutputFieldValue, PriorityNum } from '../../src/outputs/alert';
-import { FALCO_DEFAULT_FORMAT, formatJson, formatLine, isoTimeNs, isoTimeUs, LineFormatter, timeOfDayNs } from '../../src/outputs/format';
+import { FALCO_DEFAULT_FORMAT, formatJson, formatLine, LineFormatter } from '../../src/outputs/format';
+import { isoTimeNs, isoTimeUs, timeOfDayNs } from '../../src/lib/time-format';
 import { makeAlert } from './helpers';
 import { sidekickRejections } from './sidekick-validator';
 

@@ -8,25 +8,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostureEngine } from '../../src/posture/evaluator';
+import { freeLoopbackPort } from '../support/net';
 import { postureConfig, requireOrSkip, tempRoot } from './helpers';
 
 const ETCD = '/usr/bin/etcd';
 const skip = requireOrSkip(existsSync(ETCD) && spawnSync('openssl', ['version']).status === 0, 'etcd (Debian package etcd-server) and openssl are needed');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** GET /health; resolves with the status code or the error code. */
 function health(url: string, tls?: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<number | string> {
@@ -61,7 +50,7 @@ describe.skipIf(skip !== undefined)('a real etcd, good and bad flags', () => {
   };
 
   async function startEtcd(name: string, tls: boolean, env: NodeJS.ProcessEnv = {}): Promise<Etcd> {
-    const [cport, pport] = [await freePort(), await freePort()];
+    const [cport, pport] = [await freeLoopbackPort(), await freeLoopbackPort()];
     const scheme = tls ? 'https' : 'http';
     const client = `${scheme}://127.0.0.1:${cport}`;
     const peer = `${scheme}://127.0.0.1:${pport}`;

@@ -1,24 +1,18 @@
 /** Event time and its text forms (UTC), for the `evt.time*` fields. */
+import { isoTimeNs, timeOfDayNs } from '../../lib/time-format';
 import type { ExtractContext, FieldValue } from '../context';
 
-function pad(n: number, w: number): string {
-  return String(n).padStart(w, '0');
-}
-function splitNs(v: FieldValue): { d: Date; frac: string } {
-  const ns = typeof v === 'bigint' ? v : BigInt(v as number);
-  const ms = Number(ns / 1_000_000n);
-  return { d: new Date(ms), frac: pad(Number(ns % 1_000_000_000n), 9) };
-}
+const ns = (v: FieldValue): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
 
 /** `HH:MM:SS.nnnnnnnnn`. */
 export function timeOfDay(v: FieldValue): string {
-  const { d, frac } = splitNs(v);
-  return `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${frac}`;
+  return timeOfDayNs(ns(v));
 }
+/** `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`. */
 export function isoTime(v: FieldValue): string {
-  const { d, frac } = splitNs(v);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${frac}Z`;
+  return isoTimeNs(ns(v));
 }
+/** `YYYY-MM-DD HH:MM:SS.nnnnnnnnn`. */
 export function dateTime(v: FieldValue): string {
   return isoTime(v).replace('T', ' ').replace('Z', '');
 }
