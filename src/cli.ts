@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { StartError } from './agent';
 import { ConfigError } from './config';
+import { addListEventsCommand } from './commands/list-events';
 import { addListFieldsCommand } from './commands/list-fields';
 import { addListRulesCommand } from './commands/list-rules';
 import { EXIT_USAGE } from './commands/options';
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     // Before the subcommands are added: they copy this setting when created.
     .exitOverride();
-  for (const add of [addRunCommand, addValidateCommand, addListRulesCommand, addListFieldsCommand, addRecordCommand, addReplayCommand, addPostureCommand, addVersionCommand]) add(program);
+  for (const add of [addRunCommand, addValidateCommand, addListRulesCommand, addListFieldsCommand, addListEventsCommand, addRecordCommand, addReplayCommand, addPostureCommand, addVersionCommand]) add(program);
   return program;
 }
 

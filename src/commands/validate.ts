@@ -1,7 +1,8 @@
 /** `lanner validate`: load and compile rule files, print errors and warnings as file:line:column. */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { minPriorityOf, rulesPaths } from '../agent';
-import { formatLoadMessage, validateRules } from '../rules';
+import { formatLoadMessageWithSource, validateRules } from '../rules';
 import { describeOpenFilter } from './list-rules';
 import { configOptions, loadRunConfig, rulesOption, type CommonRunOptions } from './options';
 
@@ -14,10 +15,28 @@ export function addValidateCommand(program: Command): void {
       if (opts.json === true) {
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       } else {
-        for (const m of [...result.errors, ...result.warnings]) process.stdout.write(`${formatLoadMessage(m)}\n`);
+        const lineOf = sourceLines();
+        for (const m of [...result.errors, ...result.warnings]) process.stdout.write(`${formatLoadMessageWithSource(m, lineOf)}\n`);
         process.stdout.write(`${result.rules.length} rules, ${result.errors.length} errors, ${result.warnings.length} warnings\n`);
         if (result.errors.length === 0) process.stdout.write(`${describeOpenFilter(result.kernel)}\n`);
       }
       process.exitCode = result.errors.length > 0 ? 1 : 0;
     });
+}
+
+/** Lines of the rule files, read once each, for the source line under each message. */
+function sourceLines(): (file: string, line: number) => string | undefined {
+  const files = new Map<string, readonly string[] | undefined>();
+  return (file, line) => {
+    if (!files.has(file)) {
+      let lines: readonly string[] | undefined;
+      try {
+        lines = readFileSync(file, 'utf8').split(/\r?\n/);
+      } catch {
+        lines = undefined;
+      }
+      files.set(file, lines);
+    }
+    return files.get(file)?.[line - 1];
+  };
 }

@@ -128,6 +128,9 @@ export const EVENT_FAMILIES = {
   chmod: ['chmod', 'fchmod', 'fchmodat'],
   /** Credential changes that refresh the process's capability sets. */
   creds: ['setuid', 'setgid', 'setresuid', 'setresgid', 'capset'],
+  /** I/O that reads or writes data (evt.is_io_read / evt.is_io_write, evt.buflen). */
+  io_read: ['recvfrom', 'recvmsg'],
+  io_write: ['sendto', 'sendmsg'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type EventFamily = keyof typeof EVENT_FAMILIES;
@@ -157,3 +160,71 @@ export function argIndexOf(param: string): Int8Array {
   }
   return out;
 }
+
+/** The raw-argument index of a type's parameter; throws at load time if the table has none. */
+export function argIndex(typeName: string, param: string): number {
+  const t = eventTypeByName(typeName);
+  const index = t === undefined ? -1 : argIndexOf(param)[t.id]!;
+  if (index < 0) throw new Error(`event type ${typeName} has no argument parameter ${param}`);
+  return index;
+}
+
+/**
+ * Event names libsinsp knows (its event table and its syscall names) that this probe does not
+ * trace. A rule may name them: it loads with a warning instead of an error (`lanner list-events`).
+ */
+export const UNTRACED_EVENT_NAMES: readonly string[] = [
+  '_llseek _newselect _sysctl access acct add_key adjtimex alarm arch_prctl asyncevent bdflush brk',
+  'cachestat capget chown clock_adjtime clock_getres clock_gettime clock_nanosleep clock_settime',
+  'close_range container copy_file_range cpu_hotplug create_module delete_module epoll_create',
+  'epoll_create1 epoll_ctl epoll_ctl_old epoll_pwait epoll_pwait2 epoll_wait epoll_wait_old eventfd',
+  'eventfd2 exit exit_group faccessat faccessat2 fadvise64 fallocate fanotify_init fanotify_mark',
+  'fchmodat2 fchown fchownat fcntl64 fdatasync fgetxattr file_getattr file_setattr flistxattr flock',
+  'fremovexattr fsconfig fsetxattr fsmount fsopen fspick fstat fstat64 fstatat64 fstatfs fstatfs64',
+  'fsync futex futex_requeue futex_wait futex_waitv futex_wake futimesat get_kernel_syms',
+  'get_mempolicy get_robust_list get_thread_area getcpu getcwd getdents getdents64 getegid',
+  'getegid32 geteuid geteuid32 getgid getgid32 getgroups getitimer getpeername getpgid getpgrp',
+  'getpid getpmsg getppid getpriority getrandom getresgid getresgid32 getresuid getresuid32',
+  'getrlimit getrusage getsid getsockname getsockopt gettid gettimeofday getuid getuid32 getxattr',
+  'getxattrat groupadded groupdeleted idle infra inotify_add_watch inotify_init inotify_init1',
+  'inotify_rm_watch io_cancel io_destroy io_getevents io_pgetevents io_setup io_submit',
+  'io_uring_enter io_uring_register io_uring_setup ioctl ioperm iopl ioprio_get ioprio_set ipc k8s',
+  'kcmp kexec_file_load kexec_load keyctl landlock_add_rule landlock_create_ruleset',
+  'landlock_restrict_self lchown lgetxattr listmount listns listxattr listxattrat llistxattr llseek',
+  'lookup_dcookie lremovexattr lseek lsetxattr lsm_get_self_attr lsm_list_modules lsm_set_self_attr',
+  'lstat lstat64 madvise map_shadow_stack mbind membarrier memfd_secret mesos migrate_pages mincore',
+  'mknod mknodat mlock mlock2 mlockall mmap mmap2 modify_ldt mount_setattr move_mount move_pages',
+  'mprotect mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedsend mq_unlink mremap mseal',
+  'msgctl msgget msgrcv msgsnd msync multiplexer munlock munlockall munmap name_to_handle_at',
+  'nanosleep newfstatat nfsservctl nice notification oldfstat oldlstat oldolduname oldstat olduname',
+  'open_by_handle_at open_tree open_tree_attr page_fault page_fault_kernel page_fault_user pause',
+  'pciconfig_iobase pciconfig_read pciconfig_write perf_event_open personality pidfd_getfd',
+  'pidfd_open pidfd_send_signal pipe pipe2 pivot_root pkey_alloc pkey_free pkey_mprotect',
+  'pluginevent poll ppoll pread pread64 preadv preadv2 prlimit prlimit64 process_madvise',
+  'process_mrelease process_vm_readv procinfo pselect6 pwrite pwrite64 pwritev pwritev2',
+  'query_module quotactl quotactl_fd read readahead readdir readlink readlinkat readv reboot recv',
+  'recvmmsg remap_file_pages removexattr removexattrat request_key restart_syscall',
+  'riscv_flush_icache riscv_hwprobe rseq rseq_slice_yield rt_sigaction rt_sigpending rt_sigprocmask',
+  'rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait rt_tgsigqueueinfo rtas',
+  's390_guarded_storage s390_pci_mmio_read s390_pci_mmio_write s390_runtime_instr s390_sthyi',
+  'scapevent sched_get_priority_max sched_get_priority_min sched_getaffinity sched_getattr',
+  'sched_getparam sched_getscheduler sched_process_exit sched_rr_get_interval sched_setaffinity',
+  'sched_setattr sched_setparam sched_setscheduler sched_switch sched_yield seccomp select semctl',
+  'semget semop semtimedop send sendfile sendfile64 sendmmsg set_mempolicy set_mempolicy_home_node',
+  'set_robust_list set_thread_area set_tid_address setdomainname setfsgid setfsuid setgid32',
+  'setgroups sethostname setitimer setpgid setpriority setregid setresgid32 setresuid32 setreuid',
+  'setrlimit setsid setsockopt settimeofday setuid32 setxattr setxattrat sgetmask shmat shmctl',
+  'shmdt shmget shutdown sigaction sigaltstack signal signal_deliver signaldeliver signalfd',
+  'signalfd4 sigpending sigprocmask sigreturn sigsuspend socketcall socketpair splice spu_create',
+  'spu_run ssetmask stat stat64 statfs statfs64 statmount statx stime subpage_prot swapcontext',
+  'swapoff swapon switch switch_endian sync sync_file_range sync_file_range2 syncfs',
+  'sys_debug_setcontext syscall sysfs sysinfo syslog task task_file_directory task_file_memfd',
+  'task_file_pipe task_file_regular task_file_socket_inet task_file_socket_inet6',
+  'task_file_socket_netlink task_file_socket_unix tee tgkill time timer_create timer_delete',
+  'timer_getoverrun timer_gettime timer_settime timerfd timerfd_create timerfd_gettime',
+  'timerfd_settime times tkill tracer ugetrlimit umask umount uname uprobe uretprobe uselib',
+  'useradded userdeleted ustat utime utimensat utimes vhangup vm86 vmsplice wait4 waitid waitpid',
+  'write writev',
+]
+  .join(' ')
+  .split(' ');

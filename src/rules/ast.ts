@@ -16,6 +16,8 @@ export interface CondSource {
 export const CMP_OPS = ['=', '==', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'glob', 'iglob', 'regex'] as const;
 export const LIST_OPS = ['in', 'intersects', 'pmatch'] as const;
 export type CmpOp = (typeof CMP_OPS)[number];
+/** Operators whose right-hand side is a number (or a transformer). */
+export const NUMERIC_OPS: ReadonlySet<string> = new Set(['<', '<=', '>', '>=']);
 export type ListOp = (typeof LIST_OPS)[number];
 export type Operator = CmpOp | ListOp | 'exists';
 export type Modifier = 'oneof' | 'anyof' | 'allof';
@@ -63,6 +65,8 @@ export interface ListLiteral extends Located {
 export interface ValRef extends Located {
   readonly kind: 'val';
   readonly field: FieldRef;
+  /** `val(f)[x]`: parsed as libsinsp does, refused by the compiler. */
+  readonly index?: string;
 }
 
 export type Rhs = Literal | ListLiteral | ValRef | TransformerRef;
@@ -97,11 +101,15 @@ export type ConditionNode = AndNode | OrNode | NotNode | MacroRefNode | CheckNod
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 
-/** Always double-quoted, so the printed form parses back to the same value whatever it holds. */
+/**
+ * Always double-quoted, so the printed form parses back to the same value whatever it holds. A
+ * final backslash is written `\x5c`: a quote right after `\\` does not close a string in Falco.
+ */
 export function quote(value: string): string {
   let out = '"';
-  for (const ch of value) {
-    const e = ESCAPES[ch];
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    const e = ch === '\\' && i === value.length - 1 ? '\\x5c' : ESCAPES[ch];
     if (e !== undefined) out += e;
     else if (ch.charCodeAt(0) < 0x20 || ch === '\x7f') out += '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0');
     else out += ch;
@@ -129,7 +137,7 @@ function printRhs(r: Rhs): string {
     case 'list':
       return `(${r.items.map((i) => quote(i.value)).join(', ')})`;
     case 'val':
-      return `val(${printOperand(r.field)})`;
+      return `val(${printOperand(r.field)})${r.index === undefined ? '' : `[${quote(r.index)}]`}`;
     case 'transformer':
       return printOperand(r);
   }
@@ -143,14 +151,17 @@ export function printCondition(n: ConditionNode): string {
     case 'or':
       return `(${n.children.map(printCondition).join(' or ')})`;
     case 'not':
-      return `not ${printCondition(n.child)}`;
+      // `not not x` would parse back as x: a negated negation keeps its parentheses.
+      return n.child.kind === 'not' ? `not (${printCondition(n.child)})` : `not ${printCondition(n.child)}`;
     case 'macro':
       return n.name;
     case 'check': {
       const lhs = printOperand(n.lhs);
       if (n.op === 'exists') return `${lhs} exists`;
       const mod = n.modifier ? ` ${n.modifier}` : '';
-      return `${lhs} ${n.op}${mod} ${printRhs(n.rhs!)}`;
+      // Numeric comparisons take bare numbers only.
+      const rhs = n.rhs!.kind === 'literal' && NUMERIC_OPS.has(n.op) ? n.rhs!.value : printRhs(n.rhs!);
+      return `${lhs} ${n.op}${mod} ${rhs}`;
     }
   }
 }

@@ -65,6 +65,9 @@ export class ExtractContext {
   readonly nodeStamp: Uint32Array;
   readonly nodeValue: Uint8Array;
 
+  /** Timestamps of this event and of the one evaluated before it (evt.deltatime). */
+  private curTsNs = 0;
+  private prevTsNs = 0;
   private procStamp = 0;
   private procValue: ProcessInfo | undefined;
   private parentStamp = 0;
@@ -92,6 +95,8 @@ export class ExtractContext {
   /** Starts a new event: invalidates every memo. The caller sets `evtNum`. */
   reset(ev: EventView): void {
     this.ev = ev;
+    this.prevTsNs = this.curTsNs;
+    this.curTsNs = ev.tsNs;
     // Wrap well before 2^32 so Uint32Array stamps never alias a live value.
     if (++this.stamp === 0xffffffff) {
       this.stamp = 1;
@@ -99,6 +104,11 @@ export class ExtractContext {
       this.nodeStamp.fill(0);
       this.procStamp = this.parentStamp = this.fdStamp = this.cidStamp = this.ctrStamp = 0;
     }
+  }
+
+  /** ns since the previous event this context evaluated; 0 for the first. */
+  deltaNs(): number {
+    return this.prevTsNs === 0 ? 0 : this.curTsNs - this.prevTsNs;
   }
 
   process(): ProcessInfo | undefined {

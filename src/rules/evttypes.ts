@@ -3,7 +3,7 @@
  * index rules by event type and to tell the probe what to capture.
  */
 import type { ConditionNode } from './ast';
-import { checkEventTypeName } from './compile';
+import { checkEventTypeName, isUntracedEventName } from './compile';
 import { EVENT_TYPES, eventTypeByName } from '../probe/event-types';
 
 /** `complement` true means ALL − ids. */
@@ -52,26 +52,26 @@ function evtNumNeverTrue(op: string, values: readonly string[]): boolean {
   }
 }
 
-function infer(node: ConditionNode, negated: boolean): TypeSet {
+function infer(node: ConditionNode, negated: boolean, untraced: Set<string>): TypeSet {
   switch (node.kind) {
     case 'and': {
-      let acc = infer(node.children[0]!, negated);
+      let acc = infer(node.children[0]!, negated, untraced);
       for (let i = 1; i < node.children.length; i++) {
-        const next = infer(node.children[i]!, negated);
+        const next = infer(node.children[i]!, negated, untraced);
         acc = negated ? union(acc, next) : intersect(acc, next);
       }
       return acc;
     }
     case 'or': {
-      let acc = infer(node.children[0]!, negated);
+      let acc = infer(node.children[0]!, negated, untraced);
       for (let i = 1; i < node.children.length; i++) {
-        const next = infer(node.children[i]!, negated);
+        const next = infer(node.children[i]!, negated, untraced);
         acc = negated ? intersect(acc, next) : union(acc, next);
       }
       return acc;
     }
     case 'not':
-      return infer(node.child, !negated);
+      return infer(node.child, !negated, untraced);
     case 'macro':
       return ALL;
     case 'check': {
@@ -86,8 +86,14 @@ function infer(node: ConditionNode, negated: boolean): TypeSet {
       const items = rhs!.kind === 'list' ? rhs!.items : [rhs as { value: string; at: number; src: typeof node.src }];
       for (const it of items) checkEventTypeName(it.value, it);
       let set: TypeSet;
-      const ids = new Set(values.map((v) => eventTypeByName(v)!.id));
-      if (node.op === '=' || node.op === '==' || node.op === 'in' || node.op === 'intersects') set = { complement: false, ids };
+      const ids = new Set<number>();
+      for (const v of values) {
+        const t = eventTypeByName(v);
+        if (t) ids.add(t.id);
+      }
+      const positive = node.op === '=' || node.op === '==' || node.op === 'in' || node.op === 'intersects';
+      if (positive !== negated) for (const v of values) if (isUntracedEventName(v)) untraced.add(v);
+      if (positive) set = { complement: false, ids };
       else if (node.op === '!=') set = { complement: true, ids };
       else return ALL;
       return negated ? flip(set) : set;
@@ -102,10 +108,13 @@ export interface EventTypeInference {
   readonly ids: readonly number[];
   /** True when no evt.type bound the set (Falco's ALL or ALL − {…}), which deserves LOAD_NO_EVTTYPE. */
   readonly unbounded: boolean;
+  /** Event names the condition asks for that this probe does not trace, sorted. */
+  readonly untraced: readonly string[];
 }
 
 export function inferEventTypes(node: ConditionNode): EventTypeInference {
-  const s = infer(node, false);
+  const untraced = new Set<string>();
+  const s = infer(node, false, untraced);
   const ids = s.complement ? RULE_TYPE_IDS.filter((id) => !s.ids.has(id)) : [...s.ids].sort((a, b) => a - b);
-  return { ids, unbounded: s.complement };
+  return { ids, unbounded: s.complement, untraced: [...untraced].sort() };
 }

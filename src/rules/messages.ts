@@ -28,7 +28,11 @@ export type LoadWarningCode =
   | 'LOAD_EXCEPTION_NAME_NOT_UNIQUE'
   | 'LOAD_INVALID_MACRO_NAME'
   | 'LOAD_INVALID_LIST_NAME'
-  | 'LOAD_COMPILE_CONDITION';
+  | 'LOAD_COMPILE_CONDITION'
+  /** Lanner: the rule names an event type Falco knows that this probe does not trace. */
+  | 'LOAD_UNTRACED_EVTTYPE'
+  /** Lanner: the rule uses a field this probe can never fill (always null, comparisons false). */
+  | 'LOAD_FIELD_ALWAYS_NULL';
 
 export type ItemKind = 'rule' | 'macro' | 'list' | 'required_engine_version' | 'required_plugin_versions' | 'exception' | 'file' | 'unknown';
 
@@ -58,4 +62,18 @@ export class LoadAbort extends Error {
     super(formatLoadMessage(detail));
     this.name = 'LoadAbort';
   }
+}
+
+/**
+ * The message, then the offending source line and a caret under its column, as Falco's
+ * `--validate` prints them. `lineOf` returns a 1-based line of a file (undefined when unknown).
+ */
+export function formatLoadMessageWithSource(m: LoadMessage, lineOf: (file: string, line: number) => string | undefined): string {
+  const head = formatLoadMessage(m);
+  const text = lineOf(m.file, m.line);
+  if (text === undefined) return head;
+  const col = Math.max(1, Math.min(m.column, text.length + 1));
+  // Keep tabs in the indent so the caret lines up whatever the tab width.
+  const pad = text.slice(0, col - 1).replace(/[^\t]/g, ' ');
+  return `${head}\n  ${text}\n  ${pad}^`;
 }

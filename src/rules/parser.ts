@@ -1,25 +1,15 @@
 /**
- * Recursive-descent parser for Falco's condition language (Falco's published grammar, with
- * libsinsp's filter parser as the reference). It reports the offset of the first character it
- * could not accept, which the loader turns into file:line:column.
+ * Recursive-descent parser for Falco's condition language. It accepts and rejects what libsinsp's
+ * filter parser does (test/rules/libs-parser-cases.test.ts holds libsinsp's own parse cases), token
+ * shapes in ./condition-lexer. It reports the offset of the first character it could not accept,
+ * which the loader turns into file:line:column.
+ *
+ * Long `a and b and c …` chains are read in a loop into one flat node, and a run of `not`s
+ * collapses to its parity as in libsinsp, so only parentheses and transformers nest (bounded by
+ * MAX_NESTING_DEPTH).
  */
-import {
-  CMP_OPS,
-  LIST_OPS,
-  TRANSFORMERS,
-  type CondSource,
-  type ConditionNode,
-  type FieldRef,
-  type ListLiteral,
-  type Literal,
-  type Modifier,
-  type Operand,
-  type Operator,
-  type Rhs,
-  type TransformerArg,
-  type TransformerName,
-  type TransformerRef,
-} from './ast';
+import { TRANSFORMERS, type CondSource, type ConditionNode, type FieldRef, type ListLiteral, type Literal, type Modifier, type Operand, type Rhs, type TransformerArg, type TransformerName, type TransformerRef } from './ast';
+import { bareFieldArgEnd, bareStringEnd, EscapeError, fieldNameEnd, identifierEnd, isBlank, isSpaceClass, numberEnd, quotedEnd, unescapeQuoted } from './condition-lexer';
 
 export class ConditionSyntaxError extends Error {
   constructor(
@@ -31,35 +21,18 @@ export class ConditionSyntaxError extends Error {
   }
 }
 
-/** Falco raises libs' default of 100 to 1000. */
+/** Parentheses and transformers nested deeper than this are refused (Falco raises libs' 100 to 1000). */
 export const MAX_NESTING_DEPTH = 1000;
 
-const NUMERIC_OPS = new Set<string>(['<', '<=', '>', '>=']);
-const WORD_OPS = new Set<string>([...CMP_OPS.filter((o) => /^[a-z]/.test(o)), ...LIST_OPS, 'exists']);
-const LIST_OP_SET = new Set<string>(LIST_OPS);
-const TRANSFORMER_SET = new Set<string>(TRANSFORMERS);
-const MODIFIERS = new Set<string>(['oneof', 'anyof', 'allof']);
-/** Operators that accept oneof/anyof/allof. */
-const MODIFIABLE = new Set<string>(['=', '==', '!=', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'glob', 'iglob', 'regex']);
+/** Comparison operators taking a string (or a transformer); the word ones need a blank after them. */
+const STRING_OPS = ['==', '=', '!=', 'glob', 'iglob', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'regex'] as const;
+const NUM_OPS = ['<=', '<', '>=', '>'] as const;
+const LIST_OPS = ['intersects', 'in', 'pmatch'] as const;
+const MODIFIERS: readonly Modifier[] = ['oneof', 'anyof', 'allof'];
+const TRANSFORMER_SET: ReadonlySet<string> = new Set(TRANSFORMERS);
 
-function isBlank(c: string | undefined): boolean {
-  return c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
-}
-function isAlpha(c: string | undefined): boolean {
-  return c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
-}
-function isIdentChar(c: string | undefined): boolean {
-  return c !== undefined && (isAlpha(c) || (c >= '0' && c <= '9') || c === '_');
-}
-/** Characters a bare (unquoted) value may not contain. */
-function isBareStop(c: string | undefined): boolean {
-  return c === undefined || isBlank(c) || c === '(' || c === ')' || c === '"' || c === "'" || c === '=' || c === ',';
-}
-
-const NUMBER_RE = /^(?:0x[0-9a-fA-F]+|[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)$/;
-
-export function isNumberLiteral(text: string): boolean {
-  return NUMBER_RE.test(text);
+function isAlnum(c: string | undefined): boolean {
+  return c !== undefined && /[A-Za-z0-9]/.test(c);
 }
 
 class Parser {
@@ -72,19 +45,16 @@ class Parser {
   }
 
   parse(): ConditionNode {
-    this.skipBlanks();
-    if (this.pos >= this.text.length) this.fail('empty condition');
+    if (this.text.length === 0) this.fail('empty condition');
     const node = this.parseOr();
-    this.skipBlanks();
-    if (this.pos < this.text.length) this.fail(`unexpected '${this.peekToken()}', expected 'and', 'or' or the end of the condition`);
+    if (this.pos < this.text.length) this.fail(`unexpected '${this.peekToken()}': expected 'and', 'or' or the end of the condition`);
     return node;
   }
 
-  /** The whole text as one field or transformer, nothing around it. */
+  /** The whole text as one field or transformer, nothing around it (an output's `%field`). */
   parseLoneOperand(): Operand {
-    const name = this.readIdentifier();
-    this.pos = 0; // only looked ahead for a transformer's '('
-    const operand: Operand = this.text[name.length] === '(' && TRANSFORMER_SET.has(name) ? this.parseTransformer() : this.parseField();
+    const operand = this.tryOperand();
+    if (!operand) this.fail(`expected a field name or a transformer but found ${this.describeHere()}`);
     if (this.pos !== this.text.length) this.fail(`unexpected '${this.text.slice(this.pos)}' after the field`);
     return operand;
   }
@@ -94,15 +64,16 @@ class Parser {
   }
 
   private peekToken(): string {
-    const m = /^\S{1,20}/.exec(this.text.slice(this.pos));
+    const m = /^\S{1,20}/.exec(this.text.slice(this.pos, this.pos + 20));
     return m ? m[0] : this.text.charAt(this.pos);
+  }
+
+  private describeHere(): string {
+    return this.pos >= this.text.length ? 'the end of the condition' : `'${this.peekToken()}'`;
   }
 
   private push(): void {
     if (++this.depth > MAX_NESTING_DEPTH) this.fail(`nesting deeper than ${MAX_NESTING_DEPTH}`);
-  }
-  private pop(): void {
-    this.depth--;
   }
 
   private skipBlanks(): boolean {
@@ -111,378 +82,339 @@ class Parser {
     return this.pos > start;
   }
 
-  /** Keyword at the cursor followed by a GAP (blank, or nothing before '('). */
-  private keywordAhead(word: string, allowParen: boolean): boolean {
-    if (!this.text.startsWith(word, this.pos)) return false;
-    const next = this.text[this.pos + word.length];
-    return isBlank(next) || (allowParen && next === '(');
+  private eat(s: string): boolean {
+    if (!this.text.startsWith(s, this.pos)) return false;
+    this.pos += s.length;
+    return true;
   }
 
+  /**
+   * `and-chain (or and-chain)*` in a loop, one flat node when there is more than one. Keywords
+   * are matched as a prefix (as libsinsp does) and must be followed by a blank or `(`. The
+   * two chain levels are written out (no shared helper taking a callback) to keep the stack
+   * frames per parenthesis level few: nesting is bounded by MAX_NESTING_DEPTH, not by the stack.
+   */
   private parseOr(): ConditionNode {
-    return this.parseChain('or', () => this.parseAnd());
+    this.skipBlanks();
+    const at = this.pos;
+    const first = this.parseAnd();
+    if (!this.text.startsWith('or', this.pos)) return first;
+    const children = [first];
+    while (this.text.startsWith('or', this.pos)) {
+      children.push(this.afterKeyword('or') ? this.parseAnd() : this.parseGroupRest());
+      this.skipBlanks();
+    }
+    return { kind: 'or', children, at, src: this.src };
   }
 
   private parseAnd(): ConditionNode {
-    return this.parseChain('and', () => this.parseNot());
-  }
-
-  /** `operand (keyword operand)*`, flattened into one node of that kind when there is more than one. */
-  private parseChain(keyword: 'and' | 'or', operand: () => ConditionNode): ConditionNode {
+    this.skipBlanks();
     const at = this.pos;
-    const first = operand();
+    const first = this.parseNot();
+    this.skipBlanks();
+    if (!this.text.startsWith('and', this.pos)) return first;
     const children = [first];
-    for (;;) {
-      const save = this.pos;
+    while (this.text.startsWith('and', this.pos)) {
+      children.push(this.afterKeyword('and') ? this.parseNot() : this.parseGroupRest());
       this.skipBlanks();
-      if (!this.keywordAhead(keyword, true)) {
-        this.pos = save;
-        break;
-      }
-      this.pos += keyword.length;
-      this.skipBlanks();
-      children.push(operand());
     }
-    return children.length === 1 ? first : { kind: keyword, children, at, src: this.src };
+    return { kind: 'and', children, at, src: this.src };
   }
 
+  /** Past `and`/`or` at the cursor: true when blanks follow, false when `(` (consumed) does. */
+  private afterKeyword(keyword: 'and' | 'or'): boolean {
+    const kwAt = this.pos;
+    this.pos += keyword.length;
+    if (this.skipBlanks()) return true;
+    if (this.eat('(')) return false;
+    this.fail(this.pos >= this.text.length ? `expected a condition after '${keyword}'` : `'${keyword}' must be followed by a blank or '('`, kwAt);
+  }
+
+  /** Any run of `not `s (their parity counts), then `not(…)` or a check. */
   private parseNot(): ConditionNode {
+    this.skipBlanks();
     const at = this.pos;
-    if (this.keywordAhead('not', true)) {
+    let negate = false;
+    while (this.text.startsWith('not', this.pos) && isSpaceClass(this.text[this.pos + 3])) {
       this.pos += 3;
-      this.skipBlanks();
-      this.push();
-      const child = this.parseNot();
-      this.pop();
-      return { kind: 'not', child, at, src: this.src };
+      while (isSpaceClass(this.text[this.pos])) this.pos++;
+      negate = !negate;
     }
-    return this.parsePrimary();
+    let child: ConditionNode;
+    if (this.eat('not(')) {
+      negate = !negate;
+      child = this.parseGroupRest();
+    } else child = this.parseCheck();
+    return negate ? { kind: 'not', child, at, src: this.src } : child;
   }
 
-  private parsePrimary(): ConditionNode {
-    const c = this.text[this.pos];
-    if (c === '(') {
-      this.pos++;
-      this.push();
-      this.skipBlanks();
-      const inner = this.parseOr();
-      this.skipBlanks();
-      if (this.text[this.pos] !== ')') this.fail(`expected ')' but found ${this.describeHere()}`);
-      this.pos++;
-      this.pop();
-      return inner;
-    }
-    if (!isAlpha(c)) this.fail(`expected a field, a macro, 'not' or '(' but found ${this.describeHere()}`);
+  /** After `(`: a condition and its `)`. */
+  private parseGroupRest(): ConditionNode {
+    const open = this.pos - 1;
+    this.push();
+    const inner = this.parseOr();
+    this.skipBlanks();
+    if (!this.eat(')')) this.fail(this.pos >= this.text.length ? `'(' at column ${open + 1} is never closed` : `expected ')' but found ${this.describeHere()}`);
+    this.depth--;
+    return inner;
+  }
+
+  private parseCheck(): ConditionNode {
+    this.skipBlanks();
+    if (this.eat('(')) return this.parseGroupRest();
     const at = this.pos;
-    const name = this.readIdentifier();
-    if (this.text[this.pos] === '(' && TRANSFORMER_SET.has(name)) {
-      this.pos = at;
-      return this.parseCheck(this.parseTransformer());
-    }
-    if (name.includes('.')) {
-      this.pos = at;
-      return this.parseCheck(this.parseField());
-    }
-    if (name === 'and' || name === 'or' || name === 'not') {
-      if (this.pos >= this.text.length) this.fail(`expected a condition after '${name}'`);
-      this.fail(`unexpected keyword '${name}'`, at);
-    }
-    if (this.text[this.pos] === '[') this.fail(`'[' after macro name '${name}'`);
-    return { kind: 'macro', name, at, src: this.src };
+    const operand = this.tryOperand();
+    if (operand) return this.parseComparison(operand);
+    const end = identifierEnd(this.text, this.pos);
+    if (end < 0) this.fail(`expected a field, a macro, 'not' or '(' but found ${this.describeHere()}`);
+    this.pos = end;
+    return { kind: 'macro', name: this.text.slice(at, end), at, src: this.src };
   }
 
-  private describeHere(): string {
-    return this.pos >= this.text.length ? 'the end of the condition' : `'${this.peekToken()}'`;
-  }
-
-  /** NAME ( "." NAME )* — names after the first dot may start with a digit. */
-  private readIdentifier(): string {
-    const start = this.pos;
-    while (isIdentChar(this.text[this.pos])) this.pos++;
-    while (this.text[this.pos] === '.' && isIdentChar(this.text[this.pos + 1])) {
-      this.pos++;
-      while (isIdentChar(this.text[this.pos])) this.pos++;
-    }
-    return this.text.slice(start, this.pos);
-  }
-
-  private parseField(): FieldRef {
+  /** A field (with its optional `[arg]`) or a transformer call at the cursor; undefined when neither. */
+  private tryOperand(): Operand | undefined {
     const at = this.pos;
-    if (!isAlpha(this.text[this.pos])) this.fail(`expected a field name but found ${this.describeHere()}`);
-    const name = this.readIdentifier();
-    if (!name.includes('.')) this.fail(`'${name}' is not a field name (fields look like 'class.name')`, at);
-    const arg = this.text[this.pos] === '[' ? this.parseBracketArg() : undefined;
-    return { kind: 'field', name, arg, at, src: this.src };
+    const end = fieldNameEnd(this.text, at);
+    if (end >= 0) {
+      this.pos = end;
+      return { kind: 'field', name: this.text.slice(at, end), arg: this.optionalArg(), at, src: this.src };
+    }
+    return this.tryTransformer();
   }
 
-  /** `[key]`, `["quoted key"]` or `[2]`; no blanks inside, no empty `[]`. */
-  private parseBracketArg(): string {
-    this.pos++; // '['
-    const c = this.text[this.pos];
-    let value: string;
-    if (c === '"' || c === "'") {
-      value = this.readQuoted();
-    } else {
-      const start = this.pos;
-      while (this.pos < this.text.length && this.text[this.pos] !== ']' && this.text[this.pos] !== '[' && !isBlank(this.text[this.pos])) this.pos++;
-      if (this.pos === start) this.fail(this.pos >= this.text.length ? "unterminated '['" : `expected a field argument but found ${this.describeHere()}`);
-      value = this.text.slice(start, this.pos);
+  /** `name(` for a known transformer, then its arguments, `)` and an optional `[arg]`. */
+  private tryTransformer(): TransformerRef | undefined {
+    const at = this.pos;
+    const end = identifierEnd(this.text, at);
+    if (end < 0 || this.text[end] !== '(') return undefined;
+    const name = this.text.slice(at, end);
+    if (!TRANSFORMER_SET.has(name)) return undefined;
+    this.pos = end + 1;
+    this.push();
+    this.skipBlanks();
+    const args: TransformerArg[] = [];
+    do {
+      args.push(this.transformerArg());
+      this.skipBlanks();
+    } while (this.eat(','));
+    if (!this.eat(')')) this.fail(`expected ',' or ')' in '${name}(...)' but found ${this.describeHere()}`);
+    this.depth--;
+    return { kind: 'transformer', name: name as TransformerName, args, index: this.optionalArg(), at, src: this.src };
+  }
+
+  /** A number, a quoted string, a `(…)` list, a transformer or a field. */
+  private transformerArg(): TransformerArg {
+    this.skipBlanks();
+    const at = this.pos;
+    const num = this.tryNumber();
+    if (num) return num;
+    const quoted = this.tryQuoted();
+    if (quoted !== undefined) return { kind: 'literal', value: quoted, at, src: this.src };
+    if (this.eat('(')) return this.transformerList(at);
+    const operand = this.tryOperand();
+    if (operand) return operand;
+    this.fail(`expected a field, a transformer, a quoted string, a number or a list but found ${this.describeHere()}`);
+  }
+
+  /** After `(` inside a transformer: `()` or items (fields, transformers, quoted strings, numbers), no nested lists. */
+  private transformerList(at: number): TransformerArg {
+    this.skipBlanks();
+    const items: TransformerArg[] = [];
+    if (!this.eat(')')) {
+      for (;;) {
+        const itemAt = this.pos;
+        const operand = this.tryOperand();
+        const quoted = operand ? undefined : this.tryQuoted();
+        const item: TransformerArg | undefined = operand ?? (quoted !== undefined ? { kind: 'literal', value: quoted, at: itemAt, src: this.src } : this.tryNumber());
+        if (!item) this.fail(`expected a field, a transformer, a quoted string or a number in the list but found ${this.describeHere()}`);
+        items.push(item);
+        this.skipBlanks();
+        if (!this.eat(',')) break;
+        this.skipBlanks();
+      }
+      if (!this.eat(')')) this.fail(`expected ',' or ')' in the list but found ${this.describeHere()}`);
     }
-    if (this.text[this.pos] !== ']') this.fail(this.pos >= this.text.length ? "unterminated '['" : `expected ']' but found ${this.describeHere()}`);
+    return { kind: 'tuple', items, at, src: this.src };
+  }
+
+  /** `[quoted]` or `[bare]` right after a field or transformer; undefined without `[`. */
+  private optionalArg(): string | undefined {
+    if (this.text[this.pos] !== '[') return undefined;
     this.pos++;
+    let value = this.tryQuoted();
+    if (value === undefined) {
+      const end = bareFieldArgEnd(this.text, this.pos);
+      if (end < 0) this.fail(this.pos >= this.text.length ? "unterminated '['" : `expected a field argument (a quoted or bare string) but found ${this.describeHere()}`);
+      value = this.text.slice(this.pos, end);
+      this.pos = end;
+    }
+    if (!this.eat(']')) this.fail(this.pos >= this.text.length ? "unterminated '['" : `expected ']' but found ${this.describeHere()}`);
     return value;
   }
 
-  private parseTransformer(): TransformerRef {
+  private tryNumber(): Literal | undefined {
     const at = this.pos;
-    const name = this.readIdentifier() as TransformerName;
-    this.pos++; // '('
-    this.push();
-    this.skipBlanks();
-    if (this.text[this.pos] === ')') this.fail(`transformer '${name}' needs at least one argument`);
-    const args = this.parseArgList(` in '${name}(...)'`);
-    this.pop();
-    const index = this.text[this.pos] === '[' ? this.parseBracketArg() : undefined;
-    return { kind: 'transformer', name, args, index, at, src: this.src };
+    const end = numberEnd(this.text, at);
+    if (end < 0) return undefined;
+    this.pos = end;
+    return { kind: 'literal', value: this.text.slice(at, end), at, src: this.src };
   }
 
-  /** `arg (, arg)* )` after an opening parenthesis; `where` names the construct in errors. */
-  private parseArgList(where: string): TransformerArg[] {
-    const items: TransformerArg[] = [];
-    for (;;) {
-      this.skipBlanks();
-      items.push(this.parseTransformerArg());
-      this.skipBlanks();
-      if (this.text[this.pos] === ',') {
-        this.pos++;
-        continue;
-      }
-      if (this.text[this.pos] === ')') {
-        this.pos++;
-        return items;
-      }
-      this.fail(`expected ',' or ')'${where} but found ${this.describeHere()}`);
-    }
-  }
-
-  private parseTransformerArg(): TransformerArg {
+  /** The unescaped value of a quoted string at the cursor; undefined when none starts (or closes) here. */
+  private tryQuoted(): string | undefined {
     const at = this.pos;
-    const c = this.text[this.pos];
-    if (c === '"' || c === "'") return { kind: 'literal', value: this.readQuoted(), at, src: this.src };
-    if (c === '(') {
-      this.pos++;
-      this.push();
-      const items = this.parseArgList('');
-      this.pop();
-      return { kind: 'tuple', items, at, src: this.src };
+    const end = quotedEnd(this.text, at);
+    if (end < 0) {
+      if (this.text[at] === '"' || this.text[at] === "'") this.fail('unterminated quoted string');
+      return undefined;
     }
-    if (isAlpha(c)) {
-      const save = this.pos;
-      const name = this.readIdentifier();
-      this.pos = save;
-      if (this.text[save + name.length] === '(' && TRANSFORMER_SET.has(name)) return this.parseTransformer();
-      if (name.includes('.')) return this.parseField();
-    }
-    const word = this.readBare();
-    if (!isNumberLiteral(word)) this.fail(`expected a field, a transformer, a quoted string or a number but found '${word}'`, at);
-    return { kind: 'literal', value: word, at, src: this.src };
-  }
-
-  private readBare(): string {
-    const start = this.pos;
-    while (!isBareStop(this.text[this.pos])) this.pos++;
-    if (this.pos === start) this.fail(`expected a value but found ${this.describeHere()}`);
-    return this.text.slice(start, this.pos);
-  }
-
-  /** Quoted string with Falco's escapes (libs escaping.cpp). Cursor on the opening quote. */
-  private readQuoted(): string {
-    const q = this.text[this.pos]!;
-    const open = this.pos;
-    this.pos++;
-    let out = '';
-    for (;;) {
-      if (this.pos >= this.text.length) this.fail('unterminated quoted string', open);
-      const c = this.text[this.pos]!;
-      if (c === q) {
-        this.pos++;
-        return out;
-      }
-      if (c !== '\\') {
-        out += c;
-        this.pos++;
-        continue;
-      }
-      const e = this.text[this.pos + 1];
-      switch (e) {
-        case '\\':
-          out += '\\';
-          break;
-        case '/':
-          out += '/';
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        case ' ':
-          // Legacy: a backslash before a space is kept as a backslash.
-          out += '\\';
-          this.pos++;
-          continue;
-        case 'x': {
-          const hex = this.text.slice(this.pos + 2, this.pos + 4);
-          if (!/^[0-9a-fA-F]{2}$/.test(hex)) this.fail('\\x needs exactly two hex digits');
-          out += String.fromCharCode(parseInt(hex, 16));
-          this.pos += 4;
-          continue;
-        }
-        default:
-          if (e === q) {
-            out += q;
-            break;
-          }
-          this.fail(`invalid escape '\\${e ?? ''}'`);
-      }
-      this.pos += 2;
+    try {
+      const value = unescapeQuoted(this.text, at, end);
+      this.pos = end;
+      return value;
+    } catch (err) {
+      if (err instanceof EscapeError) this.fail(err.message, err.at);
+      throw err;
     }
   }
 
-  private parseCheck(lhs: Operand): ConditionNode {
+  private parseComparison(lhs: Operand): ConditionNode {
     const at = lhs.at;
     const afterOperand = this.pos;
-    const hadBlank = this.skipBlanks();
-    const opAt = this.pos;
-    const op = this.readOperator(hadBlank);
-    if (op === undefined) {
-      this.pos = afterOperand;
-      this.skipBlanks();
-      this.fail(`expected an operator after '${this.text.slice(at, afterOperand)}' but found ${this.describeHere()}`);
-    }
-    if (op === 'exists') return { kind: 'check', lhs, op, modifier: undefined, rhs: undefined, at, opAt, src: this.src };
-    const isWord = WORD_OPS.has(op);
-    const blankAfter = this.skipBlanks();
-    if (isWord && !blankAfter && !(LIST_OP_SET.has(op) && this.text[this.pos] === '(')) {
-      this.fail(`operator '${op}' must be followed by a blank`);
-    }
-    if (LIST_OP_SET.has(op)) {
-      return { kind: 'check', lhs, op, modifier: undefined, rhs: this.parseListRhs(op), at, opAt, src: this.src };
-    }
-    let modifier: Modifier | undefined;
-    if (MODIFIABLE.has(op)) {
-      const m = /^(oneof|anyof|allof)[ \t\r\n]+\(/.exec(this.text.slice(this.pos, this.pos + 16));
-      if (m && MODIFIERS.has(m[1]!)) {
-        modifier = m[1] as Modifier;
-        this.pos += m[1]!.length;
-        this.skipBlanks();
-        return { kind: 'check', lhs, op, modifier, rhs: this.parseList(), at, opAt, src: this.src };
-      }
-    }
-    const rhs = this.parseScalarRhs(op);
-    return { kind: 'check', lhs, op, modifier, rhs, at, opAt, src: this.src };
-  }
-
-  /** Longest operator at the cursor; word operators must end at a non-identifier char. */
-  private readOperator(hadBlank: boolean): Operator | undefined {
-    const t = this.text;
-    const c = t[this.pos];
-    for (const sym of ['==', '!=', '<=', '>=', '=', '<', '>'] as const) {
-      if (t.startsWith(sym, this.pos)) {
-        this.pos += sym.length;
-        return sym;
-      }
-    }
-    if (!hadBlank || !isAlpha(c)) return undefined;
-    const start = this.pos;
-    while (isIdentChar(t[this.pos])) this.pos++;
-    const word = t.slice(start, this.pos);
-    if (WORD_OPS.has(word)) return word as Operator;
-    this.pos = start;
-    return undefined;
-  }
-
-  private parseListRhs(op: string): Rhs {
-    const c = this.text[this.pos];
-    if (c === '(') return this.parseList();
-    const rhs = this.tryRhsOperand();
-    if (rhs) return rhs;
-    this.fail(`operator '${op}' needs a list like '(a, b)' but found ${this.describeHere()}`);
-  }
-
-  private tryRhsOperand(): Rhs | undefined {
-    if (!isAlpha(this.text[this.pos])) return undefined;
-    const save = this.pos;
-    const name = this.readIdentifier();
-    const paren = this.text[this.pos] === '(';
-    this.pos = save;
-    if (paren && TRANSFORMER_SET.has(name)) return this.parseTransformer();
-    if (paren && name === 'val') {
-      const at = this.pos;
-      this.pos += 4;
-      this.skipBlanks();
-      const field = this.parseField();
-      this.skipBlanks();
-      if (this.text[this.pos] !== ')') this.fail(`expected ')' after the field in 'val(...)' but found ${this.describeHere()}`);
-      this.pos++;
-      return { kind: 'val', field, at, src: this.src };
-    }
-    return undefined;
-  }
-
-  private parseList(): ListLiteral {
-    const at = this.pos;
-    if (this.text[this.pos] !== '(') this.fail(`expected '(' but found ${this.describeHere()}`);
-    this.pos++;
-    const items: Literal[] = [];
     this.skipBlanks();
-    if (this.text[this.pos] === ')') {
-      this.pos++;
-      return { kind: 'list', items, at, src: this.src };
+    let opAt = this.pos;
+    if (this.eat('exists')) return { kind: 'check', lhs, op: 'exists', modifier: undefined, rhs: undefined, at, opAt, src: this.src };
+    this.skipBlanks();
+    opAt = this.pos;
+    for (const op of NUM_OPS) {
+      if (this.eat(op)) return { kind: 'check', lhs, op, modifier: undefined, rhs: this.numberRhs(op), at, opAt, src: this.src };
     }
-    for (;;) {
-      this.skipBlanks();
-      items.push(this.parseScalar());
-      this.skipBlanks();
-      const c = this.text[this.pos];
-      if (c === ',') {
-        this.pos++;
-        continue;
-      }
-      if (c === ')') {
-        this.pos++;
-        return { kind: 'list', items, at, src: this.src };
-      }
-      this.fail(`expected ',' or ')' in the list but found ${this.describeHere()}`);
+    for (const op of STRING_OPS) {
+      const word = /^[a-z]/.test(op);
+      if (!this.text.startsWith(op, this.pos) || (word && !isBlank(this.text[this.pos + op.length]))) continue;
+      this.pos += op.length;
+      const hadBlank = this.skipBlanks() || word;
+      const modifier = hadBlank ? this.tryModifier() : undefined;
+      if (modifier) return { kind: 'check', lhs, op, modifier, rhs: this.listOrName(), at, opAt, src: this.src };
+      return { kind: 'check', lhs, op, modifier: undefined, rhs: this.stringRhs(op), at, opAt, src: this.src };
     }
+    for (const op of LIST_OPS) {
+      if (this.eat(op)) return { kind: 'check', lhs, op, modifier: undefined, rhs: this.listRhs(op), at, opAt, src: this.src };
+    }
+    this.pos = afterOperand;
+    this.skipBlanks();
+    this.fail(`expected an operator after '${this.text.slice(at, afterOperand)}' but found ${this.describeHere()}`);
   }
 
-  private parseScalar(): Literal {
+  /**
+   * `oneof`/`anyof`/`allof` and blanks, when a list or a list name follows that is not `and`,
+   * `or` or `not`; otherwise the word is an ordinary value and the cursor does not move.
+   */
+  private tryModifier(): Modifier | undefined {
+    const save = this.pos;
+    for (const m of MODIFIERS) {
+      if (!this.text.startsWith(m, this.pos) || !isBlank(this.text[this.pos + m.length])) continue;
+      this.pos += m.length;
+      this.skipBlanks();
+      const listFollows = this.text[this.pos] === '(' || identifierEnd(this.text, this.pos) >= 0;
+      const keywordFollows = ['and', 'or', 'not'].some((k) => this.text.startsWith(k, this.pos) && !isAlnum(this.text[this.pos + k.length]));
+      if (listFollows && !keywordFollows) return m;
+      break;
+    }
+    this.pos = save;
+    return undefined;
+  }
+
+  /** `val(field)` or a transformer at the cursor. */
+  private tryValOrTransformer(): Rhs | undefined {
+    this.skipBlanks();
     const at = this.pos;
-    const c = this.text[this.pos];
-    if (c === '"' || c === "'") return { kind: 'literal', value: this.readQuoted(), at, src: this.src };
-    return { kind: 'literal', value: this.readBare(), at, src: this.src };
+    if (this.eat('val(')) {
+      this.skipBlanks();
+      const fieldAt = this.pos;
+      const end = fieldNameEnd(this.text, fieldAt);
+      if (end < 0) this.fail(`expected a field inside 'val(...)' but found ${this.describeHere()}`);
+      this.pos = end;
+      const field: FieldRef = { kind: 'field', name: this.text.slice(fieldAt, end), arg: this.optionalArg(), at: fieldAt, src: this.src };
+      this.skipBlanks();
+      if (!this.eat(')')) this.fail(`expected ')' after the field in 'val(...)' but found ${this.describeHere()}`);
+      const index = this.optionalArg();
+      return index === undefined ? { kind: 'val', field, at, src: this.src } : { kind: 'val', field, index, at, src: this.src };
+    }
+    return this.tryTransformer();
   }
 
-  private parseScalarRhs(op: string): Rhs {
-    const operand = this.tryRhsOperand();
-    if (operand) {
-      if (op === 'regex' && operand.kind === 'val') this.fail("'regex' cannot compare against 'val()'", operand.at);
-      return operand;
-    }
-    if (this.text[this.pos] === '(') this.fail(`operator '${op}' takes a single value, not a list`);
-    const lit = this.parseScalar();
-    if (NUMERIC_OPS.has(op) && !isNumberLiteral(lit.value)) this.fail(`operator '${op}' needs a number but found '${lit.value}'`, lit.at);
-    return lit;
+  private numberRhs(op: string): Rhs {
+    this.skipBlanks();
+    const operand = this.tryValOrTransformer();
+    if (operand) return operand;
+    const num = this.tryNumber();
+    if (num) return num;
+    this.fail(`operator '${op}' needs a number but found ${this.describeHere()}`);
+  }
+
+  private stringRhs(op: string): Rhs {
+    const operand = this.tryValOrTransformer();
+    if (operand) return operand;
+    const value = this.tryValue();
+    if (value) return value;
+    this.fail(this.text[this.pos] === '(' ? `operator '${op}' takes a single value, not a list` : `operator '${op}' needs a value but found ${this.describeHere()}`);
+  }
+
+  /** A quoted or bare value at the cursor (after blanks). */
+  private tryValue(): Literal | undefined {
+    this.skipBlanks();
+    const at = this.pos;
+    const quoted = this.tryQuoted();
+    if (quoted !== undefined) return { kind: 'literal', value: quoted, at, src: this.src };
+    const end = bareStringEnd(this.text, at);
+    if (end < 0) return undefined;
+    this.pos = end;
+    return { kind: 'literal', value: this.text.slice(at, end), at, src: this.src };
+  }
+
+  /** `(a, 'b', c)` at the cursor, or undefined when no `(` is there. */
+  private tryList(): ListLiteral | undefined {
+    const at = this.pos;
+    if (!this.eat('(')) return undefined;
+    const items: Literal[] = [];
+    const first = this.tryValue();
+    if (first) {
+      items.push(first);
+      this.skipBlanks();
+      while (this.eat(',')) {
+        const next = this.tryValue();
+        if (!next) this.fail(`expected a value after ',' but found ${this.describeHere()}`);
+        items.push(next);
+        this.skipBlanks();
+      }
+    } else this.skipBlanks();
+    if (!this.eat(')')) this.fail(`expected ',' or ')' in the list but found ${this.describeHere()}`);
+    return { kind: 'list', items, at, src: this.src };
+  }
+
+  /** A list name used where a list goes: a one-item list until the loader substitutes the list. */
+  private tryListName(): ListLiteral | undefined {
+    const at = this.pos;
+    const end = identifierEnd(this.text, at);
+    if (end < 0) return undefined;
+    this.pos = end;
+    return { kind: 'list', items: [{ kind: 'literal', value: this.text.slice(at, end), at, src: this.src }], at, src: this.src };
+  }
+
+  /** After a modifier: a list or a list name. */
+  private listOrName(): ListLiteral {
+    this.skipBlanks();
+    const rhs = this.tryList() ?? this.tryListName();
+    if (!rhs) this.fail(`expected a list or a list name but found ${this.describeHere()}`);
+    return rhs;
+  }
+
+  private listRhs(op: string): Rhs {
+    this.skipBlanks();
+    const rhs = this.tryList() ?? this.tryValOrTransformer() ?? this.tryListName();
+    if (!rhs) this.fail(`operator '${op}' needs a list like '(a, b)' but found ${this.describeHere()}`);
+    return rhs;
   }
 }
 
@@ -507,3 +439,6 @@ export function inlineSource(text: string, file = '<inline>'): CondSource {
     },
   };
 }
+
+/** Operators the language knows, for messages and exception `comps`. */
+export const KNOWN_OPERATORS: ReadonlySet<string> = new Set<string>([...STRING_OPS, ...NUM_OPS, ...LIST_OPS, 'exists']);

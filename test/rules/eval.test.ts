@@ -72,7 +72,6 @@ describe('numeric, bool, ip operators', () => {
     ['fd.num < 4', true],
     ['fd.num <= 2', false],
     ['fd.num in (1, 2, 3)', true],
-    ['fd.num = 0x3', true],
     ['evt.rawres >= 0', true],
     ['evt.res = SUCCESS', true],
     ['evt.is_open_read = true', true],
@@ -93,6 +92,8 @@ describe('numeric, bool, ip operators', () => {
     ['fd.ip = 10.0.0.6', false],
     ['fd.snet in ("192.168.0.0/16", "10.0.0.0/8")', true],
     ['fd.sport = 443', true],
+    ['fd.sport = https', true],
+    ['fd.sport in (http, https)', true],
     ['fd.port = 40000', true],
     ['fd.lport = 40000', true],
     ['fd.rport = 443', true],
@@ -100,6 +101,13 @@ describe('numeric, bool, ip operators', () => {
     ['fd.sockfamily = ip', true],
     ['fd.connected = true', true],
   ])('%s → %s', (c, want) => expect(evalCond(c, connectApi, s)).toBe(want));
+});
+
+describe('numeric literals', () => {
+  // libsinsp reads numbers for fields with scanf: decimal integers only.
+  it.each(['fd.num = 0x3', 'fd.num = 3.0', 'evt.num > 1e+3'])('%s does not compile', (c) => {
+    expect(() => evalCond(c, openShadow, world())).toThrow(/not a valid number/);
+  });
 });
 
 describe('unextractable fields: every comparison is false, including !=', () => {

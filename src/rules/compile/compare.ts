@@ -3,11 +3,11 @@
  * literal values parsed to the field's type, and the comparator closures (scalars, lists,
  * `oneof`/`anyof`/`allof`, IP networks, byte buffers).
  */
+import { readFileSync } from 'node:fs';
 import type { CheckNode, Rhs } from '../ast';
 import type { FieldValue } from '../context';
 import type { FieldType } from '../fields';
 import { compileGlob, compilePathMatch, compileRegex, netContains, parseNet, type IpNet } from '../match';
-import { isNumberLiteral } from '../parser';
 import { CompileError, type SourceNode } from './error';
 
 /** A comparison of one extracted value against the rule's constant(s). */
@@ -24,7 +24,9 @@ export const OPERATORS_BY_TYPE: Record<FieldType, ReadonlySet<string>> = (() => 
     string: s,
     strlist: s,
     int64: n,
+    int32: n,
     uint64: n,
+    double: n,
     uint32: n,
     port: n,
     reltime: n,
@@ -35,6 +37,37 @@ export const OPERATORS_BY_TYPE: Record<FieldType, ReadonlySet<string>> = (() => 
     bytebuf: new Set([...eq, 'contains', 'startswith', 'endswith', 'bcontains', 'bstartswith']),
   };
 })();
+
+let services: ReadonlyMap<string, number> | undefined;
+
+/** A service name's port from /etc/services (names and aliases); read once, when first needed. */
+function servicePort(name: string): number | undefined {
+  if (!services) {
+    const m = new Map<string, number>();
+    try {
+      for (const line of readFileSync('/etc/services', 'utf8').split('\n')) {
+        const words = line.replace(/#.*/, '').trim().split(/\s+/);
+        const port = /^(\d+)\//.exec(words[1] ?? '');
+        if (!port) continue;
+        for (const w of [words[0]!, ...words.slice(2)]) if (!m.has(w)) m.set(w, Number(port[1]));
+      }
+    } catch {
+      // No services database: only numeric ports.
+    }
+    services = m;
+  }
+  return services.get(name);
+}
+
+/**
+ * The text of an integer literal: decimal digits with an optional sign, leading blanks allowed
+ * (libsinsp reads numeric values with scanf, so `0x1F` and `1.5` are not numbers for a field).
+ */
+function integerText(text: string, at: SourceNode): string {
+  const m = /^[ \t\n\r\v\f]*([+-]?\d+)$/.exec(text);
+  if (!m) throw new CompileError(`'${text}' is not a valid number (integers only, in decimal)`, at);
+  return m[1]!.replace(/^\+/, '');
+}
 
 function hexBytes(text: string, node: SourceNode): Uint8Array {
   if (!/^([0-9a-fA-F]{2})*$/.test(text)) throw new CompileError(`'${text}' is not a hex byte string`, node);
@@ -70,14 +103,17 @@ function parseLiteral(node: CheckNode, type: FieldType, text: string, at: Source
     case 'bytebuf':
       return node.op === 'bcontains' || node.op === 'bstartswith' ? hexBytes(text, at) : new Uint8Array(Buffer.from(text, 'latin1'));
     case 'abstime':
-      if (!/^(0x[0-9a-fA-F]+|[+-]?\d+)$/.test(text)) throw new CompileError(`'${text}' is not an integer`, at);
-      return BigInt(text);
-    default: {
-      if (!isNumberLiteral(text)) throw new CompileError(`'${text}' is not a number`, at);
-      const n = Number(text);
-      if (!Number.isFinite(n)) throw new CompileError(`'${text}' is not a number`, at);
-      return n;
+      return BigInt(integerText(text, at));
+    case 'port': {
+      // As libsinsp: digits, '' for 0, or a service name from /etc/services.
+      if (text === '') return 0;
+      if (/^\d+$/.test(text)) return Number(text);
+      const port = servicePort(text);
+      if (port === undefined) throw new CompileError(`'${text}' is not a port number or a known service name`, at);
+      return port;
     }
+    default:
+      return Number(integerText(text, at));
   }
 }
 
@@ -95,7 +131,10 @@ export function constantComparator(node: CheckNode, type: FieldType, rhs: Rhs): 
         return mod === 'anyof' ? hits > 0 : mod === 'allof' ? hits === each.length : hits === 1;
       };
     }
-    if (op === 'pmatch') return compilePathMatch(rhs.items.map((i) => i.value)) as Cmp;
+    if (op === 'pmatch') {
+      for (const i of rhs.items) if (i.value.includes('\0')) throw new CompileError('NUL byte in a string value', i);
+      return compilePathMatch(rhs.items.map((i) => i.value)) as Cmp;
+    }
     const values = rhs.items.map((i) => parseLiteral(node, type, i.value, i));
     if (type === 'ipaddr' || type === 'ipnet') {
       const nets = values as IpNet[];

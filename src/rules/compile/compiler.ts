@@ -8,11 +8,15 @@ import { printCondition, printOperand, type CheckNode, type ConditionNode, type 
 import type { FieldValue } from '../context';
 import { findField, type Extractor, type FieldDef } from '../fields';
 import { closureTree, emitCondition, generatePredicate } from './codegen';
+import { foldConditionForType, foldInfo } from './fold';
 import { constantComparator, OPERATORS_BY_TYPE } from './compare';
 import { dynamicComparison } from './dynamic';
 import { CompileError } from './error';
 import type { CompiledOperand, Predicate } from './operand';
 import { compileTransformer } from './transformers';
+
+/** Conditions with more checks than this are not specialised per event type (see compileFor). */
+const MAX_SPECIALISED_LEAVES = 2000;
 
 /** The any-ancestor form gives up past this many generations (a cycle in stale state, or a very deep tree). */
 const MAX_ANCESTORS = 64;
@@ -25,7 +29,13 @@ function keyOf(node: ConditionNode): string {
   return k;
 }
 
+/** Finds a field definition by name and bracket argument: each event source has its own catalogue. */
+export type FieldLookup = (name: string, arg: string | undefined) => FieldDef | undefined;
+
 export class ConditionCompiler {
+  /** `lookup`: the field catalogue of the source whose rules this compiler compiles (syscall by default). */
+  constructor(private readonly lookup: FieldLookup = findField) {}
+
   private readonly slots = new Map<string, number>();
   private readonly nodes = new Map<string, Predicate>();
   private readonly leafIndex = new Map<string, number>();
@@ -50,6 +60,15 @@ export class ConditionCompiler {
    * are folded to constants (./fold). Returns a constant when the whole condition folds.
    */
   compileFor(node: ConditionNode, typeName: string | undefined): Predicate | boolean {
+    if (typeName !== undefined) {
+      // Specialise only when a check can fold and the tree is small: a condition without
+      // evt.type/evt.num checks is the same function in every bucket, and a huge one is compiled
+      // once (cost linear in its size), not once per event type.
+      const folded = foldConditionForType(node, typeName);
+      if (folded !== undefined) return folded;
+      const info = foldInfo(node);
+      if (!info.foldable || info.leaves > MAX_SPECIALISED_LEAVES) return this.compileFor(node, undefined);
+    }
     const key = typeName === undefined ? keyOf(node) : `${typeName}\u0000${keyOf(node)}`;
     const known = this.nodes.get(key);
     if (known) return known;
@@ -98,7 +117,7 @@ export class ConditionCompiler {
   }
 
   resolveField(ref: FieldRef): { def: FieldDef; get: Extractor } {
-    const def = findField(ref.name, ref.arg);
+    const def = this.lookup(ref.name, ref.arg);
     if (!def) throw new CompileError(`filter_check called with nonexistent field ${ref.name}`, ref, true);
     if (def.arg === 'none' && ref.arg !== undefined && !ref.name.startsWith('evt.arg') && !ref.name.startsWith('evt.rawarg')) {
       throw new CompileError(`field '${ref.name}' does not take an argument`, ref);
@@ -130,7 +149,7 @@ export class ConditionCompiler {
         return { key: printOperand(o), type: 'string', get: () => v, either: false, def: undefined, filterOnly: false };
       }
       case 'tuple':
-        throw new CompileError('a parenthesised list is only valid as the second argument of join()', o);
+        throw new CompileError('a parenthesised list is only valid as an argument of join() or getopt()', o);
     }
   }
 
@@ -144,11 +163,19 @@ export class ConditionCompiler {
     const get = lhs.get;
     if (node.op === 'exists') return (c) => get(c) !== undefined;
     const rhs = node.rhs!;
-    if (rhs.kind === 'val') return dynamicComparison(node, lhs, this.compileOperand(rhs.field), rhs);
-    if (rhs.kind === 'transformer') return dynamicComparison(node, lhs, this.compileOperand(rhs), rhs);
+    if (rhs.kind === 'val' || rhs.kind === 'transformer') {
+      if (node.op === 'regex') throw new CompileError("'regex' compares with a constant pattern, not with a field or a transformer", rhs);
+      if (rhs.kind === 'transformer') return dynamicComparison(node, lhs, this.compileOperand(rhs), rhs);
+      if (rhs.index !== undefined) throw new CompileError("transformer 'val' does not support field arguments", rhs);
+      const other = this.compileOperand(rhs.field);
+      if (other.filterOnly || other.either) throw new CompileError(`field '${other.key}' cannot be used inside val()`, rhs.field);
+      return dynamicComparison(node, lhs, other, rhs);
+    }
     const cmp = constantComparator(node, lhs.type, rhs);
     if (lhs.either || lhs.type === 'strlist') {
-      const all = lhs.type === 'strlist' && node.op === 'in';
+      // `in` on a list field needs every item listed; `!=` on client-or-server fields needs both
+      // sides to differ (libsinsp: `fd.ip != x` is false when either end is x).
+      const all = (lhs.type === 'strlist' && node.op === 'in') || (lhs.either && node.op === '!=');
       return (c) => {
         const v = get(c);
         if (v === undefined) return false;

@@ -13,7 +13,9 @@ import type { CompiledOperand, Predicate } from './operand';
 /** `lhs op rhs` with both sides extracted per event; `at` locates the right-hand side for errors. */
 export function dynamicComparison(node: CheckNode, lhs: CompiledOperand, rhs: CompiledOperand, at: SourceNode): Predicate {
   const numeric = isNumericType(lhs.type);
-  if (numeric !== isNumericType(rhs.type)) throw new CompileError(`cannot compare '${lhs.key}' (${lhs.type}) with '${rhs.key}' (${rhs.type})`, at);
+  const textual = (t: string): boolean => t === 'string' || t === 'strlist';
+  const compatible = numeric ? isNumericType(rhs.type) : lhs.type === rhs.type || (textual(lhs.type) && textual(rhs.type));
+  if (!compatible) throw new CompileError(`cannot compare '${lhs.key}' (${lhs.type}) with '${rhs.key}' (${rhs.type})`, at);
   const op = node.op;
   const a = lhs.get;
   const b = rhs.get;

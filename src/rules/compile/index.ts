@@ -3,7 +3,7 @@
  * folding (./fold), comparisons against constants (./compare) and between fields (./dynamic),
  * transformers (./transformers).
  */
-export { ConditionCompiler } from './compiler';
+export { ConditionCompiler, type FieldLookup } from './compiler';
 export { CompileError } from './error';
-export { checkEventTypeName } from './fold';
+export { checkEventTypeName, isUntracedEventName } from './fold';
 export type { CompiledOperand, Predicate } from './operand';

@@ -4,7 +4,7 @@
  * argument that cannot be extracted makes the result unextractable.
  */
 import type { Operand, TransformerArg, TransformerRef } from '../ast';
-import { fieldValueText } from '../context';
+import { fieldValueText, type ExtractContext } from '../context';
 import type { Extractor, FieldType } from '../fields';
 import { CompileError } from './error';
 import type { CompiledOperand } from './operand';
@@ -42,7 +42,11 @@ export function compileTransformer(t: TransformerRef, compileOperand: (o: Operan
     }
     case 'concat': {
       if (t.args.length < 2) throw new CompileError('concat() needs at least two arguments', t);
-      const parts = t.args.map((a) => compileOperand(a).get);
+      const parts = t.args.map((a) => {
+        const c = compileOperand(a);
+        if (c.type !== 'string') throw new CompileError(`concat() arguments must be strings, '${c.key}' is ${c.type}`, a);
+        return c.get;
+      });
       return {
         type: 'string',
         get: (c) => {
@@ -58,31 +62,64 @@ export function compileTransformer(t: TransformerRef, compileOperand: (o: Operan
     }
     case 'join': {
       const [sepArg, listArg] = t.args;
-      if (t.args.length !== 2 || sepArg?.kind !== 'literal') throw new CompileError('join() takes a quoted separator and a list: join(", ", (a, b))', t);
-      const sep = sepArg.value;
-      const items = listArg!.kind === 'tuple' ? listArg.items.map((a) => compileOperand(a).get) : [compileOperand(listArg!).get];
+      if (t.args.length !== 2) throw new CompileError('join() takes a separator and a list: join(", ", (a, b))', t);
+      const sep = compileOperand(sepArg!);
+      if (sep.type === 'strlist') throw new CompileError('join() separator must be a single value, not a list', sepArg!);
+      const items = listItems(listArg!, compileOperand);
+      if (!items) throw new CompileError('join() second argument must be a list, e.g. (a, b)', listArg!);
       return {
         type: 'string',
         get: (c) => {
-          const out: string[] = [];
-          for (const p of items) {
-            const v = p(c);
-            if (v === undefined) return undefined;
-            if (Array.isArray(v)) out.push(...(v as string[]));
-            else out.push(fieldValueText(v));
-          }
-          return out.join(sep);
+          const s = sep.get(c);
+          const list = items(c);
+          return s === undefined || list === undefined ? undefined : list.join(fieldValueText(s));
         },
       };
     }
     case 'getopt': {
       const [argvArg, optsArg] = t.args;
-      if (t.args.length !== 2 || optsArg?.kind !== 'literal') throw new CompileError('getopt() takes an argument list and a quoted option string: getopt(proc.args, "ab:")[b]', t);
-      if (t.index === undefined || t.index.length !== 1) throw new CompileError('getopt() needs the option letter as index, e.g. [b]', t);
-      const argv = compileOperand(argvArg!).get;
-      return { type: 'string', get: getopt(argv, optsArg.value, t.index) };
+      if (t.args.length !== 2) throw new CompileError('getopt() takes an argument list and an option string: getopt(proc.args, "ab:")', t);
+      if (argvArg!.kind === 'literal') throw new CompileError('getopt() first argument must be a list, e.g. (a, b), or proc.args', argvArg!);
+      const argv = listItems(argvArg!, compileOperand) ?? splitWords(compileOperand(argvArg!), argvArg!);
+      const opts = compileOperand(optsArg!);
+      if (opts.type !== 'string') throw new CompileError('getopt() option string must be a single string', optsArg!);
+      if (t.index !== undefined && t.index.length !== 1) throw new CompileError('getopt() field argument must be a single option character', t);
+      return { type: t.index === undefined ? 'strlist' : 'string', get: getopt(argv, opts.get, t.index) };
     }
   }
+}
+
+/** The items of a list argument: a `(a, b)` tuple or a list-valued field; undefined for anything else. */
+function listItems(arg: TransformerArg, compileOperand: (o: Operand | TransformerArg) => CompiledOperand): ((c: ExtractContext) => string[] | undefined) | undefined {
+  if (arg.kind === 'tuple') {
+    const parts = arg.items.map((a) => compileOperand(a).get);
+    return (c) => {
+      const out: string[] = [];
+      for (const p of parts) {
+        const v = p(c);
+        if (v === undefined) return undefined;
+        if (Array.isArray(v)) out.push(...(v as string[]));
+        else out.push(fieldValueText(v));
+      }
+      return out;
+    };
+  }
+  if (arg.kind === 'literal') return undefined;
+  const list = compileOperand(arg);
+  if (list.type !== 'strlist') return undefined;
+  return (c) => {
+    const v = list.get(c);
+    return v === undefined ? undefined : Array.isArray(v) ? [...(v as string[])] : [fieldValueText(v)];
+  };
+}
+
+/** A single string field read as a command line (Lanner also lets getopt() take proc.args). */
+function splitWords(arg: CompiledOperand, at: TransformerArg): (c: ExtractContext) => string[] | undefined {
+  if (arg.type !== 'string') throw new CompileError(`getopt() first argument must be a list or a string, '${arg.key}' is ${arg.type}`, at);
+  return (c) => {
+    const v = arg.get(c);
+    return v === undefined ? undefined : fieldValueText(v).split(/\s+/).filter(Boolean);
+  };
 }
 
 /** A transformer over the text of its argument; an unextractable argument stays unextractable. */
@@ -94,31 +131,50 @@ function stringTransform(arg: Extractor, f: (s: string) => string | undefined): 
 }
 
 /**
- * POSIX-style option scan over an argument list (a space-joined string or a list). Returns the
- * value of option `want` ('' for a flag without value); undefined when absent. Non-option words are
- * skipped (GNU-style permutation); `--` ends option parsing.
+ * getopt(3)-style scan, as libsinsp's getopt() transformer does it: stops at `--` and at the
+ * first non-option word, skips long options, expands clusters (`-nt`), takes a value from the
+ * rest of the word or the next one. Without a selector the result is the list of options (unknown
+ * ones as '?') each followed by its value; a missing value is ''. With a selector, the value of
+ * the last occurrence of that option (the option itself when it takes none); absent → undefined.
  */
-function getopt(argv: Extractor, spec: string, want: string): Extractor {
-  const takesValue = new Set<string>();
-  for (let i = 0; i < spec.length; i++) if (spec[i + 1] === ':') takesValue.add(spec[i]!);
+function getopt(argv: (c: ExtractContext) => string[] | undefined, optstring: Extractor, want: string | undefined): Extractor {
   return (c) => {
-    const v = argv(c);
-    if (v === undefined) return undefined;
-    const words = Array.isArray(v) ? (v as string[]) : fieldValueText(v).split(/\s+/).filter(Boolean);
+    const words = argv(c);
+    const specValue = optstring(c);
+    if (words === undefined || specValue === undefined) return undefined;
+    const spec = fieldValueText(specValue);
+    const out: string[] = [];
+    let selected: string | undefined;
+    const emit = (name: string, value: string | undefined): void => {
+      if (want !== undefined) selected = value ?? name;
+      else {
+        out.push(name);
+        if (value !== undefined) out.push(value);
+      }
+    };
     for (let i = 0; i < words.length; i++) {
       const w = words[i]!;
       if (w === '--') break;
-      if (w.length < 2 || w[0] !== '-' || w[1] === '-') continue;
+      if (w.length > 2 && w.startsWith('--')) continue;
+      if (w.length < 2 || w[0] !== '-') break;
       for (let k = 1; k < w.length; k++) {
         const o = w[k]!;
-        if (takesValue.has(o)) {
-          const value = k + 1 < w.length ? w.slice(k + 1) : words[++i];
-          if (o === want) return value;
-          break;
+        const at = o === ':' ? -1 : spec.indexOf(o, spec[0] === ':' ? 1 : 0);
+        if (at < 0) {
+          if (want === undefined) out.push('?');
+          continue;
         }
-        if (o === want) return '';
+        const match = want === undefined || o === want;
+        if (spec[at + 1] !== ':') {
+          if (match) emit(o, undefined);
+          continue;
+        }
+        const value = k + 1 < w.length ? w.slice(k + 1) : i + 1 < words.length ? words[++i] : undefined;
+        if (match) emit(value === undefined ? '' : o, value);
+        break;
       }
     }
-    return undefined;
+    if (want !== undefined) return selected;
+    return out;
   };
 }

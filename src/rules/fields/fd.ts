@@ -1,6 +1,6 @@
 /** The `fd.*` class: the file descriptor the event is about (files, directories, sockets). */
 import type { ExtractContext, FieldValue } from '../context';
-import { field, type FieldDef } from './field';
+import { field, nullField, type FieldDef } from './field';
 
 /** One-character fd kind, as `fd.typechar` and rendered fd parameters (`3(<f>/etc/passwd)`) show it. */
 export function fdTypeChar(type: string): string {
@@ -112,4 +112,25 @@ export const FD_FIELDS: readonly FieldDef[] = [
   field('fd.ip', 'ipaddr', 'client or server address (filter-only)', (c) => both(sideIp(c, 'c'), sideIp(c, 's')) as FieldValue | undefined, { filterOnly: true, either: true }),
   field('fd.net', 'ipnet', 'client or server address vs a CIDR (filter-only)', (c) => both(sideIp(c, 'c'), sideIp(c, 's')) as FieldValue | undefined, { filterOnly: true, either: true }),
   field('fd.port', 'port', 'client or server port (filter-only)', (c) => both(sidePort(c, 'c'), sidePort(c, 's')) as FieldValue | undefined, { filterOnly: true, either: true }),
+  field('fd.uid', 'string', 'unique id of the fd: the thread id followed by the fd number', (c) => {
+    const n = c.fdNum();
+    return n === undefined || n < 0 ? undefined : `${c.ev.tid}${n}`;
+  }),
+  field('fd.containername', 'string', 'container id, a colon and fd.name', (c) => {
+    const fd = c.fd();
+    return fd ? `${c.containerId()}:${fd.name}` : undefined;
+  }),
+  field('fd.containerdirectory', 'string', 'container id, a colon and fd.directory', (c) => {
+    const fd = c.fd();
+    if (!fd || (fd.type !== 'file' && fd.type !== 'directory')) return undefined;
+    return `${c.containerId()}:${fd.type === 'directory' ? fd.name : dirname(fd.name)}`;
+  }),
+  nullField('fd.proto', 'port', 'client or server protocol name (filter-only)', 'port numbers are not mapped to service names', { filterOnly: true, either: true }),
+  ...SIDES.map((side) => nullField(`fd.${side}proto`, 'string', `${SIDE_NAMES[side]} protocol name`, 'port numbers are not mapped to service names')),
+  nullField('fd.dev', 'int32', 'device number of the file', 'the probe does not capture it'),
+  nullField('fd.dev.major', 'int32', 'major device number of the file', 'the probe does not capture it'),
+  nullField('fd.dev.minor', 'int32', 'minor device number of the file', 'the probe does not capture it'),
+  nullField('fd.ino', 'int64', 'inode of the file', 'the probe does not capture it'),
+  nullField('fd.is_upper_layer', 'bool', 'file in an overlayfs upper layer', 'the probe does not capture it for fds'),
+  nullField('fd.is_lower_layer', 'bool', 'file in an overlayfs lower layer', 'the probe does not capture it for fds'),
 ];

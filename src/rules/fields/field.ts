@@ -7,7 +7,7 @@
 import type { ProcessInfo } from '../../state/types';
 import type { ExtractContext, FieldValue } from '../context';
 
-export type FieldType = 'string' | 'int64' | 'uint64' | 'uint32' | 'port' | 'bool' | 'ipaddr' | 'ipnet' | 'reltime' | 'abstime' | 'bytebuf' | 'strlist';
+export type FieldType = 'string' | 'int64' | 'int32' | 'uint64' | 'double' | 'uint32' | 'port' | 'bool' | 'ipaddr' | 'ipnet' | 'reltime' | 'abstime' | 'bytebuf' | 'strlist';
 
 /** `none`: no brackets allowed; `index`/`key`: required; `*_opt`: optional. */
 export type FieldArgForm = 'none' | 'index' | 'key' | 'index_opt' | 'key_opt';
@@ -24,6 +24,8 @@ export interface FieldInfo {
   readonly deprecated: boolean;
   /** The comparison holds if it holds for any of the values (`fd.ip` = client or server). */
   readonly either: boolean;
+  /** Falco has it but this probe can never fill it: it loads, is always null, and `validate` warns. */
+  readonly alwaysNull?: boolean;
 }
 
 export interface FieldDef extends FieldInfo {
@@ -35,7 +37,7 @@ export interface FieldDef extends FieldInfo {
   readonly text?: (v: FieldValue) => string;
 }
 
-const NUMERIC: ReadonlySet<FieldType> = new Set(['int64', 'uint64', 'uint32', 'port', 'reltime', 'abstime']);
+const NUMERIC: ReadonlySet<FieldType> = new Set(['int64', 'int32', 'double', 'uint64', 'uint32', 'port', 'reltime', 'abstime']);
 export function isNumericType(t: FieldType): boolean {
   return NUMERIC.has(t);
 }
@@ -46,6 +48,11 @@ export interface FieldOptions {
   deprecated?: boolean;
   either?: boolean;
   text?: (v: FieldValue) => string;
+}
+
+/** A Falco field this probe cannot fill: it compiles, extracts nothing, and rules using it get a warning. */
+export function nullField(name: string, type: FieldType, description: string, why: string, opts: FieldOptions = {}): FieldDef {
+  return { ...fieldWithArg(name, type, `${description} (always null here: ${why})`, () => () => undefined, opts), alwaysNull: true };
 }
 
 /** A field with one extractor. */

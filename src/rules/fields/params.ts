@@ -10,6 +10,7 @@ import type { ExtractContext } from '../context';
 import { renderCapabilities, renderNumericParam } from '../render';
 import { fdTypeChar } from './fd';
 import type { Extractor, FieldDef } from './field';
+import { LIBS_PARAM_KINDS } from './libs-params';
 
 /** For each parameter name, its spec per event type id (undefined where the event lacks it). */
 const paramsByName = new Map<string, (ParamSpec | undefined)[]>();
@@ -90,6 +91,13 @@ function paramExtractor(row: readonly (ParamSpec | undefined)[], raw: boolean): 
   };
 }
 
+function asBytes(get: Extractor): Extractor {
+  return (c) => {
+    const v = get(c);
+    return typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'latin1')) : v;
+  };
+}
+
 /** `name=value name=value` over the event's parameters, as Falco's evt.args. */
 export function renderArgs(c: ExtractContext): string {
   const t = EVENT_TYPES[c.ev.typeId];
@@ -117,17 +125,36 @@ export function paramField(name: string, arg: string | undefined): FieldDef | un
   }
   if (pname === undefined) return undefined;
   const row = paramsByName.get(pname);
-  if (!row) return undefined;
+  if (!row) return libsOnlyParam(name, pname, raw, arg);
   const numeric = raw && row.every((p) => p === undefined || NUMERIC_PARAM_KINDS.has(p.kind) || (p.kind !== 'path' && p.kind !== 'string' && p.kind !== 'sockaddr'));
-  const extract = paramExtractor(row, raw);
+  // A raw address is a byte buffer in Falco (no ordering comparisons): its text as bytes here.
+  const address = raw && row.every((p) => p === undefined || p.kind === 'sockaddr');
+  const extract = address ? asBytes(paramExtractor(row, raw)) : paramExtractor(row, raw);
   return {
     name,
-    type: numeric ? 'int64' : 'string',
+    type: numeric ? 'int64' : address ? 'bytebuf' : 'string',
     description: raw ? `raw value of the '${pname}' parameter` : `the '${pname}' parameter rendered as text`,
     arg: arg === undefined ? 'none' : 'key',
     filterOnly: false,
     deprecated: false,
     either: false,
     make: () => extract,
+  };
+}
+
+/** A parameter only events this probe does not trace have: it compiles and is always null. */
+function libsOnlyParam(name: string, pname: string, raw: boolean, arg: string | undefined): FieldDef | undefined {
+  const kind = LIBS_PARAM_KINDS.get(pname);
+  if (kind === undefined) return undefined;
+  return {
+    name,
+    type: !raw ? 'string' : kind === 'n' ? 'int64' : kind === 's' ? 'string' : 'bytebuf',
+    description: `the '${pname}' parameter (always null here: no traced event has it)`,
+    arg: arg === undefined ? 'none' : 'key',
+    filterOnly: false,
+    deprecated: false,
+    either: false,
+    alwaysNull: true,
+    make: () => () => undefined,
   };
 }

@@ -2,7 +2,7 @@
 import { EXE_FROM_MEMFD, EXE_UPPER_LAYER, EXE_WRITABLE } from '../../probe/event';
 import type { ProcessInfo } from '../../state/types';
 import type { ExtractContext, FieldValue } from '../context';
-import { field, fieldWithArg, type FieldDef, type FieldType } from './field';
+import { field, fieldWithArg, nullField, type FieldDef, type FieldType } from './field';
 
 function argsText(p: ProcessInfo): string {
   return p.args.join(' ');
@@ -49,6 +49,75 @@ function ancestorField(name: string, type: FieldType, description: string, ofPro
   };
 }
 
+/** The pid of the oldest ancestor (self included) whose name ends in 'sh'. */
+function loginShellId(c: ExtractContext): number | undefined {
+  let found: number | undefined;
+  for (let level = 0, p = c.process(); p !== undefined && level < 64; p = c.ancestor(++level)) {
+    if (p.name.endsWith('sh')) found = p.tgid;
+  }
+  return found;
+}
+
+/** Epoch ns of a boot-relative start time (0 = unknown). */
+function startEpochNs(c: ExtractContext, p: ProcessInfo | undefined): number | undefined {
+  return p && p.startNs > 0 ? p.startNs + Number(c.bootOffsetNs) : undefined;
+}
+
+/** Type and name of the process's fd 0, 1 or 2, when the fd table knows it. */
+function stdField(fd: 0 | 1 | 2, stream: string): FieldDef[] {
+  return [
+    field(`proc.${stream}.type`, 'string', `fd type of ${stream} (file, pipe, ipv4, …)`, (c) => c.state.fd(c.ev.tgid, fd)?.type),
+    field(`proc.${stream}.name`, 'string', `name of ${stream} (path or connection)`, (c) => c.state.fd(c.ev.tgid, fd)?.name),
+  ];
+}
+
+const NOT_SAMPLED = 'the probe does not sample /proc counters';
+
+/** Fields of libsinsp's process class that Lanner added for parity. */
+const PROC_PARITY_FIELDS: readonly FieldDef[] = [
+  ancestorField('proc.aargs', 'string', 'proc.args', argsText),
+  field('proc.exeline', 'string', 'proc.exe + proc.args', (c) => {
+    const p = c.process();
+    return p ? (p.args.length ? `${p.exe} ${argsText(p)}` : p.exe) : undefined;
+  }),
+  field('proc.loginshellid', 'int64', 'pid of the oldest shell among the ancestors', loginShellId),
+  field('proc.pvpid', 'int64', "parent's pid inside its pid namespace", (c) => c.parent()?.vpid),
+  field('proc.sid.exe', 'string', 'proc.exe of the session leader', (c) => {
+    const p = c.process();
+    return p ? c.state.process(p.sid)?.exe : undefined;
+  }),
+  field('proc.sid.exepath', 'string', 'proc.exepath of the session leader', (c) => {
+    const p = c.process();
+    return p ? c.state.process(p.sid)?.exePath : undefined;
+  }),
+  field('proc.vpgid.exepath', 'string', 'proc.exepath of the process group leader', (c) => vpgidLeader(c)?.exePath),
+  field('proc.pgid', 'int64', 'process group id (host pid of the group leader)', (c) => vpgidLeader(c)?.tgid),
+  field('proc.pgid.name', 'string', 'name of the process group leader', (c) => vpgidLeader(c)?.name),
+  field('proc.pgid.exe', 'string', 'proc.exe of the process group leader', (c) => vpgidLeader(c)?.exe),
+  field('proc.pgid.exepath', 'string', 'proc.exepath of the process group leader', (c) => vpgidLeader(c)?.exePath),
+  field('proc.is_pgid_leader', 'bool', 'process leads its process group', (c) => {
+    const p = c.process();
+    return p ? p.vpgid === p.vpid : undefined;
+  }),
+  field('proc.pid.ts', 'reltime', 'process start as epoch ns', (c) => startEpochNs(c, c.process())),
+  field('proc.ppid.ts', 'reltime', 'parent start as epoch ns', (c) => startEpochNs(c, c.parent())),
+  nullField('proc.is_exe_lower_layer', 'bool', 'executable in an overlayfs lower layer', 'the probe reports the upper layer only'),
+  nullField('proc.exe_ino', 'int64', 'inode of the executable', 'the probe does not capture it'),
+  nullField('proc.exe_ino.ctime_duration_pidns_start', 'abstime', 'ns between exe inode ctime and pid namespace start', 'pid namespace start is not captured'),
+  nullField('proc.pidns_init_start_ts', 'uint64', 'start of the pid namespace init process', 'not captured'),
+  nullField('proc.fdopencount', 'uint64', 'open fds of the process', 'the fd table is per fd, not counted'),
+  nullField('proc.fdlimit', 'int64', 'fd limit of the process', NOT_SAMPLED),
+  nullField('proc.fdusage', 'double', 'fd usage ratio', NOT_SAMPLED),
+  nullField('proc.vmsize', 'uint64', 'virtual memory size (KiB)', NOT_SAMPLED),
+  nullField('proc.vmrss', 'uint64', 'resident memory (KiB)', NOT_SAMPLED),
+  nullField('proc.vmswap', 'uint64', 'swapped memory (KiB)', NOT_SAMPLED),
+  nullField('proc.nthreads', 'uint64', 'threads of the process', 'threads are not tracked'),
+  nullField('proc.nchilds', 'uint64', 'child threads of the process', 'threads are not tracked'),
+  ...stdField(0, 'stdin'),
+  ...stdField(1, 'stdout'),
+  ...stdField(2, 'stderr'),
+];
+
 export const PROC_FIELDS: readonly FieldDef[] = [
   field('proc.pid', 'int64', 'process id (tgid)', (c) => c.ev.tgid),
   field('proc.vpid', 'int64', 'pid inside its pid namespace', (c) => c.process()?.vpid ?? c.ev.vpid),
@@ -56,12 +125,20 @@ export const PROC_FIELDS: readonly FieldDef[] = [
   field('proc.name', 'string', 'process name (comm)', (c) => c.process()?.name ?? c.ev.comm()),
   field('proc.exe', 'string', 'argv[0]', (c) => c.process()?.exe ?? c.ev.argv()?.[0]),
   field('proc.exepath', 'string', 'full executable path', (c) => c.process()?.exePath ?? c.ev.exePath()),
-  field('proc.args', 'string', 'arguments without argv[0], space-joined', (c) => {
-    const p = c.process();
-    if (p) return argsText(p);
-    const argv = c.ev.argv();
-    return argv ? argv.slice(1).join(' ') : undefined;
-  }),
+  fieldWithArg(
+    'proc.args',
+    'string',
+    'arguments without argv[0], space-joined; [N] the N-th one (0 = first after argv[0])',
+    (arg) => {
+      const n = arg === undefined ? -1 : Number(arg);
+      return (c) => {
+        const args = c.process()?.args ?? c.ev.argv()?.slice(1);
+        if (!args) return undefined;
+        return n < 0 ? args.join(' ') : (args[n] ?? '');
+      };
+    },
+    { arg: 'index_opt' },
+  ),
   field('proc.cmdnargs', 'uint64', 'number of arguments', (c) => c.process()?.args.length),
   field('proc.cmdlenargs', 'uint64', 'total length of the arguments', (c) => {
     const p = c.process();
@@ -137,4 +214,5 @@ export const PROC_FIELDS: readonly FieldDef[] = [
   ancestorField('proc.aexepath', 'string', 'proc.exepath', (p) => p.exePath),
   ancestorField('proc.acmdline', 'string', 'proc.cmdline', cmdline),
   ancestorField('proc.aenv', 'string', 'proc.env', (p) => p.env.join(' ')),
+  ...PROC_PARITY_FIELDS,
 ];
