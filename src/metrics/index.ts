@@ -2,8 +2,9 @@ export { metricsConfigSchema, parseListenAddress, type MetricsConfig } from './c
 export { BucketHistogram, LATENCY_BUCKETS_SECONDS, createPipelineHistograms, geometricBuckets } from './histogram';
 export { RuleMatchFeed, TotalsFeed } from './monotonic';
 export { READINESS_CHECKS, createLannerRegistry, failingReadinessChecks, type LannerRegistryOptions } from './registry';
-export { startMetricsServer, type MetricsServer } from './server';
+export { MetricsListenError, startMetricsServer, type MetricsServer } from './server';
 export type {
+  AuditSourceMetrics,
   BpfProgramStats,
   EngineStats,
   MetricsIdentity,

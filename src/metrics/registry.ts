@@ -172,18 +172,40 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
   const matches = new Counter({ name: 'lanner_rule_matches_total', help: 'Rule matches, by rule, priority and source.', labelNames: ['rule', 'priority', 'source'], registers });
   const matchesFeed = new RuleMatchFeed(matches, priorityLabel);
   const totalsFeed = new TotalsFeed(matches);
-  if (readEngine) {
+  const feedTotals = (m: readonly RuleMatchTotal[]): void => {
+    for (const r of m) {
+      const priority = priorityLabel(r.priority);
+      const source = r.source ?? 'syscall';
+      totalsFeed.feed(`${r.rule}\u0000${priority}\u0000${source}`, { rule: r.rule, priority, source }, r.count);
+    }
+  };
+  const readAudit = sources.audit;
+  if (readEngine || readAudit) {
     onCollect(matches, guarded('rule_matches', () => {
-      const m = readEngine.call(sources).ruleMatches;
-      if (!isRuleMatchTotals(m)) {
-        matchesFeed.feed(m);
-        return;
+      if (readEngine) {
+        const m = readEngine.call(sources).ruleMatches;
+        if (isRuleMatchTotals(m)) feedTotals(m);
+        else matchesFeed.feed(m);
       }
-      for (const r of m) {
-        const priority = priorityLabel(r.priority);
-        const source = r.source ?? 'syscall';
-        totalsFeed.feed(`${r.rule}\u0000${priority}\u0000${source}`, { rule: r.rule, priority, source }, r.count);
-      }
+      // The k8s_audit rules count in their own evaluator (src/audit), under their own source label.
+      if (readAudit) feedTotals(readAudit.call(sources).ruleMatches);
+    }));
+  }
+
+  // --- k8s audit source -------------------------------------------------------------------------
+  const auditEvents = new Counter({ name: 'lanner_audit_events_total', help: 'Kubernetes audit events received by the k8s_audit source, by input.', labelNames: ['input'], registers });
+  const auditBadInput = new Counter({ name: 'lanner_audit_bad_input_total', help: 'Audit input the k8s_audit source skipped, by kind.', labelNames: ['kind'], registers });
+  const auditLastEvent = new Gauge({ name: 'lanner_audit_last_event_timestamp_seconds', help: 'Unix time of the last audit event received; 0 before the first.', registers });
+  const auditReceiving = new Gauge({ name: 'lanner_audit_receiving', help: '1 while the k8s_audit source receives events (one within its receiving window), else 0.', registers });
+  const auditEventsFeed = new TotalsFeed(auditEvents);
+  const auditBadInputFeed = new TotalsFeed(auditBadInput);
+  if (readAudit) {
+    onCollect(auditEvents, guarded('audit', () => {
+      const a = readAudit.call(sources);
+      for (const [input, n] of Object.entries(a.eventsByInput)) auditEventsFeed.feed(input, { input }, n);
+      for (const [kind, n] of Object.entries(a.badInput)) auditBadInputFeed.feed(kind, { kind }, n);
+      auditLastEvent.set(a.lastEventUnixSeconds);
+      auditReceiving.set(a.receiving ? 1 : 0);
     }));
   }
 

@@ -18,6 +18,30 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** The endpoint cannot listen: one line naming the address and why, for the operator. */
+export class MetricsListenError extends Error {
+  constructor(
+    readonly listen: string,
+    readonly reason: NodeJS.ErrnoException,
+  ) {
+    super(`cannot listen on ${listen} (metrics.listen): ${listenFailure(reason)}`);
+    this.name = 'MetricsListenError';
+  }
+}
+
+function listenFailure(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return 'the address is already in use (EADDRINUSE: another lanner, or another exporter, on this port?)';
+    case 'EACCES':
+      return 'permission denied (EACCES)';
+    case 'EADDRNOTAVAIL':
+      return 'no such local address (EADDRNOTAVAIL)';
+    default:
+      return err.message;
+  }
+}
+
 /** Slow or stalled scrapers must not hold sockets forever. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -63,8 +87,14 @@ export async function startMetricsServer(
         return;
       case '/readyz': {
         const failing = failingReadinessChecks(readiness);
-        if (failing.length === 0) json(res, 200, { status: 'ready' }, head);
-        else json(res, 503, { status: 'not ready', failing }, head);
+        let detail: Readonly<Record<string, unknown>> = {};
+        try {
+          detail = readiness.detail?.() ?? {};
+        } catch {
+          // Detail is informative only: a failing getter must not change the answer.
+        }
+        if (failing.length === 0) json(res, 200, { status: 'ready', ...detail }, head);
+        else json(res, 503, { status: 'not ready', failing, ...detail }, head);
         return;
       }
       default:
@@ -84,9 +114,10 @@ export async function startMetricsServer(
 
   const { host, port } = parseListenAddress(config.listen);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: NodeJS.ErrnoException): void => reject(new MetricsListenError(config.listen, err));
+    server.once('error', onError);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

@@ -49,6 +49,20 @@ export interface EngineStats {
   readonly ruleMatches: RuleMatchTable | readonly RuleMatchTotal[];
 }
 
+/** The k8s_audit source (src/audit): whether it receives events, what it took and what it refused. */
+export interface AuditSourceMetrics {
+  /** Audit events received, by input (`file`, `webhook`). */
+  readonly eventsByInput: Readonly<Record<string, number>>;
+  /** Input skipped, by kind (`malformed_json`, `too_large`, `api_version`, …). */
+  readonly badInput: Readonly<Record<string, number>>;
+  /** Unix seconds of the last event received; 0 before the first. */
+  readonly lastEventUnixSeconds: number;
+  /** An event arrived within the source's receiving window. */
+  readonly receiving: boolean;
+  /** Matches of the k8s_audit rules, cumulative across reloads (exported with source `k8s_audit`). */
+  readonly ruleMatches: readonly RuleMatchTotal[];
+}
+
 export interface RulesInfo {
   readonly enabled: number;
   readonly disabled: number;
@@ -99,6 +113,8 @@ export interface MetricsSources {
   state?(): StateStats;
   sinks?(): Iterable<SinkStatsSource>;
   rules?(): RulesInfo;
+  /** The k8s_audit source, when it runs. */
+  audit?(): AuditSourceMetrics;
   /** Drop self-alerts emitted after the token bucket. */
   dropAlerts?(): number;
   posture?(): Iterable<PostureCount>;
@@ -120,6 +136,8 @@ export interface ReadinessChecks {
   rules(): boolean;
   /** Every configured output sink is running. */
   outputs(): boolean;
+  /** Optional detail for /readyz that does not decide readiness (e.g. whether the audit source receives events). */
+  detail?(): Readonly<Record<string, unknown>>;
 }
 
 /** Static identity exported as `lanner_build_info` and `lanner_host_info`. */

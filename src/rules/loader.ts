@@ -13,7 +13,7 @@ import { PosText, scalarLocator } from './postext';
 export const ENGINE_VERSION = '0.57.0';
 
 /** Plugins whose fields Lanner provides natively, with the highest plugin version matched. */
-const NATIVE_PLUGINS: Record<string, string> = { container: '0.6.0' };
+const NATIVE_PLUGINS: Record<string, string> = { container: '0.6.0', k8saudit: '0.18.0', json: '0.7.4' };
 
 export interface RulesFileInput {
   readonly name: string;

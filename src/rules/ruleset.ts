@@ -7,15 +7,16 @@ import { readFileSync } from 'node:fs';
 import type { ExtractContext } from './context';
 import type { PriorityNum } from './priority';
 import { EVENT_TYPES, EVENT_TYPE_COUNT } from '../probe/event-types';
-import { quote, type CondSource, type ConditionNode } from './ast';
-import { CompileError, ConditionCompiler, type Predicate } from './compile';
+import { quote, type CheckNode, type CondSource, type ConditionNode, type FieldRef, type MacroRefNode, type Operand, type Rhs, type TransformerArg } from './ast';
+import { CompileError, ConditionCompiler, type FieldLookup, type Predicate } from './compile';
 import { inferEventTypes } from './evttypes';
 import { findField } from './fields';
 import { readRulesFiles, type ExceptionInfo, type RuleCollection, type RuleInfo, type RulesFileInput } from './loader';
 import type { ItemKind, LoadErrorCode, LoadMessage, LoadWarningCode, SourcePosition } from './messages';
 import { CONTAINER_OUTPUT_SUFFIX, compileOutput, type CompiledOutput } from './output';
-import { ConditionSyntaxError, parseCondition, parseOperand } from './parser';
+import { ConditionSyntaxError, KNOWN_OPERATORS, parseCondition, parseOperand } from './parser';
 import { PosText } from './postext';
+import { PLUGIN_SOURCES } from './sources';
 
 export interface CompiledRule {
   readonly name: string;
@@ -54,6 +55,20 @@ export interface CompiledRuleset {
   readonly errors: readonly LoadMessage[];
   readonly warnings: readonly LoadMessage[];
   readonly files: readonly string[];
+  /**
+   * The enabled rules of each other event source (`k8s_audit`), compiled against that source's
+   * field catalogue; a source without rules has no entry. `rules` lists them too.
+   */
+  readonly sources?: ReadonlyMap<string, SourceRuleset>;
+}
+
+/** One non-syscall source's rules: evaluated in order against a context sized by the counts. */
+export interface SourceRuleset {
+  readonly source: string;
+  /** Enabled rules, in evaluation order. */
+  readonly rules: readonly CompiledRule[];
+  readonly slotCount: number;
+  readonly nodeCount: number;
 }
 
 export interface RulesetOptions {
@@ -65,8 +80,13 @@ export interface RulesetOptions {
 
 const BLANKS = ' \t\n\r';
 const LIST_DELIMS = BLANKS + '(),=';
-const KNOWN_OPERATORS = new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'glob', 'iglob', 'regex', 'in', 'intersects', 'pmatch', 'exists']);
 const LIST_COMPS = new Set(['in', 'intersects', 'pmatch']);
+const LIST_WORDS = new Set([...LIST_COMPS, 'oneof', 'anyof', 'allof']);
+/**
+ * Expanded conditions deeper than this (and/or/not levels plus macro references) are refused with
+ * the macro where it happened, before any recursive pass can run out of stack.
+ */
+export const MAX_EXPANSION_DEPTH = 1000;
 
 /** Quotes a value for textual substitution when it would not survive as a bare word. */
 function renderValue(v: string): string {
@@ -75,17 +95,54 @@ function renderValue(v: string): string {
   return v;
 }
 
+/** The word before `at` (skipping blanks) is a list operator or a modifier. */
+function listWordBefore(s: string, at: number): boolean {
+  let end = at;
+  while (end > 0 && BLANKS.includes(s[end - 1]!)) end--;
+  if (end === at) return false;
+  let start = end;
+  while (start > 0 && /[a-z]/.test(s[start - 1]!)) start--;
+  return LIST_WORDS.has(s.slice(start, end)) && (start === 0 || LIST_DELIMS.includes(s[start - 1]!));
+}
+
 function renderValueOrList(v: string | readonly string[], listComp: boolean): string {
   if (Array.isArray(v)) return `(${(v as readonly string[]).map(renderValue).join(', ')})`;
   return listComp ? `(${renderValue(v as string)})` : renderValue(v as string);
 }
 
+/** The fields a check reads: its left side, a `val()` field, and the fields inside transformers. */
+function fieldsOf(node: CheckNode): FieldRef[] {
+  const out: FieldRef[] = [];
+  const visit = (o: Operand | TransformerArg | Rhs | undefined): void => {
+    if (o === undefined) return;
+    if (o.kind === 'field') out.push(o);
+    else if (o.kind === 'val') out.push(o.field);
+    else if (o.kind === 'transformer') o.args.forEach(visit);
+    else if (o.kind === 'tuple') o.items.forEach(visit);
+  };
+  visit(node.lhs);
+  visit(node.rhs);
+  return out;
+}
+
+/** Height of expanded trees, recorded as they are built (macros share subtrees, so no walk). */
+const heights = new WeakMap<ConditionNode, number>();
+function heightOf(n: ConditionNode): number {
+  return heights.get(n) ?? 1;
+}
+function withHeight<T extends ConditionNode>(n: T, h: number): T {
+  heights.set(n, h);
+  return n;
+}
+
 class RulesetBuilder {
   private readonly compiler = new ConditionCompiler();
+  /** One compiler per other source, so its memo slots and leaves index its own context. */
+  private readonly sourceCompilers = new Map<string, ConditionCompiler>();
   private readonly errors: LoadMessage[];
   private readonly warnings: LoadMessage[];
   private readonly macroAst = new Map<string, ConditionNode | null>();
-  private readonly expandedMacros = new Map<string, ConditionNode>();
+  private readonly expandedMacros = new Map<string, { readonly node: ConditionNode; readonly height: number }>();
 
   constructor(
     private readonly coll: RuleCollection,
@@ -146,7 +203,8 @@ class RulesetBuilder {
             if (r < s.length && s[r] === ',') end = r + 1;
           }
         }
-        const piece = PosText.fixed(` ${sub} `, pt.locate(i));
+        // After `in`, `intersects`, `pmatch` or a modifier the name stands for a whole list.
+        const piece = PosText.fixed(listWordBefore(s, start) ? ` (${sub}) ` : ` ${sub} `, pt.locate(i));
         out = (out ?? PosText.fixed('', pt.locate(0))).concat(pt.slice(last, start), piece);
         last = end;
       }
@@ -186,37 +244,77 @@ class RulesetBuilder {
     for (const m of [...this.coll.macros.values()].sort((a, b) => a.index - b.index)) this.parseMacro(m.name);
   }
 
-  /** Replaces macro references; a macro may only use macros defined before it, a rule any macro. */
-  private expand(node: ConditionNode, visibleBelow: number): ConditionNode {
+  /**
+   * Replaces macro references; a macro may only use macros defined before it, a rule any macro.
+   * `depth` is the level of `node` in the expanded tree (and/or/not nodes and macro references
+   * count); past MAX_EXPANSION_DEPTH the reference of the macro being expanded (`via`) is
+   * reported, so a long macro chain ends in an error naming it instead of a stack overflow.
+   */
+  private expand(node: ConditionNode, visibleBelow: number, depth: number, via?: MacroRefNode): ConditionNode {
+    if (depth > MAX_EXPANSION_DEPTH) {
+      const ref = node.kind === 'macro' ? node : via;
+      throw ref ? this.tooDeep(ref) : new CompileError(`condition nests deeper than ${MAX_EXPANSION_DEPTH} levels`, node);
+    }
     switch (node.kind) {
       case 'and':
-      case 'or':
-        return { ...node, children: node.children.map((c) => this.expand(c, visibleBelow)) };
-      case 'not':
-        return { ...node, child: this.expand(node.child, visibleBelow) };
+      case 'or': {
+        const children = new Array<ConditionNode>(node.children.length);
+        let h = 0;
+        for (let i = 0; i < children.length; i++) {
+          children[i] = this.expand(node.children[i]!, visibleBelow, depth + 1, via);
+          h = Math.max(h, heightOf(children[i]!));
+        }
+        return withHeight({ ...node, children }, h + 1);
+      }
+      case 'not': {
+        const child = this.expand(node.child, visibleBelow, depth + 1, via);
+        return withHeight({ ...node, child }, heightOf(child) + 1);
+      }
       case 'check':
         return node;
       case 'macro': {
         const m = this.coll.macros.get(node.name);
-        if (!m || m.index >= visibleBelow) throw new CompileError(`undefined macro '${node.name}' used in filter`, node);
+        if (!m || m.index >= visibleBelow) {
+          const hint = node.name === 'and' || node.name === 'or' || node.name === 'not' ? ` (a condition is missing after '${node.name}')` : '';
+          throw new CompileError(`undefined macro '${node.name}' used in filter${hint}`, node);
+        }
         m.used = true;
         const cached = this.expandedMacros.get(node.name);
-        if (cached) return cached;
+        if (cached) {
+          if (depth + cached.height > MAX_EXPANSION_DEPTH) throw this.tooDeep(node);
+          return cached.node;
+        }
         const ast = this.parseMacro(node.name);
         if (!ast) throw new CompileError(`macro '${node.name}' has errors`, node);
-        const expanded = this.expand(ast, m.index);
-        this.expandedMacros.set(node.name, expanded);
+        const expanded = this.expand(ast, m.index, depth + 1, node);
+        this.expandedMacros.set(node.name, { node: expanded, height: heightOf(expanded) });
         return expanded;
       }
     }
   }
 
+  private tooDeep(ref: MacroRefNode): CompileError {
+    return new CompileError(`macro '${ref.name}' nests the condition deeper than ${MAX_EXPANSION_DEPTH} levels (the chain of macros is too long)`, ref);
+  }
+
+  /** The compiler of a source; undefined for a source Lanner does not have. */
+  private compilerFor(source: string): ConditionCompiler | undefined {
+    if (source === 'syscall') return this.compiler;
+    let c = this.sourceCompilers.get(source);
+    if (c === undefined) {
+      const info = PLUGIN_SOURCES.get(source);
+      if (info === undefined) return undefined;
+      this.sourceCompilers.set(source, (c = new ConditionCompiler(info.lookup)));
+    }
+    return c;
+  }
+
   /** Exceptions become `and not (...)` clauses appended to the condition text (Falco, textual). */
-  private expandExceptions(rule: RuleInfo): PosText {
+  private expandExceptions(rule: RuleInfo, compiler: ConditionCompiler): PosText {
     const open = PosText.fixed('(', rule.condition.locate(0));
     let pt = open.concat(rule.condition, PosText.fixed(')', rule.condition.locate(Math.max(0, rule.condition.text.length - 1))));
     for (const e of rule.exceptions) {
-      this.checkException(e);
+      this.checkException(e, compiler);
       if (e.values.length === 0) continue;
       let clause: string;
       if (!Array.isArray(e.fields)) {
@@ -237,13 +335,13 @@ class RulesetBuilder {
     return pt;
   }
 
-  private checkException(e: ExceptionInfo): void {
+  private checkException(e: ExceptionInfo, compiler: ConditionCompiler): void {
     const node = { at: 0, src: { locate: () => e.pos } };
     const fieldList = Array.isArray(e.fields) ? (e.fields as readonly string[]) : [e.fields as string];
     if (fieldList.length === 0) throw new CompileError(`exception '${e.name}' has no fields`, node);
     for (const f of fieldList) {
       try {
-        this.compiler.compileOperand(parseOperand({ text: f, itemKind: 'rule', itemName: '', locate: () => e.pos }));
+        compiler.compileOperand(parseOperand({ text: f, itemKind: 'rule', itemName: '', locate: () => e.pos }));
       } catch (err) {
         if (err instanceof CompileError) throw new CompileError(`exception '${e.name}': ${err.message}`, node, err.unknownFilter);
         throw new CompileError(`exception '${e.name}': '${f}' is not a field`, node);
@@ -265,21 +363,25 @@ class RulesetBuilder {
     }
   }
 
-  private walkWarnings(node: ConditionNode, rule: RuleInfo): void {
+  private walkWarnings(node: ConditionNode, rule: RuleInfo, lookup: FieldLookup): void {
     switch (node.kind) {
       case 'and':
       case 'or':
-        node.children.forEach((c) => this.walkWarnings(c, rule));
+        node.children.forEach((c) => this.walkWarnings(c, rule, lookup));
         return;
       case 'not':
-        this.walkWarnings(node.child, rule);
+        this.walkWarnings(node.child, rule, lookup);
         return;
       case 'macro':
         return;
       case 'check': {
         if (node.lhs.kind === 'field') {
-          const d = findField(node.lhs.name, node.lhs.arg);
+          const d = lookup(node.lhs.name, node.lhs.arg);
           if (d?.deprecated) this.msg('w', 'LOAD_DEPRECATED_FIELD', node.src.locate(node.at), 'rule', rule.name, `field '${node.lhs.name}' is deprecated`);
+        }
+        for (const f of fieldsOf(node)) {
+          if (!lookup(f.name, f.arg)?.alwaysNull) continue;
+          this.msg('w', 'LOAD_FIELD_ALWAYS_NULL', node.src.locate(f.at), 'rule', rule.name, `field '${f.name}' is always null on this probe: comparisons with it are false`);
         }
         if (node.rhs?.kind === 'literal' && node.rhs.value === '<NA>') {
           this.msg('w', 'LOAD_UNSAFE_NA_CHECK', node.src.locate(node.rhs.at), 'rule', rule.name, "comparing with '<NA>' is unsafe: a missing value is never equal to anything");
@@ -292,27 +394,34 @@ class RulesetBuilder {
   }
 
   compileRule(rule: RuleInfo): CompiledRule | undefined {
-    if (rule.source !== 'syscall') {
+    const compiler = this.compilerFor(rule.source);
+    if (compiler === undefined) {
       this.msg('w', 'LOAD_UNKNOWN_SOURCE', rule.pos, 'rule', rule.name, `unknown source '${rule.source}', rule skipped`);
       return undefined;
     }
+    // Event types, and Falco's container fields in outputs, are syscall notions.
+    const syscall = rule.source === 'syscall';
     let src: CondSource | undefined;
     let code: LoadErrorCode = 'LOAD_ERR_COMPILE_CONDITION';
     try {
-      const withExceptions = this.expandExceptions(rule);
+      const withExceptions = this.expandExceptions(rule, compiler);
       const pt = this.substituteLists(withExceptions);
       src = this.sourceOf(pt, 'rule', rule.name);
       const ast = parseCondition(src);
-      const expanded = this.expand(ast, Infinity);
-      const predicate = this.compiler.compile(expanded);
-      const types = inferEventTypes(expanded);
-      this.walkWarnings(expanded, rule);
-      if (rule.warnEvttypes && (types.unbounded || types.ids.length === 0)) {
+      const expanded = this.expand(ast, Infinity, 0);
+      const predicate = compiler.compile(expanded);
+      const types = syscall ? inferEventTypes(expanded) : { ids: [], unbounded: false };
+      this.walkWarnings(expanded, rule, syscall ? findField : PLUGIN_SOURCES.get(rule.source)!.lookup);
+      const untraced = 'untraced' in types ? types.untraced : [];
+      if (untraced.length) {
+        const which = untraced.map((t) => `'${t}'`).join(', ');
+        this.msg('w', 'LOAD_UNTRACED_EVTTYPE', rule.pos, 'rule', rule.name, `event type${untraced.length > 1 ? 's' : ''} ${which} ${untraced.length > 1 ? 'are' : 'is'} known to Falco but not traced by this probe: ${types.ids.length ? 'the rule only fires for its other event types' : 'the rule will never fire'} (lanner list-events)`);
+      } else if (syscall && rule.warnEvttypes && (types.unbounded || types.ids.length === 0)) {
         this.msg('w', 'LOAD_NO_EVTTYPE', rule.pos, 'rule', rule.name, types.ids.length === 0 ? 'rule matches no event type and will never fire' : 'rule is not restricted to specific event types (evt.type) and will be evaluated for every event');
       }
       code = 'LOAD_ERR_COMPILE_OUTPUT';
-      const outText = this.opts.appendContainerFields === false ? rule.output : rule.output.concat(PosText.fixed(' ' + CONTAINER_OUTPUT_SUFFIX, rule.output.locate(0)));
-      const output = compileOutput(this.compiler, outText, rule.name);
+      const outText = this.opts.appendContainerFields === false || !syscall ? rule.output : rule.output.concat(PosText.fixed(' ' + CONTAINER_OUTPUT_SUFFIX, rule.output.locate(0)));
+      const output = compileOutput(compiler, outText, rule.name);
       return {
         name: rule.name,
         index: rule.index,
@@ -381,7 +490,11 @@ class RulesetBuilder {
     const byType: CompiledRule[][] = Array.from({ length: EVENT_TYPE_COUNT }, () => []);
     for (const r of rules) if (r.enabled) for (const id of r.evttypes) byType[id]!.push(r);
     const evaluators = byType.map((b, id) => (b.length ? this.bucketEvaluator(b, EVENT_TYPES[id]!.name) : undefined));
-    return { rules, byType, evaluators, slotCount: this.compiler.slotCount, nodeCount: this.compiler.nodeCount, errors: this.errors, warnings: this.warnings, files };
+    const sources = new Map<string, SourceRuleset>();
+    for (const [source, c] of this.sourceCompilers) {
+      sources.set(source, { source, rules: rules.filter((r) => r.enabled && r.source === source), slotCount: c.slotCount, nodeCount: c.nodeCount });
+    }
+    return { rules, byType, evaluators, slotCount: this.compiler.slotCount, nodeCount: this.compiler.nodeCount, errors: this.errors, warnings: this.warnings, files, sources };
   }
 }
 

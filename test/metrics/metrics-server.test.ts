@@ -213,6 +213,23 @@ describe('metrics server', () => {
     expect(valueOf(samples, 'lanner_ready', { check: 'rules' })).toBe(1);
   });
 
+  it('adds the detail a source reports to /readyz without letting it decide readiness', async () => {
+    const agent = new FakeAgent();
+    let detail: () => Record<string, unknown> = () => ({ sources: { k8s_audit: { state: 'waiting' } } });
+    const server = await startMetricsServer({ listen: '127.0.0.1:0', process_metrics: false }, agent.sources(), { ...agent.readiness(), detail: () => detail() }, TEST_IDENTITY);
+    servers.push(server);
+    const base = `http://127.0.0.1:${server.address.port}`;
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', sources: { k8s_audit: { state: 'waiting' } } });
+    detail = () => {
+      throw new Error('gone');
+    };
+    const still = await fetch(`${base}/readyz`);
+    expect(still.status).toBe(200);
+    expect(await still.json()).toEqual({ status: 'ready' });
+  });
+
   it('treats a throwing readiness check as not ready and a throwing getter as a counted collect error', async () => {
     const agent = new FakeAgent();
     const sources = { ...agent.sources(), state: () => { throw new Error('state table gone'); } };

@@ -393,7 +393,7 @@ describe('errors and warnings with positions', () => {
     expect(load(`- required_engine_version: 0.99.0\n`).errors[0]!.code).toBe('LOAD_ERR_VALIDATE');
     expect(load(`- required_engine_version: 0.31.0\n`).errors).toEqual([]);
     expect(load(`- required_plugin_versions:\n    - name: container\n      version: 0.4.0\n`).errors).toEqual([]);
-    expect(load(`- required_plugin_versions:\n    - name: k8saudit\n      version: 0.1.0\n`).errors.length).toBe(1);
+    expect(load(`- required_plugin_versions:\n    - name: cloudtrail\n      version: 0.1.0\n`).errors.length).toBe(1);
     // libs' rule: the same major version, and ours not older (container is 0.6.0 here).
     expect(load(`- required_plugin_versions:\n    - name: container\n      version: 0.7.0\n`).errors.length).toBe(1);
     expect(load(`- required_plugin_versions:\n    - name: container\n      version: 1.0.0\n`).errors.length).toBe(1);
@@ -438,10 +438,10 @@ describe('rule options', () => {
   warn_evttypes: false
 - rule: Other source
   desc: d
-  condition: ka.verb = get
+  condition: ct.name = ConsoleLogin
   output: o
   priority: INFO
-  source: k8s_audit
+  source: aws_cloudtrail
 `;
   it('priority floor drops less severe rules', () => {
     const rs = compileRules([{ name: 'x.yaml', content: doc }], { minPriority: 4 });
