@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml, parseDocument, isMap, LineCounter } from 'yaml';
 import { z } from 'zod';
+import { auditConfigSchema } from './audit/config';
 import { dropsConfigSchema } from './outputs/drops-config';
 import { metricsConfigSchema } from './metrics/config';
 import { outputsConfigSchema } from './outputs/config';
@@ -32,6 +33,7 @@ export const configSchema = z
     priority: priorityName,
     watch_rules: z.boolean(),
     hostname: z.string(),
+    run_dir: z.string().min(1),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), pretty: z.boolean() }).strict(),
     probe: probeConfigSchema,
     engine: z
@@ -41,6 +43,8 @@ export const configSchema = z
         append_container_fields: z.boolean(),
         slice_ms: z.number().int().min(1).max(10_000),
         watch_debounce_ms: z.number().int().min(0).max(60_000),
+        allow_empty_rules: z.boolean(),
+        reload_memory_mb: z.number().int().min(8).max(4096),
       })
       .strict(),
     state: stateConfigSchema,
@@ -48,6 +52,7 @@ export const configSchema = z
     drops: dropsConfigSchema,
     metrics: metricsConfigSchema,
     posture: postureConfigSchema,
+    audit: auditConfigSchema,
   })
   .strict();
 

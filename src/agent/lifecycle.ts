@@ -2,8 +2,10 @@
  * The agent's start and stop order, written down as data (fastify's habit): each step names what
  * it starts and what undoes it. Steps start in order and stop in reverse, so a part is stopped
  * only after everything that feeds it: the probe detaches before the engine evaluates what is
- * left, and the engine before the outputs flush. A step that fails to start stops the ones already
- * started, and the error names the step.
+ * left, and the engine before the outputs flush. A step that fails to start is stopped itself (it
+ * may hold half of what it acquires: a gRPC server bound while the file sink failed), then the
+ * ones already started are, and the error names the step. A step's stop must therefore cope with
+ * a start that did not finish.
  */
 import type { Logger } from '../log';
 
@@ -44,6 +46,8 @@ export class Lifecycle {
       try {
         await step.start?.();
       } catch (err) {
+        // Undo the half start first: what it acquired must not keep the process alive.
+        this.started.push(step);
         await this.stop();
         throw err instanceof StartError ? err : new StartError(step.name, err);
       }

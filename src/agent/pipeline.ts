@@ -40,9 +40,9 @@ export interface Pipeline {
   /** What the kernel must capture for the loaded rules, state and posture (undefined before a load). */
   kernelCapture(): KernelCapture | undefined;
   /**
-   * The pipeline's lifecycle steps, in start order: outputs, state, evaluation, rules, posture.
-   * Stopped in reverse: posture, rules, then whatever is queued is evaluated, then the state
-   * closes and the outputs flush within their deadline.
+   * The pipeline's lifecycle steps, in start order: outputs, state, posture, evaluation, rules.
+   * Stopped in reverse: rules, then whatever is queued is evaluated, then posture (fed by those
+   * events) and the state close and the outputs flush within their deadline.
    */
   readonly steps: readonly LifecycleStep[];
 }
@@ -83,6 +83,8 @@ export function buildPipeline(config: LannerConfig, log: Logger, opts: PipelineO
     debounceMs: config.engine.watch_debounce_ms,
     minPriority: minPriorityOf(config),
     appendContainerFields: config.engine.append_container_fields,
+    allowEmpty: config.engine.allow_empty_rules,
+    checkMemoryMb: config.engine.reload_memory_mb,
     onReload: (r) => {
       if (r.applied) {
         log.info({ rules: r.rules, files: r.files, warnings: r.warnings.length, ms: Math.round(r.durationMs) }, 'rules loaded');
@@ -109,6 +111,10 @@ export function buildPipeline(config: LannerConfig, log: Logger, opts: PipelineO
   const steps: LifecycleStep[] = [
     { name: 'outputs', start: () => outputs.start(), stop: () => outputs.close(outputsConfig.shutdown_deadline_ms) },
     { name: 'state', stop: () => state.close() },
+  ];
+  // Closed after the evaluation: the last events may still change a check (and clear its timers).
+  if (posture) steps.push({ name: 'posture', stop: () => posture.close() });
+  steps.push(
     // Stopped after the source: what it delivered before detaching is still evaluated.
     { name: 'evaluation', stop: () => engine.flush() },
     {
@@ -116,12 +122,11 @@ export function buildPipeline(config: LannerConfig, log: Logger, opts: PipelineO
       start: () => {
         // The load's errors are already logged, each with file:line:column (onReload).
         const first: ReloadResult = rules.reload();
-        if (!first.applied) throw new Error(`the rules have ${first.errors.length} error(s)`);
+        if (!first.applied) throw new Error(first.errors.length === 1 ? first.errors[0]!.message : `the rules have ${first.errors.length} errors`);
       },
       stop: () => rules.close(),
     },
-  ];
-  if (posture) steps.push({ name: 'posture', stop: () => posture.close() });
+  );
 
   return {
     engine,

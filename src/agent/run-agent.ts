@@ -2,6 +2,7 @@
  * `lanner run`: the kernel probe feeding the pipeline, with the drop monitor and the metrics
  * server beside it. The order of everything is the `steps` list below.
  */
+import { createAuditSource, type AuditConfig, type AuditSource } from '../audit';
 import type { LannerConfig } from '../config';
 import { createLogger, type Logger } from '../log';
 import { POSTURE_STATUSES, startMetricsServer, type KernelFilterInfo, type MetricsServer, type PostureCount } from '../metrics';
@@ -12,6 +13,7 @@ import { packageVersion } from '../package';
 import type { CheckStatus, PostureEngine, StatusCounts } from '../posture';
 import { applyKernelCapture, bootOffsetNs, openProbe, type AppliedKernelCapture, type KernelEventSource, type ProbeConfig } from '../probe';
 import { startCpuProfile, type CpuProfile } from './cpu-profile';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock';
 import { Lifecycle, StartError, type LifecycleStep } from './lifecycle';
 import { buildPipeline, type Pipeline } from './pipeline';
 import { probeOptionsOf, resolveHostname } from './settings';
@@ -34,33 +36,90 @@ export async function runAgent(config: LannerConfig): Promise<number> {
     applied = applyKernelCapture(probe, useFilter ? capture : { ...capture, openFilter: null, openFilterOffBecause: 'probe.open_path_filter is false' });
     log.info(applied, 'kernel capture');
   };
-  const pipeline = buildPipeline(config, log, { bootOffsetNs: bootOffsetNs(), seedState: true, onRulesApplied: applyCapture });
+  const rulesApplied = (): void => {
+    applyCapture();
+    const rs = pipeline.engine.currentRuleset;
+    if (rs) audit.setRuleset(rs);
+  };
+  const pipeline = buildPipeline(config, log, { bootOffsetNs: bootOffsetNs(), seedState: true, onRulesApplied: rulesApplied });
+  // The k8s_audit source (API server audit events): its alerts take the same outputs and rate limits.
+  const audit = createAuditSource(config.audit as AuditConfig, { log, hostname: resolveHostname(config), matching: config.rule_matching, onAlert: (a) => pipeline.outputs.publish(a) });
   const agent = agentSteps(config, log, pipeline, {
+    audit,
     kernelFilters: () => kernelFilterInfo(applied),
     probeLoaded: (p) => {
       probe = p;
       applyCapture();
     },
   });
-  const lifecycle = new Lifecycle([...pipeline.steps, ...agent.steps], log);
+  // The instance lock comes first and goes last: nothing (no socket, no probe) before it.
+  const lifecycle = new Lifecycle([instanceLockStep(config), ...pipeline.steps, ...agent.steps], log);
 
   try {
     await lifecycle.start();
   } catch (err) {
     const step = err instanceof StartError ? err.step : 'start';
-    log.fatal({ step, err: err instanceof StartError ? err.reason : err }, `cannot start: ${(err as Error).message}`);
-    return 1;
+    // One line an operator can act on; the stack only when debugging.
+    log.fatal({ step }, `cannot start: ${(err as Error).message}`);
+    log.debug({ err: err instanceof StartError ? err.reason : err }, 'start failure');
+    return exitNow(1);
   }
   log.info({ types: pipeline.kernelCapture()?.eventTypes.size ?? 0, metrics: agent.metricsAddress() }, 'agent ready');
 
   const signal = await waitForShutdown(() => {
     log.info('SIGHUP: reloading rules');
-    pipeline.rules.reload();
+    void pipeline.rules.reloadOffLoop();
   });
-  log.info({ signal }, 'shutting down');
+  const before = shutdownCounts(pipeline);
+  log.info({ signal, queued: before.queued }, 'shutting down');
   const failures = await lifecycle.stop();
-  log.info({ failures: failures.map((f) => f.step) }, 'stopped');
-  return failures.length > 0 ? 1 : 0;
+  const after = shutdownCounts(pipeline);
+  // What the stop could not deliver: alerts a sink dropped or gave up on at its deadline, events
+  // the engine queue had no room for while the ring was emptied.
+  const lost: Record<string, number> = {};
+  for (const [sink, n] of Object.entries(after.sinkLosses)) if (n - (before.sinkLosses[sink] ?? 0) > 0) lost[sink] = n - (before.sinkLosses[sink] ?? 0);
+  const eventsDropped = after.engineDropped - before.engineDropped;
+  if (Object.keys(lost).length > 0 || eventsDropped > 0) log.warn({ alertsLost: lost, eventsDropped }, 'not everything was flushed at shutdown');
+  log.info({ failures: failures.map((f) => f.step), evaluated: after.evaluated - before.evaluated, alerts: after.alerts - before.alerts }, 'stopped');
+  return exitNow(failures.length > 0 ? 1 : 0);
+}
+
+/**
+ * Nothing runs after "stopped" (or after a failed start): a timer or retry some part left behind
+ * would otherwise run against closed outputs, or keep the process alive after its probe is gone.
+ * Every output has flushed or given up by now and the log is synchronous, so exiting loses nothing.
+ */
+function exitNow(code: number): never {
+  process.exit(code);
+}
+
+interface ShutdownCounts {
+  /** Events waiting in the engine queue. */
+  readonly queued: number;
+  readonly evaluated: number;
+  readonly alerts: number;
+  readonly engineDropped: number;
+  /** Per sink, alerts dropped plus alerts that failed. */
+  readonly sinkLosses: Readonly<Record<string, number>>;
+}
+
+function shutdownCounts(pipeline: Pipeline): ShutdownCounts {
+  const e = pipeline.engine.stats();
+  const sinkLosses: Record<string, number> = {};
+  for (const [name, s] of Object.entries(pipeline.outputs.stats().sinks)) sinkLosses[name] = s.dropped + s.failed;
+  return { queued: e.queue.depth, evaluated: e.events, alerts: e.matches, engineDropped: e.queue.dropped, sinkLosses };
+}
+
+/** The single-instance guard (instance-lock.ts), held from the first step to the last. */
+function instanceLockStep(config: LannerConfig): LifecycleStep {
+  let lock: InstanceLock | undefined;
+  return {
+    name: 'instance lock',
+    start: () => {
+      lock = acquireInstanceLock(config.run_dir);
+    },
+    stop: () => lock?.release(),
+  };
 }
 
 interface AgentSteps {
@@ -76,7 +135,7 @@ function agentSteps(
   config: LannerConfig,
   log: Logger,
   pipeline: Pipeline,
-  on: { probeLoaded(probe: KernelEventSource): void; kernelFilters(): KernelFilterInfo[] },
+  on: { readonly audit: AuditSource; probeLoaded(probe: KernelEventSource): void; kernelFilters(): KernelFilterInfo[] },
 ): AgentSteps {
   const { engine, rules, outputs, state, posture, histograms } = pipeline;
   let source: KernelEventSource | undefined;
@@ -93,8 +152,14 @@ function agentSteps(
         source = await openProbe({ ...probeOptionsOf(config), types: pipeline.kernelCapture()?.eventTypes ?? new Set() });
         on.probeLoaded(source);
       },
-      // Detaches the programs and drains what the kernel already delivered into the engine.
-      stop: () => source?.close(),
+      // Stops capturing, hands what the kernel already wrote to the ring to the engine (the
+      // evaluation step evaluates it), then detaches the programs.
+      stop: () => {
+        if (source === undefined) return undefined;
+        source.setInterestingTypes(new Set());
+        if (source.running) source.drainNow(pipeline.onBatch);
+        return source.close();
+      },
     },
     {
       name: 'drop monitor',
@@ -133,13 +198,25 @@ function agentSteps(
             dropAlerts: () => dropMonitor?.counts.fired ?? 0,
             posture: () => postureCounts(posture),
             kernelFilters: () => on.kernelFilters(),
+            audit: () => on.audit.metricsStats(),
             ...histograms,
           },
-          { probe: () => loaded().running, rules: () => engine.currentRuleset !== undefined, outputs: () => outputs.healthy },
+          {
+            probe: () => loaded().running,
+            rules: () => engine.currentRuleset !== undefined,
+            outputs: () => outputs.healthy,
+            detail: () => ({ sources: { k8s_audit: on.audit.status() } }),
+          },
           { version: packageVersion(), commit: '', probe: 'modern', hostname: resolveHostname(config) },
         );
       },
       stop: () => metrics?.close(),
+    },
+    {
+      // Audit log follower and webhook; stopped (position saved) before the rules and outputs.
+      name: 'k8s audit',
+      start: () => on.audit.start(),
+      stop: () => on.audit.stop(),
     },
     {
       name: 'event delivery',

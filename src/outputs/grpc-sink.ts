@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -47,6 +48,21 @@ export interface OutputsResponse {
 
 const SOURCE_ENUM: Readonly<Record<string, number>> = { syscall: 0, k8s_audit: 1, internal: 2 };
 const PROTO_FILES = ['falco_outputs.proto', 'falco_version.proto'];
+
+/** Whether something accepts connections on the unix socket at `path` (a stale file refuses them). */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolveProbe) => {
+    const conn = connect(path);
+    const done = (answers: boolean): void => {
+      conn.destroy();
+      resolveProbe(answers);
+    };
+    conn.setTimeout(1000, () => done(true));
+    conn.once('connect', () => done(true));
+    // ECONNREFUSED: nobody listens. Anything else (EACCES, EAGAIN) may be a live peer: keep it.
+    conn.once('error', (err: NodeJS.ErrnoException) => done(err.code !== 'ECONNREFUSED' && err.code !== 'ENOENT'));
+  });
+}
 
 /** Proto files sit next to this module in src/; a build that does not copy them to dist/ still finds them. */
 export function protoDir(): string {
@@ -146,7 +162,9 @@ export class GrpcSink implements AlertSink {
   private dropped = 0;
   private listening = false;
   private closing = false;
+  /** Set once our bind succeeded: the socket file we own and remove at close. */
   private socketPath: string | undefined;
+  private socketIno: number | undefined;
 
   constructor(
     private readonly opts: GrpcSinkOptions,
@@ -181,22 +199,30 @@ export class GrpcSink implements AlertSink {
   /** Binds the server; rejects when the address cannot be bound. Resolves to the bound port (0 for unix). */
   async start(): Promise<number> {
     const addr = this.opts.bindAddress;
-    if (addr.startsWith('unix://')) {
-      this.socketPath = addr.slice('unix://'.length);
-      await mkdir(dirname(this.socketPath), { recursive: true, mode: 0o750 });
-      // A socket file left by a previous run makes bind fail with EADDRINUSE. Only a socket is
-      // removed: a misconfigured path must not delete whatever file it names.
-      const existing = await lstat(this.socketPath).catch(() => undefined);
+    const socketPath = addr.startsWith('unix://') ? addr.slice('unix://'.length) : undefined;
+    if (socketPath !== undefined) {
+      await mkdir(dirname(socketPath), { recursive: true, mode: 0o750 });
+      // A socket file left by a previous run makes bind fail with EADDRINUSE. Only a socket
+      // nobody answers on is removed: a misconfigured path must not delete whatever file it
+      // names, and a second agent must not steal the first one's clients.
+      const existing = await lstat(socketPath).catch(() => undefined);
       if (existing !== undefined && !existing.isSocket()) {
-        throw new Error(`${this.socketPath}: is ${fileKind(existing)}, not a socket; refusing to remove it`);
+        throw new Error(`${socketPath}: is ${fileKind(existing)}, not a socket; refusing to remove it`);
       }
-      if (existing !== undefined) await unlink(this.socketPath).catch(() => undefined);
+      if (existing !== undefined) {
+        if (await socketAnswers(socketPath)) throw new Error(`${socketPath}: in use by another process (another lanner?); refusing to take it over`);
+        await unlink(socketPath).catch(() => undefined);
+      }
     }
     const port = await new Promise<number>((resolveBind, reject) =>
       this.server.bindAsync(addr, this.credentials(), (err, p) => (err ? reject(err) : resolveBind(p))),
     );
-    if (this.socketPath) await chmod(this.socketPath, this.opts.socketMode ?? 0o660);
-    else if (!/^(127\.|\[::1\]:|localhost:)/.test(addr) && !this.opts.tls.cert_file) {
+    if (socketPath !== undefined) {
+      // Ours from here on: close() removes it, and only while it is still this socket.
+      this.socketPath = socketPath;
+      this.socketIno = (await lstat(socketPath)).ino;
+      await chmod(socketPath, this.opts.socketMode ?? 0o660);
+    } else if (!/^(127\.|\[::1\]:|localhost:)/.test(addr) && !this.opts.tls.cert_file) {
       // Alerts name processes, files and users: say loudly when anyone on the network can read them.
       this.log.warn({ address: addr }, 'gRPC outputs API bound to a non-loopback address without TLS');
     }
@@ -309,7 +335,10 @@ export class GrpcSink implements AlertSink {
       });
     });
     this.listening = false;
-    if (this.socketPath) await unlink(this.socketPath).catch(() => undefined);
+    if (this.socketPath) {
+      const st = await lstat(this.socketPath).catch(() => undefined);
+      if (st?.ino === this.socketIno) await unlink(this.socketPath).catch(() => undefined);
+    }
   }
 }
 

@@ -111,6 +111,8 @@ export class AgentHarness {
     const args = [CLI, 'run'];
     for (const r of opts.rules ?? DEFAULT_RULES) args.push('-r', r);
     const overrides = [
+      // Its own instance lock: test files run agents side by side (the default is /run/lanner).
+      `run_dir=${mkdtempSync(join(tmpdir(), 'lanner-e2e-run-'))}`,
       'outputs.stdout.enabled=true',
       'outputs.format.json_output=true',
       'outputs.format.json_include_output_fields_property=true',
@@ -255,6 +257,16 @@ export class AgentHarness {
   /** Lines on stdout that were not alerts (should be none). */
   strayStdout(): readonly string[] {
     return this.nonJson;
+  }
+
+  /** How the agent exited, without signalling it (after a signal the test sent itself). */
+  async waitForExit(timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.exited) {
+      if (Date.now() > deadline) throw new Error(`agent still running after ${timeoutMs} ms:\n${this.stderrTail()}`);
+      await sleep(50);
+    }
+    return this.exited;
   }
 
   async stop(timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
