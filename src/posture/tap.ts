@@ -48,6 +48,8 @@ const KIND: Uint8Array = (() => {
 
 /** Flags argument index of the open family (syscall arg position). */
 const OPEN_FLAGS_ARG: Int8Array = argIndexOf('flags');
+/** fchmod/ftruncate: the fd whose file changed. */
+const FD_ARG: Int8Array = argIndexOf('fd');
 
 export interface PostureTapStats {
   readonly pathEvents: number;
@@ -113,7 +115,7 @@ export class PostureTap {
         this.path(ev.str(1));
         return;
       case Kind.Fd:
-        if (this.opts.fdPath) this.path(this.opts.fdPath(ev.tgid, ev.rawArg(0)));
+        if (this.opts.fdPath) this.path(this.opts.fdPath(ev.tgid, ev.rawArg(FD_ARG[ev.typeId]!)));
         return;
     }
   }

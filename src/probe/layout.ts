@@ -45,7 +45,6 @@ export const OFF = {
 } as const;
 
 export const SLOT = { str0: 0, str1: 1, sockaddr: 2, argv: 3, exe: 4, cwd: 5 } as const;
-export const SLOT_COUNT = 6;
 
 export const FLAG_TRUNCATED = 0x1;
 export const FLAG_ENTER_STASH = 0x2;

@@ -5,7 +5,7 @@
  * counters; none keeps state of its own.
  */
 import type { EventView } from '../probe/event';
-import { argIndexOf, eventTypeByName } from '../probe/event-types';
+import { argIndex, argIndexOf, eventTypeByName } from '../probe/event-types';
 import {
   AF_INET,
   AF_INET6,
@@ -37,6 +37,26 @@ const OPEN_FLAGS_ARG = argIndexOf('flags');
 const DIRFD_ARG = argIndexOf('dirfd');
 const T_DUP3 = eventTypeByName('dup3')!.id;
 const T_ACCEPT4 = eventTypeByName('accept4')!.id;
+// Argument positions, from the event type table.
+const DUP_OLDFD = argIndex('dup', 'oldfd');
+const DUP3_FLAGS = argIndex('dup3', 'flags');
+const FCNTL_FD = argIndex('fcntl', 'fd');
+const FCNTL_CMD = argIndex('fcntl', 'cmd');
+/** fcntl's third argument (F_SETFD's flags): not a parameter Falco reports, so not in the table. */
+const FCNTL_ARG = 2;
+const CLOSE_FD = argIndex('close', 'fd');
+const SOCKET_DOMAIN = argIndex('socket', 'domain');
+const SOCKET_TYPE = argIndex('socket', 'type');
+const SOCKET_PROTO = argIndex('socket', 'proto');
+const CONNECT_FD = argIndex('connect', 'fd');
+/** accept's listening socket: Falco reports only the new fd and the tuple. */
+const ACCEPT_LISTENER = 0;
+const ACCEPT4_FLAGS = argIndex('accept4', 'flags');
+const BIND_FD = argIndex('bind', 'fd');
+const SENDTO_FD = argIndex('sendto', 'fd');
+const MEMFD_FLAGS = argIndex('memfd_create', 'flags');
+const USERFAULTFD_FLAGS = argIndex('userfaultfd', 'flags');
+const BPF_CMD = argIndex('bpf', 'cmd');
 
 /** open/openat/openat2/creat: a file or directory entry under the resolved path. */
 export function onOpen(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
@@ -58,19 +78,19 @@ export function onOpen(p: ProcessEntry, ev: EventView, counters: FdCounters): vo
 
 /** dup/dup2/dup3: the new number describes what the old one does. */
 export function onDup(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
-  dupFd(p, ev.rawArg(0) | 0, ev.ret, ev.typeId === T_DUP3 && (ev.rawArg(2) & O_CLOEXEC) !== 0, counters);
+  dupFd(p, ev.rawArg(DUP_OLDFD) | 0, ev.ret, ev.typeId === T_DUP3 && (ev.rawArg(DUP3_FLAGS) & O_CLOEXEC) !== 0, counters);
 }
 
 /** fcntl: only F_DUPFD(_CLOEXEC) and F_SETFD change what we track. */
 export function onFcntl(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
   if (ev.ret < 0) return;
-  const cmd = ev.rawArg(1);
+  const cmd = ev.rawArg(FCNTL_CMD);
   if (cmd === F_DUPFD || cmd === F_DUPFD_CLOEXEC) {
-    dupFd(p, ev.rawArg(0) | 0, ev.ret, cmd === F_DUPFD_CLOEXEC, counters);
+    dupFd(p, ev.rawArg(FCNTL_FD) | 0, ev.ret, cmd === F_DUPFD_CLOEXEC, counters);
   } else if (cmd === F_SETFD) {
-    const fd = ev.rawArg(0) | 0;
+    const fd = ev.rawArg(FCNTL_FD) | 0;
     const e = p.fds.get(fd);
-    const cloexec = (ev.rawArg(2) & FD_CLOEXEC) !== 0;
+    const cloexec = (ev.rawArg(FCNTL_ARG) & FD_CLOEXEC) !== 0;
     // The flag belongs to this process's table, the entry may be shared with a fork: replace it.
     if (e && e.cloexec !== cloexec) p.fds.set(e.dupAs(fd, cloexec), counters);
   }
@@ -78,20 +98,20 @@ export function onFcntl(p: ProcessEntry, ev: EventView, counters: FdCounters): v
 
 /** close (after the rules, which may still read the entry): it releases the number even on EINTR/EIO. */
 export function onClose(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
-  p.fds.delete(ev.rawArg(0) | 0, counters);
+  p.fds.delete(ev.rawArg(CLOSE_FD) | 0, counters);
 }
 
 export function onSocket(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
-  const type = socketFdType(ev.rawArg(0));
-  const sockType = ev.rawArg(1);
-  p.fds.set(new FdEntry(ev.ret, type, '', '', socketL4(type, sockType, ev.rawArg(2)), 0, (sockType & SOCK_CLOEXEC) !== 0), counters);
+  const type = socketFdType(ev.rawArg(SOCKET_DOMAIN));
+  const sockType = ev.rawArg(SOCKET_TYPE);
+  p.fds.set(new FdEntry(ev.ret, type, '', '', socketL4(type, sockType, ev.rawArg(SOCKET_PROTO)), 0, (sockType & SOCK_CLOEXEC) !== 0), counters);
 }
 
 /** connect (also while in progress, and failed: `connected` says which). */
 export function onConnect(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
   const sa = ev.sockaddr();
   if (sa === undefined || sa.family === 'other') return;
-  const e = socketEntry(p, ev.rawArg(0) | 0, sa.family, counters);
+  const e = socketEntry(p, ev.rawArg(CONNECT_FD) | 0, sa.family, counters);
   if (sa.family === 'unix') {
     e.name = sa.address;
   } else {
@@ -102,10 +122,10 @@ export function onConnect(p: ProcessEntry, ev: EventView, counters: FdCounters):
 }
 
 export function onAccept(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
-  const listener = p.fds.get(ev.rawArg(0) | 0);
+  const listener = p.fds.get(ev.rawArg(ACCEPT_LISTENER) | 0);
   const sa = ev.sockaddr();
   const family: FdType = sa && sa.family !== 'other' ? sa.family : listener?.type ?? 'unknown';
-  const cloexec = ev.typeId === T_ACCEPT4 && (ev.rawArg(3) & SOCK_CLOEXEC) !== 0;
+  const cloexec = ev.typeId === T_ACCEPT4 && (ev.rawArg(ACCEPT4_FLAGS) & SOCK_CLOEXEC) !== 0;
   const e = new FdEntry(ev.ret, family, '', '', family === 'ipv4' || family === 'ipv6' ? listener?.l4proto || 'tcp' : '', 0, cloexec);
   if ((family === 'ipv4' || family === 'ipv6') && sa) {
     e.setTuple(sa.address, sa.port, listener?.boundIp || unspecifiedAddress(family), listener?.boundPort ?? 0, true);
@@ -120,7 +140,7 @@ export function onAccept(p: ProcessEntry, ev: EventView, counters: FdCounters): 
 export function onBind(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
   const sa = ev.sockaddr();
   if (sa === undefined || sa.family === 'other') return;
-  const e = socketEntry(p, ev.rawArg(0) | 0, sa.family, counters);
+  const e = socketEntry(p, ev.rawArg(BIND_FD) | 0, sa.family, counters);
   if (sa.family === 'unix') {
     e.name = sa.address;
     return;
@@ -136,7 +156,7 @@ export function onBind(p: ProcessEntry, ev: EventView, counters: FdCounters): vo
 
 /** Unconnected UDP: each datagram may go elsewhere; the tuple follows the last destination. */
 export function onSendto(p: ProcessEntry, ev: EventView): void {
-  const e = p.fds.get(ev.rawArg(0) | 0);
+  const e = p.fds.get(ev.rawArg(SENDTO_FD) | 0);
   if (e === undefined || e.l4proto !== 'udp') return;
   const sa = ev.sockaddr();
   if (sa === undefined || (sa.family !== 'ipv4' && sa.family !== 'ipv6')) return;
@@ -145,18 +165,18 @@ export function onSendto(p: ProcessEntry, ev: EventView): void {
 }
 
 export function onMemfd(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
-  p.fds.set(new FdEntry(ev.ret, 'memfd', `memfd:${ev.str(0) ?? ''}`, ev.str(0) ?? '', '', 0, (ev.rawArg(1) & MFD_CLOEXEC) !== 0), counters);
+  p.fds.set(new FdEntry(ev.ret, 'memfd', `memfd:${ev.str(0) ?? ''}`, ev.str(0) ?? '', '', 0, (ev.rawArg(MEMFD_FLAGS) & MFD_CLOEXEC) !== 0), counters);
 }
 
 export function onUserfaultfd(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
   // UFFD_CLOEXEC is O_CLOEXEC.
-  p.fds.set(new FdEntry(ev.ret, 'userfaultfd', '', '', '', 0, (ev.rawArg(0) & O_CLOEXEC) !== 0), counters);
+  p.fds.set(new FdEntry(ev.ret, 'userfaultfd', '', '', '', 0, (ev.rawArg(USERFAULTFD_FLAGS) & O_CLOEXEC) !== 0), counters);
 }
 
 /** bpf: only the commands that return a new fd (maps, programs, links, BTF…) add one. */
 export function onBpf(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
   // The kernel always sets O_CLOEXEC on bpf fds.
-  if (BPF_FD_COMMANDS.has(ev.rawArg(0))) p.fds.set(new FdEntry(ev.ret, 'bpf', '', '', '', 0, true), counters);
+  if (BPF_FD_COMMANDS.has(ev.rawArg(BPF_CMD))) p.fds.set(new FdEntry(ev.ret, 'bpf', '', '', '', 0, true), counters);
 }
 
 function dupFd(p: ProcessEntry, oldFd: number, newFd: number, cloexec: boolean, counters: FdCounters): void {

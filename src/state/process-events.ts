@@ -5,7 +5,7 @@
  */
 import type { EventView } from '../probe/event';
 import { EXE_FROM_MEMFD, EXE_UPPER_LAYER, EXE_WRITABLE } from '../probe/event';
-import { eventTypeByName } from '../probe/event-types';
+import { argIndex, eventTypeByName } from '../probe/event-types';
 import { CLONE_NEWPID, CLONE_PARENT, CLONE_THREAD, PR_SET_NAME } from '../probe/linux';
 import { HOST_CONTAINER_ID } from './cgroup';
 import type { StateConfig } from './config';
@@ -16,6 +16,9 @@ import { ProcessEntry, type ProcessTable } from './process-table';
 
 const T_CLONE = eventTypeByName('clone')!.id;
 const T_CLONE3 = eventTypeByName('clone3')!.id;
+const CLONE_FLAGS = argIndex('clone', 'flags');
+const PRCTL_OPTION = argIndex('prctl', 'option');
+const FCHDIR_FD = argIndex('fchdir', 'fd');
 
 const MAX_RECENT_EXITS = 1024;
 const RECENT_EXIT_WINDOW_NS = 1e9;
@@ -115,7 +118,7 @@ export class ProcessLifecycle {
     // left to the child-side event, as is any child of a caller inside a pid namespace (the
     // returned pid is namespace-relative there).
     if (ev.typeId === T_CLONE3 || ev.vpid !== ev.tgid) return;
-    const flags = ev.typeId === T_CLONE ? ev.rawArg(0) : 0;
+    const flags = ev.typeId === T_CLONE ? ev.rawArg(CLONE_FLAGS) : 0;
     if ((flags & CLONE_THREAD) !== 0) return;
     // A short-lived child may have run, exited and been removed before its parent's clone
     // returned; re-creating it here would leave an entry no exit will ever remove.
@@ -262,7 +265,7 @@ export function onCredsChange(p: ProcessEntry, ev: EventView): void {
 
 /** prctl(PR_SET_NAME) renames the calling thread (its comm is in the event header). */
 export function onPrctl(p: ProcessEntry, ev: EventView): void {
-  if (ev.rawArg(0) === PR_SET_NAME) p.name = ev.comm();
+  if (ev.rawArg(PRCTL_OPTION) === PR_SET_NAME) p.name = ev.comm();
 }
 
 /** chdir(path), path relative to the old working directory unless absolute. */
@@ -273,7 +276,7 @@ export function onChdir(p: ProcessEntry, ev: EventView): void {
 
 /** fchdir(fd): the new working directory is what the fd names, when we know it. */
 export function onFchdir(p: ProcessEntry, ev: EventView): void {
-  const e = p.fds.get(ev.rawArg(0) | 0);
+  const e = p.fds.get(ev.rawArg(FCHDIR_FD) | 0);
   if (e && (e.type === 'directory' || e.type === 'file')) p.cwd = e.name;
 }
 
