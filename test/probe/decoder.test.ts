@@ -9,6 +9,12 @@ import { concat, encodeChunk, encodeRecord, type RecordInit } from './records';
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const text = (max: number) => fc.string({ maxLength: max }).map((s) => s.replace(/\0/g, ''));
 const utf8 = (s: string) => new TextEncoder().encode(s);
+/**
+ * Runs of the fuzzing properties below: bounded in npm test, longer with `npm run fuzz`
+ * (LANNER_FUZZ_RUNS scales every property's default).
+ */
+const FUZZ_SCALE = Math.max(1, Number(process.env.LANNER_FUZZ_RUNS ?? '1'));
+const runs = (n: number): number => n * FUZZ_SCALE;
 
 const recordArb: fc.Arbitrary<RecordInit> = fc.record({
   tsNs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
@@ -54,6 +60,9 @@ function touch(ev: EventView): void {
   for (let i = 0; i < 6; i++) ev.rawArg(i);
   ev.str(0);
   ev.str(1);
+  ev.strRaw(0);
+  ev.strRaw(1);
+  ev.env();
   ev.sockaddr();
   ev.capEffective();
   ev.capPermitted();
@@ -88,7 +97,7 @@ describe('record decoder', () => {
         expect(copy.tsNs).toBe(r.tsNs);
         expect(copy.comm()).toBe(r.comm);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -145,7 +154,7 @@ describe('record decoder', () => {
         batch.reset(len);
         batch.forEach(touch);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -175,7 +184,7 @@ describe('capture reader', () => {
         expect(got).toEqual(chunks.flat().map((r) => r.tsNs));
         expect(src.running).toBe(false);
       }),
-      { numRuns: 50 },
+      { numRuns: runs(50) },
     );
   });
 
@@ -219,7 +228,7 @@ describe('capture reader', () => {
           }
         },
       ),
-      { numRuns: 400 },
+      { numRuns: runs(400) },
     );
   });
 
