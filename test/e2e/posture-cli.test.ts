@@ -76,4 +76,15 @@ describe.skipIf(reason !== undefined)('lanner posture', () => {
     expect(String(r.stdout)).toContain('[lanner-node] L Lanner node hardening (not part of the CIS benchmark)');
     expect(String(r.stdout)).toMatch(/== Summary cis-1\.12: .*==\n== Summary lanner-node: 1 pass, 1 fail/);
   });
+
+  it('--exit-code N fails a pipeline on a FAIL; --benchmark picks the top-level report; bad values are usage errors', () => {
+    expect(posture('--json', '--exit-code', '3').status).toBe(3);
+    const top = posture('--json', '--benchmark', 'lanner-node');
+    expect(top.status, String(top.stderr)).toBe(0);
+    expect((JSON.parse(String(top.stdout)) as { benchmark: string }).benchmark).toBe('lanner-node');
+    const bad = posture('--exit-code', '300');
+    expect(bad.status).toBe(2);
+    expect(String(bad.stderr)).toContain("'300' is not an exit code");
+    expect(posture('--benchmark', 'cis-9').status).toBe(2);
+  });
 });
