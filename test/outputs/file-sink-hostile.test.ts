@@ -168,6 +168,8 @@ describe('file sink when the file changes under it', () => {
 
     unlinkSync(path);
     await waitFor(() => outputs.healthy && outputs.stats().sinks.file!.sent === 2, 15_000, 'recovered and delivered');
+    // 'sent' counts the hand-over to the file's writer; the line reaches the file just after.
+    await waitFor(() => existsSync(path) && readFileSync(path, 'utf8').includes('\n'), 5_000, 'the line on disk');
     const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
     expect(lines.map(seqOf)).toEqual([waiting.outputFields['seq.id']]);
   }, 30_000);
