@@ -7,7 +7,7 @@
 import type { Alert, PriorityNum } from '../outputs/alert';
 import type { ExtractContext } from '../rules/context';
 import { JsonEventSession } from '../rules/fields/jevt';
-import { renderOutput } from '../rules/output';
+import { ruleAlert } from '../engine/rule-alert';
 import type { CompiledRule, CompiledRuleset } from '../rules/ruleset';
 import { K8S_AUDIT_SOURCE, PLUGIN_SOURCES } from '../rules/sources';
 import type { AuditEvent } from './event';
@@ -90,17 +90,7 @@ export class AuditRuleEvaluator {
     const m = this.matchesByRule.get(rule.name);
     if (m) m.count++;
     else this.matchesByRule.set(rule.name, { priority: rule.priority, count: 1 });
-    const rendered = renderOutput(rule.output, ctx);
-    const alert: Alert = {
-      timeNs,
-      rule: rule.name,
-      priority: rule.priority,
-      source: rule.source,
-      message: rendered.message,
-      outputFields: rendered.fields,
-      tags: rule.tags,
-      hostname: this.opts.hostname,
-    };
+    const alert = ruleAlert(rule, ctx, timeNs, this.opts.hostname);
     try {
       this.opts.onAlert(alert);
     } catch {

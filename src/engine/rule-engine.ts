@@ -8,7 +8,7 @@ import type { EventBatch, EventView } from '../probe/event';
 import { EVENT_TYPE_COUNT } from '../probe/event-types';
 import type { StateReader } from '../state/types';
 import { ExtractContext } from '../rules/context';
-import { renderOutput } from '../rules/output';
+import { ruleAlert } from './rule-alert';
 import type { CompiledRule, CompiledRuleset } from '../rules/ruleset';
 import { EventQueue, type QueueStats } from './queue';
 
@@ -222,17 +222,7 @@ export class Engine {
     const m = this.matchesByRule.get(rule.name);
     if (m) m.count++;
     else this.matchesByRule.set(rule.name, { priority: rule.priority, count: 1 });
-    const rendered = renderOutput(rule.output, ctx);
-    const alert: Alert = {
-      timeNs: BigInt(Math.trunc(ctx.ev.tsNs)) + this.opts.bootOffsetNs,
-      rule: rule.name,
-      priority: rule.priority,
-      source: rule.source,
-      message: rendered.message,
-      outputFields: rendered.fields,
-      tags: rule.tags,
-      hostname: this.opts.hostname,
-    };
+    const alert = ruleAlert(rule, ctx, BigInt(Math.trunc(ctx.ev.tsNs)) + this.opts.bootOffsetNs, this.opts.hostname);
     try {
       this.opts.onAlert(alert);
     } catch {
