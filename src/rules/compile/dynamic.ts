@@ -37,36 +37,15 @@ export function dynamicComparison(node: CheckNode, lhs: CompiledOperand, rhs: Co
   };
 }
 
-function compareValues(op: string, x: FieldValue, y: FieldValue): boolean {
-  if (typeof x === 'number' || typeof x === 'bigint') {
-    const a = x as number;
-    const b = (typeof y === 'string' ? Number(y) : y) as number;
-    switch (op) {
-      case '=':
-      case '==':
-        return a == b;
-      case '!=':
-        return a != b;
-      case '<':
-        return a < b;
-      case '<=':
-        return a <= b;
-      case '>':
-        return a > b;
-      case '>=':
-        return a >= b;
-      default:
-        return false;
-    }
-  }
-  const a = fieldValueText(x);
-  const b = fieldValueText(y);
+/** The ordering and equality operators, for two numbers or two strings; undefined for any other operator. */
+function compareOrdered(op: string, a: number | string, b: number | string): boolean | undefined {
   switch (op) {
     case '=':
     case '==':
-      return a === b;
+      // Loose: a bigint field value equals the same number.
+      return a == b;
     case '!=':
-      return a !== b;
+      return a != b;
     case '<':
       return a < b;
     case '<=':
@@ -75,6 +54,20 @@ function compareValues(op: string, x: FieldValue, y: FieldValue): boolean {
       return a > b;
     case '>=':
       return a >= b;
+    default:
+      return undefined;
+  }
+}
+
+function compareValues(op: string, x: FieldValue, y: FieldValue): boolean {
+  if (typeof x === 'number' || typeof x === 'bigint') {
+    return compareOrdered(op, x as number, (typeof y === 'string' ? Number(y) : y) as number) ?? false;
+  }
+  const a = fieldValueText(x);
+  const b = fieldValueText(y);
+  const ordered = compareOrdered(op, a, b);
+  if (ordered !== undefined) return ordered;
+  switch (op) {
     case 'contains':
       return a.includes(b);
     case 'icontains':
