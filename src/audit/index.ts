@@ -2,4 +2,4 @@
 export { auditConfigSchema, type AuditConfig } from './config';
 export { AUDIT_API_VERSION, BAD_INPUT_KINDS, decodeAuditJson, rfc3339ToNs, type AuditEvent, type BadInputKind } from './event';
 export { AuditRuleEvaluator, type AuditRuleMatches } from './evaluator';
-export { createAuditSource, RECEIVING_WINDOW_S, type AuditMetricsStats, type AuditSource, type AuditSourceDeps, type AuditSourceState, type AuditSourceStats, type AuditSourceStatus } from './source';
+export { createAuditSource, RECEIVING_WINDOW_S, type AuditSource, type AuditSourceDeps, type AuditSourceState, type AuditSourceStats, type AuditSourceStatus } from './source';

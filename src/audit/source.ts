@@ -3,6 +3,7 @@
  * events that the k8s_audit rules of the loaded ruleset evaluate, alerts going wherever the
  * agent's syscall alerts go. One object for the agent to build, start, feed rulesets and stop.
  */
+import type { AuditSourceMetrics } from '../metrics/sources';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log';
@@ -49,15 +50,6 @@ export interface AuditSourceStats {
   readonly webhook: WebhookStats | undefined;
 }
 
-/** The shape of src/metrics/sources.ts `AuditSourceMetrics`. */
-export interface AuditMetricsStats {
-  readonly eventsByInput: Readonly<Record<InputName, number>>;
-  readonly badInput: Readonly<Record<BadInputKind, number>>;
-  readonly lastEventUnixSeconds: number;
-  readonly receiving: boolean;
-  readonly ruleMatches: readonly AuditRuleMatches[];
-}
-
 /** "Receiving" means an event arrived within this many seconds. */
 export const RECEIVING_WINDOW_S = 300;
 /** How often /proc is scanned for the API server while no audit log is known. */
@@ -75,7 +67,8 @@ export interface AuditSource {
   /** Per-rule match counts (source `k8s_audit`), cumulative across reloads. */
   ruleMatches(): AuditRuleMatches[];
   /** What the metrics part reads (src/metrics/sources.ts `AuditSourceMetrics`). */
-  metricsStats(): AuditMetricsStats;
+  /** What /metrics exports for this source (the metrics part's own shape). */
+  metricsStats(): AuditSourceMetrics;
   /** Feeds one JSON text as if read from the given input (tests, benchmarks). */
   ingest(text: string, input: InputName): number;
 }
