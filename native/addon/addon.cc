@@ -40,6 +40,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
                            InstanceMethod<&Probe::SetInterestingTypes>("setInterestingTypes"),
                            InstanceMethod<&Probe::SetTrackedFdTypes>("setTrackedFdTypes"),
                            InstanceMethod<&Probe::SetOpenFilter>("setOpenFilter"),
+                           InstanceMethod<&Probe::SetAliasTargets>("setAliasTargets"),
                            InstanceMethod<&Probe::SetSelf>("setSelf"),
                            InstanceMethod<&Probe::SetExecEnvCapture>("setExecEnvCapture"),
                            InstanceMethod<&Probe::SetCloneCallerEvents>("setCloneCallerEvents"),
@@ -136,6 +137,36 @@ class Probe : public Napi::ObjectWrap<Probe> {
     }
     const int rc = core_->SetOpenFilter(on, prefixes, writeOnly, comms);
     if (rc != 0) return ThrowErrno(env, "updating the open filter", rc);
+    return env.Undefined();
+  }
+
+  // setAliasTargets(targets: {dev, ino, dir, path}[]): replaces the kernel's alias targets.
+  Napi::Value SetAliasTargets(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!core_) return ThrowErrno(env, "setAliasTargets on a closed probe", -EBADF);
+    if (info.Length() < 1 || !info[0].IsArray()) {
+      Napi::TypeError::New(env, "setAliasTargets expects an array of {dev, ino, dir, path}").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Array arr = info[0].As<Napi::Array>();
+    std::vector<ProbeCore::AliasTarget> targets;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsObject()) {
+        Napi::TypeError::New(env, "setAliasTargets: each target must be an object").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      Napi::Object o = v.As<Napi::Object>();
+      Napi::Value dev = o.Get("dev"), ino = o.Get("ino"), path = o.Get("path");
+      if (!dev.IsNumber() || !ino.IsNumber() || !path.IsString()) {
+        Napi::TypeError::New(env, "setAliasTargets: dev and ino must be numbers, path a string").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      targets.push_back({dev.As<Napi::Number>().Uint32Value(), static_cast<uint64_t>(ino.As<Napi::Number>().DoubleValue()),
+                         o.Get("dir").ToBoolean().Value(), path.As<Napi::String>().Utf8Value()});
+    }
+    const int rc = core_->SetAliasTargets(targets);
+    if (rc != 0) return ThrowErrno(env, "updating the alias targets", rc);
     return env.Undefined();
   }
 
@@ -322,6 +353,8 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   out.Set("openPrefixMax", LNR_OPEN_PREFIX_MAX);
   out.Set("openPrefixLen", LNR_OPEN_PREFIX_LEN);
   out.Set("openFilterWindow", LNR_OPEN_FILTER_WINDOW);
+  out.Set("aliasMax", LNR_ALIAS_MAX);
+  out.Set("aliasPathLen", LNR_ALIAS_PATH_LEN);
   Napi::Object types = Napi::Object::New(env);
   for (const TypeName& t : kTypeNames) {
     std::string name(t.name);
@@ -369,6 +402,7 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   Napi::Object flags = Napi::Object::New(env);
   flags.Set("truncated", LNR_F_TRUNCATED);
   flags.Set("enterStash", LNR_F_ENTER_STASH);
+  flags.Set("aliased", LNR_F_ALIASED);
   flags.Set("argvTruncated", LNR_F_ARGV_TRUNC);
   out.Set("flags", flags);
   return out;

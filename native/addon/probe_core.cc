@@ -311,6 +311,39 @@ int ProbeCore::SetOpenFilter(bool on, const std::vector<std::string>& prefixes, 
   return 0;
 }
 
+int ProbeCore::SetAliasTargets(const std::vector<AliasTarget>& targets) {
+  if (targets.size() > LNR_ALIAS_MAX) return -E2BIG;
+  for (const AliasTarget& a : targets) {
+    if (a.path.empty() || a.path[0] != '/' || a.path.find('\0') != std::string::npos) return -EINVAL;
+    if (a.path.size() >= LNR_ALIAS_PATH_LEN) return -E2BIG;
+  }
+  // Counts first: the BPF side skips the lookups at 0, so while the map is rewritten an open is at
+  // worst reported under the name it was opened by, never under a stale target's.
+  skel_->bss->alias_count = 0;
+  skel_->bss->alias_dirs = 0;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  const int fd = bpf_map__fd(skel_->maps.alias_targets);
+  for (const lnr_alias_key& key : aliasKeys_) bpf_map_delete_elem(fd, &key);
+  aliasKeys_.clear();
+  uint32_t dirs = 0;
+  for (const AliasTarget& a : targets) {
+    lnr_alias_key key{};
+    key.ino = a.ino;
+    key.dev = a.dev;
+    lnr_alias_target value{};
+    value.dir = a.dir ? 1 : 0;
+    value.len = static_cast<uint32_t>(a.path.size());
+    memcpy(value.path, a.path.data(), a.path.size());
+    if (bpf_map_update_elem(fd, &key, &value, BPF_ANY) != 0) return -errno;
+    aliasKeys_.push_back(key);
+    if (a.dir) dirs++;
+  }
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  skel_->bss->alias_dirs = dirs;
+  skel_->bss->alias_count = static_cast<uint32_t>(aliasKeys_.size());
+  return 0;
+}
+
 int ProbeCore::SetSelf(uint32_t tgid, bool add) {
   // The BPF side scans this .bss array; writes through the mmap'ed skeleton are seen at once.
   volatile uint32_t* slots = skel_->bss->self_tgids;

@@ -73,12 +73,21 @@ class ProbeCore {
   int SetInterestingTypes(const uint8_t* enabled, size_t count);
   // enabled[typeId] != 0 -> fds returned by that type are remembered so their close is shipped.
   int SetTrackedFdTypes(const uint8_t* enabled, size_t count);
-  // Ship open-family events only for absolute paths starting with one of these (byte prefixes);
-  // empty = filter off. -EINVAL for a prefix that is not absolute, empty or holds a NUL, -E2BIG
-  // past LNR_OPEN_PREFIX_MAX prefixes or LNR_OPEN_PREFIX_LEN bytes. Returns 0 or -errno.
   // The in-kernel open filter (events.h): off, or on with these prefixes (writeOnly[i] limits
-  // prefix i to opens that can write) and process names. Returns 0 or -errno.
+  // prefix i to opens that can write) and process names. -EINVAL for a prefix that is not
+  // absolute, empty or holds a NUL, -E2BIG past LNR_OPEN_PREFIX_MAX prefixes or
+  // LNR_OPEN_PREFIX_LEN bytes. Returns 0 or -errno.
   int SetOpenFilter(bool on, const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly, const std::vector<std::string>& comms);
+  // Replaces the alias targets (events.h): files and directories by inode, with the path an open
+  // reaching them reports. -E2BIG past LNR_ALIAS_MAX targets or LNR_ALIAS_PATH_LEN - 1 bytes,
+  // -EINVAL for an empty or relative path. Returns 0 or -errno.
+  struct AliasTarget {
+    uint32_t dev;  // the kernel's dev_t (major << 20 | minor)
+    uint64_t ino;
+    bool dir;
+    std::string path;
+  };
+  int SetAliasTargets(const std::vector<AliasTarget>& targets);
   int SetSelf(uint32_t tgid, bool add);
   void SetExecEnvCapture(bool on);
   // Whether the caller's side of clone-family syscalls is shipped (the child's always is).
@@ -106,6 +115,8 @@ class ProbeCore {
   std::vector<bpf_link*> links_;
   // The names in the kernel's open_comms map, so a new set can replace them.
   std::vector<std::array<char, LNR_COMM_LEN>> openComms_;
+  // The keys in the kernel's alias_targets map, so a new set can replace them.
+  std::vector<lnr_alias_key> aliasKeys_;
   // sys_enter runs on every syscall, so it is attached only while a type that uses it is wanted.
   bpf_link* enterLink_ = nullptr;
   bool enterHooks_ = true;

@@ -94,6 +94,7 @@ enum lnr_event_type {
 #define LNR_F_TRUNCATED 0x1 /* some string/argv/path was cut to its cap */
 #define LNR_F_ENTER_STASH 0x2 /* str0/sockaddr was captured at syscall entry (TOCTOU-safe) */
 #define LNR_F_ARGV_TRUNC 0x4 /* argv hit max_argv_bytes */
+#define LNR_F_ALIASED 0x8 /* open: str1 holds the path of an alias target the opened file is, or is under */
 
 /* exe_flags (same bits as EXE_* in src/probe/event.ts). */
 #define LNR_EXE_WRITABLE 0x1
@@ -198,6 +199,30 @@ struct lnr_open_prefix {
 	__u32 len;
 	__u32 pad;
 	__u8 bytes[LNR_OPEN_PREFIX_LEN];
+};
+
+/*
+ * Alias targets: files and directories the rules name, by inode, so that an open reaching one of
+ * them by another name (a symlink, a symlinked directory, a hard link, /proc/<pid>/root/...) is
+ * shipped with the target's path in str1. A file target matches the opened file itself (its path
+ * is the target's, whatever link was opened); a directory target matches the opened file's
+ * directory or the one above (the path is then the one walked from the file's dentry).
+ */
+#define LNR_ALIAS_MAX 256
+#define LNR_ALIAS_PATH_LEN 256
+/* How many directory levels above the opened file are looked up (dir targets only). */
+#define LNR_ALIAS_DIR_LEVELS 2
+
+struct lnr_alias_key {
+	__u64 ino;
+	__u32 dev; /* the kernel's dev_t: major << 20 | minor */
+	__u32 pad;
+};
+
+struct lnr_alias_target {
+	__u32 dir; /* 1: a directory target */
+	__u32 len; /* path bytes, excl. NUL */
+	char path[LNR_ALIAS_PATH_LEN];
 };
 
 #ifdef __cplusplus

@@ -32,8 +32,9 @@ export async function runAgent(config: LannerConfig): Promise<number> {
   const applyCapture = (): void => {
     const capture = pipeline.kernelCapture();
     if (!probe || !capture) return;
-    const useFilter = (config.probe as ProbeConfig).open_path_filter;
-    applied = applyKernelCapture(probe, useFilter ? capture : { ...capture, openFilter: null, openFilterOffBecause: 'probe.open_path_filter is false' });
+    const probeConfig = config.probe as ProbeConfig;
+    const filtered = probeConfig.open_path_filter ? capture : { ...capture, openFilter: null, openFilterOffBecause: 'probe.open_path_filter is false' };
+    applied = applyKernelCapture(probe, probeConfig.resolve_aliases ? filtered : { ...filtered, aliasPaths: [] });
     log.info(applied, 'kernel capture');
   };
   const rulesApplied = (): void => {
@@ -244,7 +245,12 @@ function kernelFilterInfo(applied: AppliedKernelCapture | undefined): KernelFilt
   if (!applied) return [];
   const open = applied.openFilter;
   const active = typeof open !== 'string';
-  return [{ filter: 'open', active, entries: active ? [{ kind: 'prefix', count: open.prefixes }, { kind: 'name', count: open.comms }] : [] }];
+  const alias = applied.aliasTargets.targets;
+  return [
+    { filter: 'open', active, entries: active ? [{ kind: 'prefix', count: open.prefixes }, { kind: 'name', count: open.comms }] : [] },
+    // Not a filter that drops: the inode lookups that name an open by the path its rule knows.
+    { filter: 'alias', active: alias > 0, entries: [{ kind: 'inode', count: alias }] },
+  ];
 }
 
 function postureCounts(posture: PostureEngine | undefined): PostureCount[] {

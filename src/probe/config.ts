@@ -20,6 +20,7 @@ export const probeConfigSchema = z
     wakeup_gap_ms: z.number().int().min(1).max(1000),
     pressure_fraction: z.number().min(0).lt(1).optional(),
     open_path_filter: z.boolean(),
+    resolve_aliases: z.boolean(),
   })
   .strict();
 

@@ -6,6 +6,7 @@
  * rules look for and never copies what none of them reads.
  */
 import type { KernelEventSource, OpenFilterSpec } from './probe';
+import type { AliasPath } from './alias-targets';
 
 export interface KernelCapture {
   /** Event type names to ship (rule types plus what state and posture need). */
@@ -18,6 +19,8 @@ export interface KernelCapture {
   readonly execEnvironment: boolean;
   /** Forks ship from the caller's side too (a rule matches a fork-family type). */
   readonly cloneCallerSide: boolean;
+  /** Paths the rules name, resolved by inode in the kernel so another name for them is seen (empty: off). */
+  readonly aliasPaths: readonly AliasPath[];
 }
 
 /** What the probe ended up doing, for the log and metrics. */
@@ -27,6 +30,8 @@ export interface AppliedKernelCapture {
   readonly openFilter: { readonly prefixes: number; readonly comms: number } | string;
   readonly execEnvironment: boolean;
   readonly cloneCallerSide: boolean;
+  /** Alias targets the kernel holds, and paths that did not fit its table. */
+  readonly aliasTargets: { readonly targets: number; readonly overflow: number };
 }
 
 /**
@@ -51,5 +56,6 @@ export function applyKernelCapture(probe: KernelEventSource, capture: KernelCapt
   }
   probe.setExecEnvCapture(capture.execEnvironment);
   probe.setCloneCallerEvents(capture.cloneCallerSide);
-  return { eventTypes: capture.eventTypes.size, openFilter, execEnvironment: capture.execEnvironment, cloneCallerSide: capture.cloneCallerSide };
+  const aliasTargets = probe.setAliasTargets(capture.aliasPaths);
+  return { eventTypes: capture.eventTypes.size, openFilter, execEnvironment: capture.execEnvironment, cloneCallerSide: capture.cloneCallerSide, aliasTargets };
 }

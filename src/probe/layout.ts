@@ -49,6 +49,12 @@ export const SLOT = { str0: 0, str1: 1, sockaddr: 2, argv: 3, exe: 4, cwd: 5 } a
 export const FLAG_TRUNCATED = 0x1;
 export const FLAG_ENTER_STASH = 0x2;
 export const FLAG_ARGV_TRUNCATED = 0x4;
+/** An open reached an alias target: str1 holds the target's path (LNR_F_ALIASED). */
+export const FLAG_ALIASED = 0x8;
+
+/** Alias target limits (LNR_ALIAS_MAX / LNR_ALIAS_PATH_LEN in events.h; the path excludes its NUL). */
+export const ALIAS_MAX = 256;
+export const ALIAS_PATH_LEN = 256;
 
 /** Open-path filter limits (LNR_OPEN_PREFIX_MAX / _LEN / LNR_OPEN_FILTER_WINDOW in events.h). */
 export const OPEN_PREFIX_MAX = 64;

@@ -132,3 +132,15 @@ export const AUDIT_UID_UNSET = 0xffffffff;
 
 // clone(2)'s low byte: the signal sent to the parent when the child exits, not a flag.
 export const CSIGNAL = 0xff;
+
+/**
+ * The kernel's internal dev_t (major << 20 | minor, what inode->i_sb->s_dev holds) from the
+ * st_dev that stat(2) returns (glibc's 64-bit encoding: minor's low byte, major's low 12 bits,
+ * then the high bits of both).
+ */
+export const MINORBITS = 20;
+export function kernelDevFromStat(stDev: bigint): number {
+  const major = Number(((stDev >> 8n) & 0xfffn) | ((stDev >> 32n) & ~0xfffn));
+  const minor = Number((stDev & 0xffn) | ((stDev >> 12n) & ~0xffn));
+  return ((major << MINORBITS) | minor) >>> 0;
+}

@@ -40,12 +40,23 @@ export interface NativeStats {
   dropByType: number[];
 }
 
+/** One alias target as the kernel keys it: a file or directory by inode, with the path to report. */
+export interface NativeAliasTarget {
+  /** The kernel's dev_t (kernelDevFromStat). */
+  readonly dev: number;
+  readonly ino: number;
+  readonly dir: boolean;
+  readonly path: string;
+}
+
 export interface NativeProbe {
   attach(): void;
   setInterestingTypes(mask: Uint8Array): void;
   setTrackedFdTypes(mask: Uint8Array): void;
   /** null = off. Prefixes and names must already be valid (see validateOpenFilter). */
   setOpenFilter(prefixes: readonly string[] | null, writeOnly?: readonly boolean[], comms?: readonly string[]): void;
+  /** Replaces the kernel's alias targets (already validated: see src/probe/alias-targets.ts). */
+  setAliasTargets(targets: readonly NativeAliasTarget[]): void;
   setSelf(tgid: number, add: boolean): void;
   setExecEnvCapture(on: boolean): void;
   setCloneCallerEvents(on: boolean): void;
@@ -67,6 +78,8 @@ export interface NativeAbi {
   openPrefixMax: number;
   openPrefixLen: number;
   openFilterWindow: number;
+  aliasMax: number;
+  aliasPathLen: number;
   types: Record<string, number>;
   offsets: Record<string, number>;
   slots: Record<string, number>;

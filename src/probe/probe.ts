@@ -7,7 +7,8 @@ import type { EventBatch, EventSource, SourceStats } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
 import { BufferBatch } from './decoder';
 import { COMM_NAME_MAX, OPEN_COMM_MAX, OPEN_PREFIX_LEN, OPEN_PREFIX_MAX } from './layout';
-import { loadAddon, type NativeProbe, type NativeProbeError, type NativeStats } from './native';
+import { loadAddon, type NativeAliasTarget, type NativeProbe, type NativeProbeError, type NativeStats } from './native';
+import { ALIAS_REFRESH_MS, resolveAliasTargets, sameAliasTargets, type AliasPath } from './alias-targets';
 
 export interface ProbeOptions {
   /** Ring buffer size in bytes (rounded up to a power of two). */
@@ -195,6 +196,14 @@ export interface KernelEventSource extends EventSource {
    */
   setOpenFilter(filter: OpenFilterSpec | null): void;
   /**
+   * The paths the rules name, resolved to inodes the kernel looks up at each successful open (see
+   * src/probe/alias-targets.ts): an open reaching one by another name ships, whatever the open
+   * filter says of the name used, with the target's path in str1 (FLAG_ALIASED). Re-resolved every
+   * ALIAS_REFRESH_MS while the source runs. Returns how many targets the kernel holds and how many
+   * paths did not fit. An empty list turns the lookups off.
+   */
+  setAliasTargets(paths: readonly AliasPath[]): { targets: number; overflow: number };
+  /**
    * Whether successful execs carry their environment (EventView.env(), up to maxEnvBytes). Costs
    * every exec a copy of its environment, so the agent turns it on only while a rule reads proc.env.
    */
@@ -227,6 +236,9 @@ class NativeEventSource implements KernelEventSource {
   private delivered = 0;
   private batches = 0;
   private lastStats: NativeStats | null = null;
+  private aliasPaths: readonly AliasPath[] = [];
+  private aliasTargets: readonly NativeAliasTarget[] = [];
+  private aliasTimer: NodeJS.Timeout | undefined;
   running = false;
 
   constructor(
@@ -289,6 +301,39 @@ class NativeEventSource implements KernelEventSource {
     setNativeOpenFilter(this.probe, filter);
   }
 
+  setAliasTargets(paths: readonly AliasPath[]): { targets: number; overflow: number } {
+    this.aliasPaths = paths;
+    const resolved = this.pushAliasTargets(true);
+    if (paths.length === 0) {
+      clearInterval(this.aliasTimer);
+      this.aliasTimer = undefined;
+    } else if (this.aliasTimer === undefined) {
+      // A replaced file gets a new inode; until the next look the old one is what a link reaches.
+      this.aliasTimer = setInterval(() => {
+        try {
+          this.pushAliasTargets(false);
+        } catch {
+          // The probe closed under us, or the kernel refused: the next set call reports it.
+        }
+      }, ALIAS_REFRESH_MS);
+      this.aliasTimer.unref();
+    }
+    return resolved;
+  }
+
+  private pushAliasTargets(always: boolean): { targets: number; overflow: number } {
+    const { targets, overflow } = resolveAliasTargets(this.aliasPaths);
+    if (always || !sameAliasTargets(targets, this.aliasTargets)) {
+      try {
+        this.probe?.setAliasTargets(targets);
+      } catch (err) {
+        throw wrapNativeError(err);
+      }
+      this.aliasTargets = targets;
+    }
+    return { targets: targets.length, overflow };
+  }
+
   trackFd(tgid: number, fd: number, tracked: boolean): void {
     this.probe?.trackFd(tgid, fd, tracked);
   }
@@ -333,6 +378,8 @@ class NativeEventSource implements KernelEventSource {
     const probe = this.probe;
     if (!probe) return;
     this.nativeStats();
+    clearInterval(this.aliasTimer);
+    this.aliasTimer = undefined;
     this.running = false;
     this.probe = undefined;
     probe.stop();

@@ -176,7 +176,7 @@ export class ExtractContext {
       return {
         num,
         type: 'file',
-        name: path,
+        name: ev.strRaw(1) ?? path, // the alias target's path, when the kernel found one
         nameRaw: ev.strRaw(0) ?? path,
         l4proto: '',
         clientIp: '',

@@ -8,7 +8,7 @@ import { EVENT_FAMILIES, EVENT_TYPES } from '../probe/event-types';
 import type { KernelCapture } from '../probe/kernel-capture';
 import type { OpenPathPrefix } from '../probe/probe';
 import { rulesetMatchesType, rulesetReadsField } from './field-use';
-import { openFilterFor } from './open-filter';
+import { aliasPathsFor, openFilterFor } from './open-filter';
 import type { CompiledRuleset } from './ruleset';
 
 /** Fields that read a process's environment (captured at exec). */
@@ -39,5 +39,6 @@ export function kernelCaptureFor(ruleset: CompiledRuleset, others: OtherKernelNe
     ...(open.unboundedBy !== undefined ? { openFilterOffBecause: `rule '${open.unboundedBy}' can match any open` } : {}),
     execEnvironment: rulesetReadsField(ruleset, ENV_FIELDS),
     cloneCallerSide: rulesetMatchesType(ruleset, EVENT_FAMILIES.fork),
+    aliasPaths: aliasPathsFor(ruleset),
   };
 }

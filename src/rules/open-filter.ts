@@ -21,6 +21,7 @@ import type { CompiledRule, CompiledRuleset } from './ruleset';
 import { EVENT_FAMILIES, familyTypeIds } from '../probe/event-types';
 import { COMM_NAME_MAX } from '../probe/layout';
 import type { OpenPathPrefix } from '../probe/probe';
+import type { AliasPath } from '../probe/alias-targets';
 
 export type { OpenPathPrefix };
 
@@ -227,4 +228,24 @@ export function openFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPath
   }
   if (isUnbounded(all)) return { filter: null, unboundedBy: 'the extra prefixes' };
   return { filter: { prefixes: minimal(all.paths), comms: [...all.comms].sort() } };
+}
+
+/**
+ * The paths the rules' open conditions name (exact paths, prefixes, directories), whether or not
+ * the filter is bounded: the alias targets (src/probe/alias-targets.ts) that let a rule on
+ * `/etc/shadow` see an open of the same file by another name. A rule that can match any open
+ * names no path; one that names paths among other atoms still contributes them.
+ */
+export function aliasPathsFor(ruleset: CompiledRuleset): AliasPath[] {
+  let all = new Map<string, boolean>();
+  const seen = new Set<string>();
+  for (const id of OPEN_IDS) {
+    for (const rule of ruleset.byType[id] ?? []) {
+      if (seen.has(rule.name)) continue;
+      seen.add(rule.name);
+      const f = filterOf(rule.expandedCondition);
+      if (!f.any) all = unionPaths(all, f.paths);
+    }
+  }
+  return [...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, writeOnly]) => ({ path, writeOnly }));
 }

@@ -67,8 +67,11 @@ export function onOpen(p: ProcessEntry, ev: EventView, counters: FdCounters): vo
   // The name is normalised and absolute; the raw name keeps what the probe captured ('..' and all).
   const path = ev.str(0) ?? '';
   const raw = ev.strRaw(0) ?? path;
-  let name = path;
-  if (path !== '' && !path.startsWith('/')) {
+  // The kernel found the file among the paths the rules name (a symlink, hard link or
+  // /proc/<pid>/root reached it): the fd is named by that path, as the rules know it.
+  const alias = ev.strRaw(1);
+  let name = alias ?? path;
+  if (alias === undefined && path !== '' && !path.startsWith('/')) {
     const di = DIRFD_ARG[t]!;
     const base = di < 0 ? p.cwd || undefined : atBase(ev.rawArg(di), p.cwd, p.fds);
     if (base !== undefined) name = resolvePath(base, path);

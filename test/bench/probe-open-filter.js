@@ -5,7 +5,9 @@
  *   node test/bench/probe-open-filter.js [--loops 1000000] [--rounds 3]
  *
  * The loop of test/bench/probe-bench.js (open("/etc/hostname") + close, 1M times) under the
- * stock-rules event set, with the in-kernel open-path filter off and on (prefix /etc/shadow).
+ * stock-rules event set, with the in-kernel open-path filter off and on (prefix /etc/shadow), and
+ * with the alias lookup (src/probe/alias-targets.ts) on: file targets only (one inode lookup per
+ * open), and with a directory target (two more lookups, one level up each).
  * Reports medians of workload CPU (its own getrusage, so BPF time in its syscalls counts), agent
  * CPU (this process) while the loop ran, events delivered, filtered and dropped.
  */
@@ -15,9 +17,10 @@ const probeLib = require('../../dist/probe/index.js');
 
 const { loops: LOOPS, rounds: ROUNDS, runLoop } = openCloseBench(3);
 
-async function round(prefixes) {
+async function round(prefixes, aliasPaths = []) {
   const known = new Set(listProgs().map((p) => p.id));
   const source = await probeLib.openProbe({ types: DEFAULT_TYPES, ringBytes: 16 << 20, openFilter: prefixes === null ? null : { prefixes } });
+  if (aliasPaths.length > 0) source.setAliasTargets(aliasPaths);
   let events = 0;
   let pathBytes = 0;
   // Minimal rule-like consumer: every event's type, and the path of every open (as fd.name would).
@@ -50,12 +53,14 @@ async function round(prefixes) {
   const configs = [
     ['filter off', null],
     ['filter on (/etc/shadow)', ['/etc/shadow']],
+    ['filter on + alias files', ['/etc/shadow'], [{ path: '/etc/shadow', writeOnly: false }, { path: '/etc/gshadow', writeOnly: false }]],
+    ['filter on + alias files and a dir', ['/etc/shadow'], [{ path: '/etc/shadow', writeOnly: false }, { path: '/etc/pam.d/', writeOnly: false }]],
   ];
   const res = { detached: [] };
   for (const [name] of configs) res[name] = [];
   for (let i = 0; i < ROUNDS; i++) {
     res.detached.push(await runLoop());
-    for (const [name, prefixes] of configs) res[name].push(await round(prefixes));
+    for (const [name, prefixes, aliasPaths] of configs) res[name].push(await round(prefixes, aliasPaths));
   }
   console.log(`${LOOPS} x open+close of /etc/hostname, stock-rules event set, ${ROUNDS} rounds, medians`);
   console.log(`detached: workload CPU ${median(res.detached.map((r) => r.workloadCpuS)).toFixed(3)} s`);

@@ -16,6 +16,8 @@ export const REPO = resolve(__dirname, '../..');
 /** The agent entry point; LANNER_E2E_CLI runs the suite against another build of the same CLI. */
 export const CLI = process.env.LANNER_E2E_CLI ?? join(REPO, 'dist/cli.js');
 export const DEFAULT_RULES = [join(REPO, 'rules/lanner_rules.yaml')];
+/** Only the barrier's rule: add it to another rule set (Falco's stock files) so `barrier()` works. */
+export const BARRIER_RULES = join(REPO, 'test/e2e/fixtures/barrier-rule.yaml');
 
 export type OutputFields = Record<string, string | number | boolean | null>;
 

@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../src/probe/event-types';
 import {
   ABI_VERSION,
+  ALIAS_MAX,
+  ALIAS_PATH_LEN,
+  FLAG_ALIASED,
   FLAG_ARGV_TRUNCATED,
   FLAG_ENTER_STASH,
   FLAG_TRUNCATED,
@@ -45,7 +48,8 @@ describe('probe ABI', () => {
     expect([abi.openPrefixMax, abi.openPrefixLen, abi.openFilterWindow]).toEqual([OPEN_PREFIX_MAX, OPEN_PREFIX_LEN, OPEN_FILTER_WINDOW]);
     expect(abi.offsets).toEqual({ ...OFF });
     expect(abi.slots).toEqual({ ...SLOT });
-    expect(abi.flags).toEqual({ truncated: FLAG_TRUNCATED, enterStash: FLAG_ENTER_STASH, argvTruncated: FLAG_ARGV_TRUNCATED });
+    expect(abi.flags).toEqual({ truncated: FLAG_TRUNCATED, enterStash: FLAG_ENTER_STASH, argvTruncated: FLAG_ARGV_TRUNCATED, aliased: FLAG_ALIASED });
+    expect([abi.aliasMax, abi.aliasPathLen]).toEqual([ALIAS_MAX, ALIAS_PATH_LEN]);
     expect(Object.keys(abi.types).length).toBe(EVENT_TYPES.length);
     for (const t of EVENT_TYPES) expect(abi.types[t.name], t.name).toBe(t.id);
   });

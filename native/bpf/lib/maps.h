@@ -134,6 +134,17 @@ volatile __u32 clone_caller_wanted;
 /* How many leading entries match any open; the rest match only opens that can write. */
 volatile __u32 open_prefix_any;
 
+/* Alias targets (events.h): inode -> target; alias_count (files + dirs) and alias_dirs gate the
+ * lookups, so an empty set costs an open nothing and a set without directories one lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LNR_ALIAS_MAX);
+	__type(key, struct lnr_alias_key);
+	__type(value, struct lnr_alias_target);
+} alias_targets SEC(".maps");
+volatile __u32 alias_count;
+volatile __u32 alias_dirs;
+
 /* Event types whose returned fd is remembered in tracked_fds (set from user space). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -13,6 +13,7 @@
 #include "lib/exec.h"
 #include "lib/emit.h"
 #include "lib/open_filter.h"
+#include "lib/alias.h"
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
@@ -54,6 +55,8 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	/* Before `seen`: a filtered open is neither shipped nor a loss, and since it is not emitted
 	 * its fd never enters tracked_fds (its close stays unshipped too). */
 	__u32 prefixes = open_prefix_count;
+	/* A successful open's file, looked up at most once, for the filter and for the record. */
+	struct open_alias_state alias = {};
 	/* The open path the filter judges and the record carries: the entry copy, or without one
 	 * (entry hooks off, or a syscall that began before attach) a copy read now from user memory.
 	 * The exit copy is not TOCTOU-safe (another thread may have rewritten the buffer since the
@@ -75,7 +78,7 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 		 * compares fewer entries instead of testing a flag per entry (which the verifier's state
 		 * exploration of the nested loops could not afford). */
 		if (path_copy && !open_path_ships(path_copy, open_can_write(type, a1, a2) ? prefixes : open_prefix_any) &&
-		    !(open_comm_count && open_comm_ships(t))) {
+		    !(open_comm_count && open_comm_ships(t)) && !open_alias(t, ret, &alias)) {
 			c->filtered_path++;
 			if (st)
 				st->nr = ~0u;
@@ -124,10 +127,14 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	case LNR_EVT_OPEN:
 	case LNR_EVT_CREAT:
 		off += put_path(s, h, t, off, (void *)a0, path_copy, AT_FDCWD_, 0, true);
+		if (open_alias(t, ret, &alias))
+			off += put_alias_path(s, h, t, off, alias.file, alias.hit);
 		break;
 	case LNR_EVT_OPENAT:
 	case LNR_EVT_OPENAT2:
 		off += put_path(s, h, t, off, (void *)a1, path_copy, a0, 0, true);
+		if (open_alias(t, ret, &alias))
+			off += put_alias_path(s, h, t, off, alias.file, alias.hit);
 		break;
 	case LNR_EVT_CHDIR: case LNR_EVT_UNLINK: case LNR_EVT_MKDIR: case LNR_EVT_RMDIR:
 	case LNR_EVT_CHMOD: case LNR_EVT_TRUNCATE: case LNR_EVT_CHROOT: case LNR_EVT_UMOUNT2:
