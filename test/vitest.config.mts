@@ -7,7 +7,8 @@ export default defineConfig({
   root: resolve(__dirname, '..'),
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/bench/**', 'node_modules/**'],
+    // test/deploy/image.test.ts builds the image: `npm run test:image` (test/vitest.image.mts).
+    exclude: ['test/bench/**', 'node_modules/**', 'test/deploy/image.test.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,

@@ -20,7 +20,9 @@ run_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config libcap2
 # Tests: real containers, a real Prometheus/promtool, a real syslog receiver, kustomize.
 # crun (podman's default) refuses cgroup hybrid mode, which is what these VMs run: tests use runc.
 # The default-rule end-to-end tests build C helpers and run a private sshd for real SSH logins.
-test_pkgs=(podman runc busybox-static prometheus rsyslog uidmap iproute2 procps openssh-server openssh-client gcc libc6-dev make etcd-server openssl)
+# containerd: a private instance with its CRI plugin for pod metadata; mmdebstrap: the local
+# Debian base the agent's image is built from in test (no registry is reachable there).
+test_pkgs=(podman runc busybox-static prometheus rsyslog uidmap iproute2 procps openssh-server openssh-client gcc libc6-dev make etcd-server openssl containerd mmdebstrap)
 # Benchmarks only (npm run bench): a syscall load generator.
 bench_pkgs=(stress-ng)
 

@@ -105,8 +105,14 @@ export class ContainerResolver {
   /** The container id a /proc/<pid>/cgroup text names; caches the answer under the v2 id when it decides. */
   resolveCgroupText(text: string, cgroupId: number): string {
     const found = containerFromCgroupFile(text);
-    if (found) this.metadata.noteContainer(found.fullId, found.runtime);
     const cid = found ? shortContainerId(found.fullId) : HOST_CONTAINER_ID;
+    if (found) {
+      this.metadata.noteContainer(found.fullId, found.runtime);
+      // Ask the runtime now, when the container is first seen, not when a rule first reads a
+      // field: otherwise the first alert from a container (typically the exec'd shell) has no
+      // name, image or pod, as a real containerd showed (test/deploy/containerd.test.ts).
+      this.metadata.get(cid);
+    }
     if (cgroupId > 0) {
       // The v2 id decides only when the v2 path itself names the container (or names none
       // while no v1 path does); with v1-only containers every member shares one v2 cgroup.

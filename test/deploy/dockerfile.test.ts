@@ -1,6 +1,6 @@
 /**
- * Static checks of deploy/Dockerfile. No container engine with network access exists here, so
- * the image is NOT built by this suite; these checks cover what can be read from the file.
+ * Static checks of deploy/Dockerfile: what can be read from the file, with the public bases a user
+ * builds from. test/deploy/image.test.ts builds and runs the image for real, from local bases.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,17 +44,18 @@ interface Stage {
 
 function stages(instructions: DockerInstruction[]): { args: Map<string, string>; stages: Stage[] } {
   const args = new Map<string, string>();
+  // An ARG default may use the ARGs declared before it (BUILD_BASE=node:${NODE_VERSION}-bookworm).
+  const expand = (text: string): string => text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => args.get((a ?? b)!) ?? '');
   const result: Stage[] = [];
   for (const ins of instructions) {
     if (ins.keyword === 'FROM') {
       const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(ins.args);
       if (!m) throw new Error(`line ${ins.line}: cannot read FROM ${ins.args}`);
-      const image = m[1]!.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a: string | undefined, b: string | undefined) => args.get((a ?? b)!) ?? '');
-      result.push({ image, name: m[2], instructions: [] });
+      result.push({ image: expand(m[1]!), name: m[2], instructions: [] });
     } else if (result.length === 0) {
       if (ins.keyword === 'ARG') {
         const [k, v] = ins.args.split('=');
-        args.set(k!, v ?? '');
+        args.set(k!, expand(v ?? ''));
       }
     } else result.at(-1)!.instructions.push(ins);
   }
@@ -67,10 +68,10 @@ const runtime = parsed.stages.at(-1)!;
 
 describe('deploy/Dockerfile', () => {
   it('parses continuation lines and stages', () => {
-    const sample = parseDockerfile('# c\nARG V=1\nFROM a:${V} AS x\nRUN a \\\n  && b\n\nFROM b:2\nUSER 1\n');
-    expect(sample.map((i) => i.keyword)).toEqual(['ARG', 'FROM', 'RUN', 'FROM', 'USER']);
-    expect(sample[2]!.args.replace(/\s+/g, ' ')).toBe('a && b');
-    expect(stages(sample).stages.map((s) => s.image)).toEqual(['a:1', 'b:2']);
+    const sample = parseDockerfile('# c\nARG V=1\nARG B=b:${V}.2\nFROM a:${V} AS x\nRUN a \\\n  && b\n\nFROM ${B}\nUSER 1\n');
+    expect(sample.map((i) => i.keyword)).toEqual(['ARG', 'ARG', 'FROM', 'RUN', 'FROM', 'USER']);
+    expect(sample[3]!.args.replace(/\s+/g, ' ')).toBe('a && b');
+    expect(stages(sample).stages.map((s) => s.image)).toEqual(['a:1', 'b:1.2']);
   });
 
   it('is multi-stage: a node:20 bookworm build stage and a slim runtime stage', () => {
