@@ -7,6 +7,8 @@ import { parsePriority, type PriorityNum } from '../outputs/alert';
 import { probeOptionsFromConfig, type ProbeConfig, type ProbeOptions } from '../probe';
 import { resolvePackagePath } from '../package';
 import { formatLoadMessage, type LoadMessage } from '../rules';
+import type { RulesetOptions } from '../rules/ruleset';
+import type { AlertShaping } from '../outputs';
 import type { StateConfig } from '../state/config';
 
 /** The host name put in alerts and metrics: config, else the node name (DaemonSet), else the OS's. */
@@ -21,6 +23,16 @@ export function rulesPaths(config: LannerConfig): string[] {
 
 export function minPriorityOf(config: LannerConfig): PriorityNum {
   return parsePriority(config.priority) ?? 7;
+}
+
+/** What the rules compile with: the priority floor, container fields and `append_output`. */
+export function rulesetOptionsOf(config: LannerConfig): RulesetOptions {
+  return { minPriority: minPriorityOf(config), appendContainerFields: config.engine.append_container_fields, appendOutput: config.append_output };
+}
+
+/** Redaction and static fields, applied by the outputs to every alert. */
+export function alertShapingOf(config: LannerConfig): AlertShaping {
+  return { redaction: config.redaction, staticFields: config.static_fields };
 }
 
 /** Probe options: the `probe:` section, plus the exec environment the state keeps per process. */

@@ -120,7 +120,17 @@ export class RulesManager {
   private lastAppliedAt = 0;
   private activeWarnings = 0;
 
-  constructor(private readonly opts: RulesManagerOptions) {}
+  /** What the rules compile with; a configuration reload may change it (`setRulesetOptions`). */
+  private rulesetOptions: RulesetOptions;
+
+  constructor(private readonly opts: RulesManagerOptions) {
+    this.rulesetOptions = opts;
+  }
+
+  /** Options for the next loads (priority floor, container fields, append_output); the running rules stay until then. */
+  setRulesetOptions(options: RulesetOptions): void {
+    this.rulesetOptions = options;
+  }
 
   /**
    * Compiles the configured files on this thread; swaps into the engine only if error-free (and
@@ -130,7 +140,7 @@ export class RulesManager {
   reload(): ReloadResult {
     const t0 = performance.now();
     const files = expandRulesPaths(this.opts.paths);
-    return this.finish(verdictOf(compileGuarded(files, () => loadRules(files, this.opts))), files, t0);
+    return this.finish(verdictOf(compileGuarded(files, () => loadRules(files, this.rulesetOptions))), files, t0);
   }
 
   /**
@@ -174,16 +184,18 @@ export class RulesManager {
     // Refused by the check: nothing is compiled here.
     if (check.errors.length > 0 || (check.enabled === 0 && !this.opts.allowEmpty)) return this.finish(check, files, t0);
     const inputs = check.inputs;
-    return this.finish(verdictOf(compileGuarded(files, () => compileRules(inputs, this.opts))), files, t0);
+    return this.finish(verdictOf(compileGuarded(files, () => compileRules(inputs, this.rulesetOptions))), files, t0);
   }
 
   /** Runs `checkRules` in a worker thread; in-thread when running from the TypeScript sources (tests). */
   private checkOffLoop(files: readonly string[]): Promise<RulesCheckReply> {
+    const o = this.rulesetOptions;
     const request: RulesCheckRequest = {
       files,
       options: {
-        ...(this.opts.minPriority === undefined ? {} : { minPriority: this.opts.minPriority }),
-        ...(this.opts.appendContainerFields === undefined ? {} : { appendContainerFields: this.opts.appendContainerFields }),
+        ...(o.minPriority === undefined ? {} : { minPriority: o.minPriority }),
+        ...(o.appendContainerFields === undefined ? {} : { appendContainerFields: o.appendContainerFields }),
+        ...(o.appendOutput === undefined ? {} : { appendOutput: o.appendOutput }),
       },
     };
     const script = join(__dirname, 'rules-worker.js');

@@ -25,6 +25,14 @@ export interface Alert {
   /** Sorted, deduplicated. */
   readonly tags: readonly string[];
   readonly hostname: string;
+  /**
+   * Identity, stamped by `Outputs` when the alert is handed to the sinks (producers leave them
+   * unset): a random UUID v4, the agent's own UUID (new at every start) and the agent's sequence
+   * number (1, 2, 3… per agent id, one per alert handed to the sinks).
+   */
+  readonly uuid?: string;
+  readonly agentId?: string;
+  readonly seq?: number;
 }
 
 /** Per-sink delivery counters, read by the metrics part at scrape time. */

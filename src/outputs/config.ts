@@ -1,9 +1,26 @@
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { SYSLOG_FACILITIES } from './syslog-facilities';
 
 /** The `outputs:` section of lanner.yaml (owned by src/outputs). Defaults live in lanner.yaml only. */
 
 const queueCapacity = z.number().int().min(1).max(10_000_000);
+
+export const PRIORITY_KEYWORDS = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'info', 'debug'] as const;
+/** A priority name as rules and `priority:` spell it, case-insensitive. */
+export const priorityName = z
+  .string()
+  .refine((s) => (PRIORITY_KEYWORDS as readonly string[]).includes(s.toLowerCase()), {
+    message: 'must be one of emergency, alert, critical, error, warning, notice, informational (info), debug',
+  });
+
+const names = z.array(z.string().min(1));
+const alertSelector = z.object({ rules: names, tags: names, sources: names }).strict();
+/**
+ * Which alerts a sink takes (routing.ts): at least `min_priority`, matching every non-empty
+ * `include` list and no `exclude` entry.
+ */
+const routing = { min_priority: priorityName, include: alertSelector, exclude: alertSelector };
 const port = z.number().int().min(1).max(65535);
 
 const clientTls = z
@@ -27,7 +44,7 @@ const formatSection = z
   })
   .strict();
 
-const stdoutSection = z.object({ enabled: z.boolean(), queue_capacity: queueCapacity }).strict();
+const stdoutSection = z.object({ enabled: z.boolean(), queue_capacity: queueCapacity, ...routing }).strict();
 
 const fileSection = z
   .object({
@@ -37,6 +54,7 @@ const fileSection = z
     max_bytes: z.number().int().min(0),
     rotate_interval_s: z.number().min(0),
     keep: z.number().int().min(0).max(1000),
+    ...routing,
   })
   .strict();
 
@@ -52,6 +70,7 @@ const syslogSection = z
     max_message_bytes: z.number().int().min(480).max(65000),
     queue_capacity: queueCapacity,
     tls: clientTls,
+    ...routing,
   })
   .strict();
 
@@ -72,6 +91,7 @@ const httpSection = z
       })
       .strict(),
     tls: clientTls,
+    ...routing,
   })
   .strict()
   .refine((h) => !h.enabled || /^https?:\/\/./.test(h.url), { message: 'url must be an http:// or https:// URL when enabled', path: ['url'] });
@@ -88,6 +108,7 @@ const grpcSection = z
       .strict()
       .refine((t) => (t.cert_file === '') === (t.key_file === ''), { message: 'cert_file and key_file go together' })
       .refine((t) => !t.require_client_cert || t.ca_file !== '', { message: 'require_client_cert needs ca_file' }),
+    ...routing,
   })
   .strict();
 
@@ -106,3 +127,45 @@ export const outputsConfigSchema = z
   })
   .strict();
 export type OutputsConfig = z.infer<typeof outputsConfigSchema>;
+
+/** `append_output:` (Falco's shape): extra output text and fields for the rules an entry matches. */
+export const appendOutputSchema = z.array(
+  z
+    .object({
+      match: z.object({ rule: z.string().min(1), source: z.string().min(1), tags: names }).partial().strict().optional(),
+      extra_output: z.string().optional(),
+      // A field name (`evt.hostname`), or one `name: format` pair whose format may hold %fields.
+      extra_fields: z.array(z.union([z.string().min(1), z.record(z.string()).refine((m) => Object.keys(m).length === 1, { message: 'one name: format pair per item' })])).optional(),
+      // Falco's switch for plugin-suggested fields; Lanner's equivalent is engine.append_container_fields.
+      suggested_output: z.boolean().optional(),
+    })
+    .strict(),
+);
+export type AppendOutputConfig = z.infer<typeof appendOutputSchema>;
+
+/** `static_fields:` (Falco's name): name → value added to every alert's output_fields as `static.<name>`. */
+export const staticFieldsSchema = z.record(z.union([z.string(), z.number(), z.boolean()]));
+export type StaticFieldsConfig = z.infer<typeof staticFieldsSchema>;
+
+/** `redaction:` masks secret-looking values in alerts (redaction.ts); user patterns are RE2. */
+export const redactionSchema = z
+  .object({
+    enabled: z.boolean(),
+    patterns: z.array(
+      z.string().superRefine((p, ctx) => {
+        const problem = re2Problem(p);
+        if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not an RE2 pattern: ${problem}` });
+      }),
+    ),
+  })
+  .strict();
+export type RedactionConfig = z.infer<typeof redactionSchema>;
+
+function re2Problem(pattern: string): string | undefined {
+  try {
+    RE2JS.compile(pattern);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

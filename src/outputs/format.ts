@@ -97,26 +97,40 @@ function renderTags(tags: readonly string[]): string {
   return out + ']';
 }
 
-/** One Falco JSON alert, no trailing newline. Keys in alphabetical order, as Falco writes them. */
+/**
+ * One Falco JSON alert, no trailing newline. Keys in alphabetical order, as Falco writes them;
+ * the identity (`agent_id`, `seq`, `uuid`) is three extra top-level keys, which a Falco receiver
+ * (falcosidekick) ignores.
+ */
 export function formatJson(alert: Alert, opts: FormatOptions): string {
-  let out = `{"hostname":${JSON.stringify(alert.hostname)}`;
+  let out = alert.agentId === undefined ? '{' : `{"agent_id":${JSON.stringify(alert.agentId)},`;
+  out += `"hostname":${JSON.stringify(alert.hostname)}`;
   if (opts.includeMessage) out += `,"message":${JSON.stringify(alert.message)}`;
   if (opts.includeOutput) out += `,"output":${JSON.stringify(formatOutputText(alert, opts.timeIso8601))}`;
   if (opts.includeOutputFields) out += `,"output_fields":${outputFieldsJson(alert, opts.timeIso8601 ? 'evt.time.iso8601' : 'evt.time')}`;
   out += `,"priority":${JSON.stringify(PRIORITY_NAMES[alert.priority])}`;
   out += `,"rule":${JSON.stringify(alert.rule)}`;
+  if (alert.seq !== undefined) out += `,"seq":${alert.seq}`;
   out += `,"source":${JSON.stringify(alert.source)}`;
   if (opts.includeTags) out += `,"tags":${tagsJson(alert.tags)}`;
-  return `${out},"time":"${isoTimeNs(alert.timeNs)}"}`;
+  out += `,"time":"${isoTimeNs(alert.timeNs)}"`;
+  return alert.uuid === undefined ? `${out}}` : `${out},"uuid":${JSON.stringify(alert.uuid)}}`;
+}
+
+/** The identity at the end of a text line: ` (seq=12 uuid=… agent_id=…)`, or nothing before stamping. */
+function identitySuffix(alert: Alert): string {
+  if (alert.seq === undefined) return '';
+  return ` (seq=${alert.seq} uuid=${alert.uuid ?? ''} agent_id=${alert.agentId ?? ''})`;
 }
 
 /**
  * The line a sink writes for an alert under the configured format (no newline). The text line is
  * escaped as a whole: the message holds values a watched process chose, and no control character
- * in it may end the line or reach a terminal (the prefix has none of its own).
+ * in it may end the line or reach a terminal (the prefix has none of its own). The text line ends
+ * with the identity: whatever the message holds, the last parenthesis is the agent's.
  */
 export function formatLine(alert: Alert, opts: FormatOptions): string {
-  return opts.jsonOutput ? formatJson(alert, opts) : escapeControlText(formatOutputText(alert, opts.timeIso8601));
+  return opts.jsonOutput ? formatJson(alert, opts) : escapeControlText(formatOutputText(alert, opts.timeIso8601)) + identitySuffix(alert);
 }
 
 /**

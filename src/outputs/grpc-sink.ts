@@ -44,6 +44,10 @@ export interface OutputsResponse {
   hostname: string;
   tags: string[];
   source: string;
+  uuid: string;
+  /** uint64, as a decimal string (the loader's `longs: String`). */
+  seq: string;
+  agent_id: string;
 }
 
 const SOURCE_ENUM: Readonly<Record<string, number>> = { syscall: 0, k8s_audit: 1, internal: 2 };
@@ -91,6 +95,9 @@ export function toOutputsResponse(alert: Alert, timeIso8601: boolean): OutputsRe
     hostname: alert.hostname,
     tags: [...new Set(alert.tags)].sort(),
     source: alert.source,
+    uuid: alert.uuid ?? '',
+    seq: String(alert.seq ?? 0),
+    agent_id: alert.agentId ?? '',
   };
 }
 

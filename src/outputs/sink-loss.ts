@@ -46,13 +46,24 @@ export class SinkLossMonitor {
   private announcements = 0;
 
   constructor(
-    private readonly sinks: readonly AlertSink[],
+    private sinks: readonly AlertSink[],
     private readonly deps: SinkLossMonitorDeps,
   ) {
     const now = deps.now();
     this.bucket = new TokenBucket(deps.rate ?? DEFAULT_RATE, deps.burst ?? DEFAULT_BURST, now);
     this.lastAnnouncedAt = now;
     for (const s of sinks) this.announced.set(s, { dropped: 0, failed: 0 });
+  }
+
+  /**
+   * The sinks after a reload: kept sinks keep their counts, new ones start at zero. A retired sink
+   * is no longer watched; what it loses while closing is logged by its own close.
+   */
+  setSinks(sinks: readonly AlertSink[]): void {
+    const kept = new Set(sinks);
+    for (const s of this.announced.keys()) if (!kept.has(s)) this.announced.delete(s);
+    for (const s of sinks) if (!this.announced.has(s)) this.announced.set(s, { dropped: 0, failed: 0 });
+    this.sinks = sinks;
   }
 
   /** Announcements made so far. */

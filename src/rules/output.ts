@@ -27,6 +27,11 @@ export interface CompiledOutput {
   /** Literal text pieces; token i sits between literal i and i+1. */
   readonly literals: readonly string[];
   readonly tokens: readonly OutputToken[];
+  /**
+   * falco.yaml `append_output` extra fields (append-output.ts): in output_fields only. A format
+   * that is one bare `%field` keeps the field's type; any other is rendered as text.
+   */
+  readonly extraFields?: readonly { readonly key: string; readonly output: CompiledOutput }[];
 }
 
 export interface RenderedOutput {
@@ -135,5 +140,12 @@ export function renderOutput(out: CompiledOutput, c: ExtractContext): RenderedOu
     fields[tok.key] = typed(tok.type, v);
     message += asText(tok, v) + out.literals[i + 1]!;
   }
+  const extra = out.extraFields;
+  if (extra !== undefined) for (let i = 0; i < extra.length; i++) fields[extra[i]!.key] = renderExtraField(extra[i]!.output, c);
   return { message, fields };
+}
+
+function renderExtraField(out: CompiledOutput, c: ExtractContext): OutputFieldValue {
+  if (out.tokens.length === 1 && out.literals[0] === '' && out.literals[1] === '') return typed(out.tokens[0]!.type, out.tokens[0]!.get(c));
+  return renderOutput(out, c).message;
 }

@@ -41,6 +41,8 @@ export interface AgentOptions {
   readonly readyTimeoutMs?: number;
   /** Command prefix the agent runs under, e.g. setpriv with the DaemonSet's capability set. */
   readonly launcher?: readonly string[];
+  /** A configuration file (`-c`), e.g. one a test rewrites before a SIGHUP. */
+  readonly configFile?: string;
 }
 
 /** Why the agent cannot run here, or undefined when it can. */
@@ -111,6 +113,7 @@ export class AgentHarness {
   static async start(opts: AgentOptions = {}): Promise<AgentHarness> {
     const port = await freeLoopbackPort();
     const args = [CLI, 'run'];
+    if (opts.configFile !== undefined) args.push('-c', opts.configFile);
     for (const r of opts.rules ?? DEFAULT_RULES) args.push('-r', r);
     const overrides = [
       // Its own instance lock: test files run agents side by side (the default is /run/lanner).
@@ -133,8 +136,16 @@ export class AgentHarness {
     const child = launcher.length > 0
       ? spawn(launcher[0]!, [...launcher.slice(1), process.execPath, ...AGENT_NODE_FLAGS, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(process.execPath, [...AGENT_NODE_FLAGS, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    return AgentHarness.adopt(child, port, opts.readyTimeoutMs);
+  }
+
+  /**
+   * Wraps an agent started some other way (the image under `podman run`): its stdout is the alert
+   * stream, its stderr the log, and its `/readyz` answers on 127.0.0.1:`port`. Waits as `start` does.
+   */
+  static async adopt(child: ChildProcess, port: number, readyTimeoutMs = 60_000): Promise<AgentHarness> {
     const agent = new AgentHarness(child, port);
-    const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+    const deadline = Date.now() + readyTimeoutMs;
     while (!agent.ready) {
       if (agent.exited) {
         await agent.stop();
@@ -142,7 +153,7 @@ export class AgentHarness {
       }
       if (Date.now() > deadline) {
         await agent.stop();
-        throw new Error(`agent not ready within ${opts.readyTimeoutMs ?? 60_000} ms:\n${agent.stderrTail()}`);
+        throw new Error(`agent not ready within ${readyTimeoutMs} ms:\n${agent.stderrTail()}`);
       }
       if ((await httpStatus(port, '/readyz')) === 200) agent.ready = true;
       else await sleep(200);
