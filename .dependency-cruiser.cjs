@@ -40,6 +40,20 @@ module.exports = {
       to: { path: '^src/(engine|agent|commands|posture)/' },
     },
     {
+      name: 'captures-beside-the-pipeline',
+      severity: 'error',
+      comment: 'Rule captures take batches and alerts from the agent; the pipeline stages do not know them.',
+      from: { path: '^src/(probe|state|rules|engine|outputs|metrics|posture|audit)/' },
+      to: { path: '^src/capture/' },
+    },
+    {
+      name: 'captures-know-only-contracts',
+      severity: 'error',
+      comment: 'Rule captures see raw batches and alerts, not the engine, the state or the agent.',
+      from: { path: '^src/capture' },
+      to: { path: '^src/(state|engine|metrics|posture|audit|agent|commands)/' },
+    },
+    {
       name: 'only-the-shell-knows-commands',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(cli\\.ts|commands/)' },

@@ -9,9 +9,11 @@ import { resolve } from 'node:path';
 import { parse as parseYaml, parseDocument, isMap, LineCounter } from 'yaml';
 import { z } from 'zod';
 import { auditConfigSchema } from './audit/config';
+import { captureConfigSchema } from './capture/config';
+import { enforcementConfigSchema } from './enforce/config';
 import { dropsConfigSchema } from './outputs/drops-config';
 import { metricsConfigSchema } from './metrics/config';
-import { outputsConfigSchema } from './outputs/config';
+import { appendOutputSchema, outputsConfigSchema, priorityName, redactionSchema, staticFieldsSchema } from './outputs/config';
 import { postureConfigSchema } from './posture/config';
 import { probeConfigSchema } from './probe/config';
 import { stateConfigSchema } from './state/config';
@@ -19,12 +21,6 @@ import { PACKAGE_DIR } from './package';
 
 export const PACKAGED_CONFIG = resolve(PACKAGE_DIR, 'lanner.yaml');
 export const DEFAULT_CONFIG = '/etc/lanner/lanner.yaml';
-
-const priorityName = z
-  .string()
-  .refine((s) => ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'info', 'debug'].includes(s.toLowerCase()), {
-    message: 'must be one of emergency, alert, critical, error, warning, notice, informational (info), debug',
-  });
 
 export const configSchema = z
   .object({
@@ -49,10 +45,15 @@ export const configSchema = z
       .strict(),
     state: stateConfigSchema,
     outputs: outputsConfigSchema,
+    append_output: appendOutputSchema,
+    static_fields: staticFieldsSchema,
+    redaction: redactionSchema,
     drops: dropsConfigSchema,
     metrics: metricsConfigSchema,
     posture: postureConfigSchema,
     audit: auditConfigSchema,
+    capture: captureConfigSchema,
+    enforcement: enforcementConfigSchema,
   })
   .strict();
 

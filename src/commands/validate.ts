@@ -25,7 +25,7 @@ export function addValidateCommand(program: Command): void {
 }
 
 /** Lines of the rule files, read once each, for the source line under each message. */
-function sourceLines(): (file: string, line: number) => string | undefined {
+export function sourceLines(): (file: string, line: number) => string | undefined {
   const files = new Map<string, readonly string[] | undefined>();
   return (file, line) => {
     if (!files.has(file)) {

@@ -6,6 +6,7 @@ export { MetricsListenError, startMetricsServer, type MetricsServer } from './se
 export type {
   AuditSourceMetrics,
   BpfProgramStats,
+  CaptureMetrics,
   EngineStats,
   MetricsIdentity,
   MetricsSources,

@@ -241,6 +241,35 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
     }));
   }
 
+  // --- rule-triggered captures ------------------------------------------------------------------
+  const captures = new Counter({ name: 'lanner_captures_total', help: 'Rule-triggered captures by result: written, truncated (stopped at max_file_size_mb), refused (bound reached), deleted (old file removed for room), failed.', labelNames: ['result'], registers });
+  const captureFiles = new Gauge({ name: 'lanner_capture_files', help: 'Capture files kept under capture.path_prefix.', registers });
+  const captureBytes = new Gauge({ name: 'lanner_capture_bytes', help: 'Bytes of the capture files kept under capture.path_prefix.', registers });
+  const capturesFeed = new TotalsFeed(captures);
+  const readCaptures = sources.captures;
+  if (readCaptures) {
+    onCollect(captures, guarded('captures', () => {
+      const c = readCaptures.call(sources);
+      for (const result of ['written', 'truncated', 'refused', 'deleted', 'failed'] as const) capturesFeed.feed(result, { result }, c[result]);
+      captureFiles.set(c.files);
+      captureBytes.set(c.bytes);
+    }));
+  }
+
+  // --- enforcement (rules with actions: [kill]) -------------------------------------------------
+  const enforcement = new Counter({ name: 'lanner_enforcement_decisions_total', help: 'Decisions on matches of rules with actions: [kill], by rule and result: killed-in-kernel, killed (from user space), would-kill (monitor mode), refused (a safeguard or the rate limit), failed.', labelNames: ['rule', 'result'], registers });
+  const enforcementKernel = new Counter({ name: 'lanner_enforcement_kernel_total', help: 'The kernel\'s own enforcement decisions by rule and result (killed, refused, limited, failed), including those whose event was lost on the way to user space.', labelNames: ['rule', 'result'], registers });
+  const enforcementFeed = new TotalsFeed(enforcement);
+  const enforcementKernelFeed = new TotalsFeed(enforcementKernel);
+  const readEnforcement = sources.enforcement;
+  if (readEnforcement) {
+    onCollect(enforcement, guarded('enforcement', () => {
+      const e = readEnforcement.call(sources);
+      for (const d of e.decisions) enforcementFeed.feed(`${d.rule}\0${d.result}`, { rule: d.rule, result: d.result }, d.count);
+      for (const d of e.kernel) enforcementKernelFeed.feed(`${d.rule}\0${d.result}`, { rule: d.rule, result: d.result }, d.count);
+    }));
+  }
+
   const dropAlerts = new Counter({ name: 'lanner_drop_alerts_total', help: 'Dropped-events self-alerts emitted (after rate limiting).', registers });
   const dropAlertsFeed = new TotalsFeed(dropAlerts);
   const readDropAlerts = sources.dropAlerts;

@@ -9,6 +9,14 @@ import type { SourceStats } from '../probe/event';
 import type { StateStats } from '../state/types';
 import type { BucketHistogram } from './histogram';
 
+/** Enforcement decisions (src/enforce `EnforcementMetrics`): totals by rule and result. */
+export interface EnforcementMetrics {
+  /** As written on alerts: killed-in-kernel, killed, would-kill, refused, failed. */
+  readonly decisions: readonly { readonly rule: string; readonly result: string; readonly count: number }[];
+  /** The kernel's own: killed, refused, limited, failed (also for events that never reached user space). */
+  readonly kernel: readonly { readonly rule: string; readonly result: string; readonly count: number }[];
+}
+
 /** Identity of one loaded rule, index-aligned with `RuleMatchTable.counts`. */
 export interface RuleIdentity {
   readonly name: string;
@@ -94,6 +102,17 @@ export interface KernelFilterInfo {
   readonly entries: readonly { readonly kind: string; readonly count: number }[];
 }
 
+/** Rule-triggered captures (src/capture): outcomes counted since start, and the files kept now. */
+export interface CaptureMetrics {
+  readonly written: number;
+  readonly truncated: number;
+  readonly refused: number;
+  readonly deleted: number;
+  readonly failed: number;
+  readonly files: number;
+  readonly bytes: number;
+}
+
 /** Probe cost per BPF program, only meaningful with `kernel.bpf_stats_enabled=1`. */
 export interface BpfProgramStats {
   readonly program: string;
@@ -121,6 +140,10 @@ export interface MetricsSources {
   /** The kernel filters the loaded rules compiled to (what the probe drops before user space). */
   kernelFilters?(): Iterable<KernelFilterInfo>;
   bpfPrograms?(): Iterable<BpfProgramStats>;
+  /** Rule-triggered captures, when enabled. */
+  captures?(): CaptureMetrics;
+  /** Decisions on rules with `actions: [kill]` (src/enforce). */
+  enforcement?(): EnforcementMetrics;
   /** Kernel timestamp → alert handed to the outputs; the engine calls `observe(seconds)`. */
   readonly eventLatency?: BucketHistogram;
   /** Time spent per batch in each stage; see `createPipelineHistograms`. */

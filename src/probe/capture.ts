@@ -8,6 +8,11 @@
  *  32 i64 wall-clock ns when recording started   40..63 reserved (0)
  * Then chunks, one per batch: u32 chunk magic "LNRB", u32 payload bytes, u32 record count,
  * u32 reserved, payload (whole records).
+ *
+ * Version 2 (a capture a rule triggered) adds one chunk right after the header: magic "LNRT",
+ * u32 payload bytes, u32 0, u32 0, payload = what triggered it as UTF-8 JSON padded with spaces to
+ * 8 bytes. Version 1 files (`lanner record`) are unchanged and still written as version 1, so an
+ * older build reads them; this build reads both.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createPrivateFileSync, describeFileError, fileKind, PrivateFileError } from '../lib/private-file';
@@ -19,10 +24,17 @@ import { bootOffsetNs } from './clock';
 import { openProbe, typeMask, type ProbeOptions } from './probe';
 
 export const CAPTURE_MAGIC = Buffer.from([0x4c, 0x4e, 0x52, 0x43, 0x41, 0x50, 0x00, 0x01]); // "LNRCAP\0\1"
+/** Records only (`lanner record`). */
 export const CAPTURE_VERSION = 1;
+/** Records after a trigger chunk (a rule-triggered capture). */
+export const CAPTURE_VERSION_TRIGGERED = 2;
 export const CAPTURE_HEADER_SIZE = 64;
 const CHUNK_MAGIC = 0x42524e4c; // "LNRB"
-const CHUNK_HEADER_SIZE = 16;
+const TRIGGER_MAGIC = 0x54524e4c; // "LNRT"
+/** Largest trigger chunk accepted (it holds a rule name and a few numbers). */
+const MAX_TRIGGER_BYTES = 64 << 10;
+/** Bytes before each chunk's payload. */
+export const CHUNK_HEADER_SIZE = 16;
 /** Largest chunk accepted on replay (a batch buffer is far smaller). */
 export const MAX_CHUNK_BYTES = 64 << 20;
 
@@ -42,17 +54,33 @@ export class CaptureError extends Error {
 /** Captures hold command lines (passwords given as arguments): owner-only from creation. */
 export const CAPTURE_FILE_MODE = 0o600;
 
+/** What made the agent write a capture (version 2 files). */
+export interface CaptureTrigger {
+  /** The rule whose match started the capture. */
+  readonly rule: string;
+  /** The matched event's time, ns since the epoch, as a decimal string (JSON has no 64-bit integers). */
+  readonly timeNs: string;
+  /** `rules` (the rule has `capture: true`) or `all_rules`. */
+  readonly mode: string;
+  /** Window asked for before and after the match, in milliseconds. */
+  readonly preMs: number;
+  readonly durationMs: number;
+  readonly hostname: string;
+}
+
 export interface CaptureHeader {
   readonly version: number;
   readonly abiVersion: number;
   readonly bootOffsetNs: bigint;
   readonly startedNs: bigint;
+  /** Version 2: what triggered the capture. */
+  readonly trigger?: CaptureTrigger;
 }
 
-export function encodeCaptureHeader(bootOffset: bigint, startedNs: bigint): Buffer {
+export function encodeCaptureHeader(bootOffset: bigint, startedNs: bigint, version: number = CAPTURE_VERSION): Buffer {
   const h = Buffer.alloc(CAPTURE_HEADER_SIZE);
   CAPTURE_MAGIC.copy(h, 0);
-  h.writeUInt32LE(CAPTURE_VERSION, 8);
+  h.writeUInt32LE(version, 8);
   h.writeUInt32LE(ABI_VERSION, 12);
   h.writeUInt32LE(CAPTURE_HEADER_SIZE, 16);
   h.writeUInt32LE(HEADER_SIZE, 20);
@@ -66,12 +94,49 @@ export function decodeCaptureHeader(h: Uint8Array): CaptureHeader {
   const b = Buffer.from(h.buffer, h.byteOffset, h.length);
   if (!b.subarray(0, 8).equals(CAPTURE_MAGIC)) throw new CaptureError('not a lanner capture (bad magic)', 0);
   const version = b.readUInt32LE(8);
-  if (version !== CAPTURE_VERSION) throw new CaptureError(`unsupported capture format version ${version} (expected ${CAPTURE_VERSION})`, 8);
+  if (version !== CAPTURE_VERSION && version !== CAPTURE_VERSION_TRIGGERED) {
+    throw new CaptureError(`unsupported capture format version ${version} (this build reads ${CAPTURE_VERSION} and ${CAPTURE_VERSION_TRIGGERED})`, 8);
+  }
   const abiVersion = b.readUInt32LE(12);
   if (abiVersion !== ABI_VERSION) throw new CaptureError(`capture has probe ABI ${abiVersion}, this build decodes ${ABI_VERSION}`, 12);
   if (b.readUInt32LE(16) !== CAPTURE_HEADER_SIZE) throw new CaptureError(`unexpected header size ${b.readUInt32LE(16)}`, 16);
   if (b.readUInt32LE(20) !== HEADER_SIZE) throw new CaptureError(`unexpected record header size ${b.readUInt32LE(20)}`, 20);
   return { version, abiVersion, bootOffsetNs: b.readBigInt64LE(24), startedNs: b.readBigInt64LE(32) };
+}
+
+/** The trigger chunk of a version 2 file: header and JSON padded with spaces to 8 bytes. */
+export function encodeTriggerChunk(trigger: CaptureTrigger): Buffer {
+  const json = Buffer.from(JSON.stringify(trigger), 'utf8');
+  const padded = (json.length + 7) & ~7;
+  if (padded > MAX_TRIGGER_BYTES) throw new CaptureError(`capture trigger too large (${json.length} bytes)`);
+  const chunk = Buffer.alloc(CHUNK_HEADER_SIZE + padded, 0x20);
+  chunk.writeUInt32LE(TRIGGER_MAGIC, 0);
+  chunk.writeUInt32LE(padded, 4);
+  chunk.writeUInt32LE(0, 8);
+  chunk.writeUInt32LE(0, 12);
+  json.copy(chunk, CHUNK_HEADER_SIZE);
+  return chunk;
+}
+
+function decodeTrigger(text: string): CaptureTrigger | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const num = (k: string): number | undefined => (typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : undefined);
+  const rule = str('rule');
+  const timeNs = str('timeNs');
+  const mode = str('mode');
+  const hostname = str('hostname');
+  const preMs = num('preMs');
+  const durationMs = num('durationMs');
+  if (rule === undefined || timeNs === undefined || !/^\d+$/.test(timeNs) || mode === undefined || hostname === undefined || preMs === undefined || durationMs === undefined) return undefined;
+  return { rule, timeNs, mode, preMs, durationMs, hostname };
 }
 
 /** Where capture bytes come from: a file or memory. */
@@ -151,7 +216,25 @@ export class CaptureReader {
   constructor(private readonly source: ByteSource) {
     const h = new Uint8Array(CAPTURE_HEADER_SIZE);
     const n = source.read(0, CAPTURE_HEADER_SIZE, h);
-    this.header = decodeCaptureHeader(h.subarray(0, n));
+    const header = decodeCaptureHeader(h.subarray(0, n));
+    this.header = header.version === CAPTURE_VERSION_TRIGGERED ? { ...header, trigger: this.readTrigger() } : header;
+  }
+
+  /** The trigger chunk of a version 2 file (right after the header). */
+  private readTrigger(): CaptureTrigger {
+    const at = this.pos;
+    const got = this.source.read(at, CHUNK_HEADER_SIZE, this.chunkHeader);
+    if (got < CHUNK_HEADER_SIZE) throw new CaptureError('truncated trigger chunk header', at);
+    const dv = new DataView(this.chunkHeader.buffer);
+    if (dv.getUint32(0, true) !== TRIGGER_MAGIC) throw new CaptureError('a version 2 capture must start with its trigger chunk', at);
+    const bytes = dv.getUint32(4, true);
+    if (bytes % 8 !== 0 || bytes > MAX_TRIGGER_BYTES) throw new CaptureError(`invalid trigger chunk length ${bytes}`, at + 4);
+    const payload = new Uint8Array(bytes);
+    if (this.source.read(at + CHUNK_HEADER_SIZE, bytes, payload) < bytes) throw new CaptureError('truncated trigger chunk', at + CHUNK_HEADER_SIZE);
+    const trigger = decodeTrigger(Buffer.from(payload).toString('utf8'));
+    if (trigger === undefined) throw new CaptureError('malformed trigger chunk', at + CHUNK_HEADER_SIZE);
+    this.pos = at + CHUNK_HEADER_SIZE + bytes;
+    return trigger;
   }
 
   static fromFile(file: string): CaptureReader {
@@ -211,9 +294,13 @@ export class CaptureWriter {
   private fd: number;
   private readonly chunkHeader = Buffer.alloc(CHUNK_HEADER_SIZE);
   events = 0;
+  /** Record bytes written. */
   bytes = 0;
+  /** Bytes of the whole file: header, trigger and chunk headers included. */
+  fileBytes = 0;
 
-  constructor(file: string, bootOffset: bigint = bootOffsetNs()) {
+  /** With a `trigger`, the file is version 2 and starts with it; without, version 1. */
+  constructor(file: string, bootOffset: bigint = bootOffsetNs(), trigger?: CaptureTrigger) {
     try {
       this.fd = createPrivateFileSync(file, CAPTURE_FILE_MODE);
     } catch (err) {
@@ -221,20 +308,27 @@ export class CaptureWriter {
       throw err;
     }
     const started = BigInt(Date.now()) * 1_000_000n;
-    writeSync(this.fd, encodeCaptureHeader(bootOffset, started));
+    try {
+      this.fileBytes += writeSync(this.fd, encodeCaptureHeader(bootOffset, started, trigger ? CAPTURE_VERSION_TRIGGERED : CAPTURE_VERSION));
+      if (trigger) this.fileBytes += writeSync(this.fd, encodeTriggerChunk(trigger));
+    } catch (err) {
+      this.close();
+      throw err;
+    }
   }
 
-  /** Writes the first `bytes` bytes of `buffer` (whole records) as one chunk. */
-  writeRecords(buffer: ArrayBuffer, bytes: number, count: number): void {
+  /** Writes `bytes` bytes of `buffer` from `offset` (whole records) as one chunk. */
+  writeRecords(buffer: ArrayBuffer, bytes: number, count: number, offset = 0): void {
     if (bytes === 0) return;
     this.chunkHeader.writeUInt32LE(CHUNK_MAGIC, 0);
     this.chunkHeader.writeUInt32LE(bytes, 4);
     this.chunkHeader.writeUInt32LE(count, 8);
     this.chunkHeader.writeUInt32LE(0, 12);
     writeSync(this.fd, this.chunkHeader);
-    writeSync(this.fd, new Uint8Array(buffer, 0, bytes));
+    writeSync(this.fd, new Uint8Array(buffer, offset, bytes));
     this.events += count;
     this.bytes += bytes;
+    this.fileBytes += CHUNK_HEADER_SIZE + bytes;
   }
 
   close(): void {

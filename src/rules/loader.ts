@@ -63,7 +63,16 @@ export interface RuleInfo {
   skipIfUnknownFilter: boolean;
   capture: boolean;
   captureDuration: number;
+  /** Lanner's `actions` (src/enforce): what a match does besides alerting. */
+  actions: RuleAction[];
+  /** Lanner's per-rule `enforcement` (monitor | enforce); undefined: the configured mode. */
+  enforcement: EnforcementMode | undefined;
 }
+
+/** Lanner's rule actions: `kill` sends SIGKILL to the matching process (src/enforce). */
+export const RULE_ACTIONS = ['kill'] as const;
+export type RuleAction = (typeof RULE_ACTIONS)[number];
+export type EnforcementMode = 'monitor' | 'enforce';
 
 export interface RuleCollection {
   readonly lists: Map<string, ListInfo>;
@@ -77,11 +86,11 @@ const LIST_KEYS = new Set(['list', 'items', 'append', 'override']);
 const MACRO_KEYS = new Set(['macro', 'condition', 'append', 'override']);
 const RULE_KEYS = new Set([
   'rule', 'condition', 'output', 'desc', 'priority', 'source', 'enabled', 'tags', 'exceptions', 'warn_evttypes',
-  'skip-if-unknown-filter', 'capture', 'capture_duration', 'append', 'override',
+  'skip-if-unknown-filter', 'capture', 'capture_duration', 'append', 'override', 'actions', 'enforcement',
 ]);
 const RULE_APPENDABLE = new Set(['condition', 'output', 'desc', 'tags', 'exceptions']);
 const RULE_REPLACEABLE = new Set([
-  'condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter', 'capture', 'capture_duration',
+  'condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter', 'capture', 'capture_duration', 'actions', 'enforcement',
 ]);
 
 /**
@@ -175,6 +184,17 @@ class FileReader {
     if (!p) return undefined;
     const v = p.value;
     if (!isScalar(v) || typeof v.value !== 'boolean') this.error('LOAD_ERR_YAML_VALIDATE', `value for '${key}' must be true or false`, this.at(v ?? p));
+    return v.value;
+  }
+
+  /** `capture_duration`: milliseconds, an unsigned 32-bit integer as in Falco (0: the configured default). */
+  private durationMs(map: YAMLMap, key: string): number | undefined {
+    const p = this.get(map, key);
+    if (!p) return undefined;
+    const v = p.value;
+    if (!isScalar(v) || typeof v.value !== 'number' || !Number.isInteger(v.value) || v.value < 0 || v.value > 0xffffffff) {
+      this.error('LOAD_ERR_YAML_VALIDATE', `value for '${key}' must be a whole number of milliseconds (0 to 4294967295)`, this.at(v ?? p));
+    }
     return v.value;
   }
 
@@ -332,6 +352,28 @@ class FileReader {
     return tags;
   }
 
+  /** Lanner's `actions`: a sequence of RULE_ACTIONS (Falco's loader warns of the unknown key and ignores it). */
+  private readActions(map: YAMLMap): RuleAction[] | undefined {
+    const p = this.get(map, 'actions');
+    if (!p) return undefined;
+    if (isScalar(p.value) && p.value.value === null) return [];
+    if (!isSeq(p.value)) this.error('LOAD_ERR_YAML_VALIDATE', `value for 'actions' must be a sequence of ${RULE_ACTIONS.join(', ')}`, this.at(p.value ?? p));
+    const out: RuleAction[] = [];
+    for (const a of p.value.items) {
+      const v = isScalar(a) ? a.value : undefined;
+      if (!(RULE_ACTIONS as readonly unknown[]).includes(v)) this.error('LOAD_ERR_YAML_VALIDATE', `unknown action '${String(v)}' (known: ${RULE_ACTIONS.join(', ')})`, this.at(a as YamlNode));
+      if (!out.includes(v as RuleAction)) out.push(v as RuleAction);
+    }
+    return out;
+  }
+
+  private enforcementMode(map: YAMLMap): EnforcementMode | undefined {
+    const s = this.str(map, 'enforcement', false);
+    if (!s) return undefined;
+    if (s.value !== 'monitor' && s.value !== 'enforce') this.error('LOAD_ERR_YAML_VALIDATE', "value for 'enforcement' must be monitor or enforce", this.at(s.node));
+    return s.value;
+  }
+
   private readExceptions(map: YAMLMap): ExceptionInfo[] | undefined {
     const p = this.get(map, 'exceptions');
     if (!p) return undefined;
@@ -435,6 +477,12 @@ class FileReader {
       if (sk !== undefined) existing.skipIfUnknownFilter = sk;
       const cap = this.bool(map, 'capture');
       if (cap !== undefined) existing.capture = cap;
+      const capDur = this.durationMs(map, 'capture_duration');
+      if (capDur !== undefined) existing.captureDuration = capDur;
+      const actions = this.readActions(map);
+      if (actions) existing.actions = actions;
+      const mode = this.enforcementMode(map);
+      if (mode) existing.enforcement = mode;
       return;
     }
 
@@ -456,7 +504,6 @@ class FileReader {
     const lead = output.value.indexOf(trimmed);
     const outText = this.posText(output).slice(lead, lead + trimmed.length);
     const exceptions = this.readExceptions(map) ?? [];
-    const capDur = this.get(map, 'capture_duration');
     const info = {
       name: name.value,
       pos: this.at(name.node),
@@ -471,7 +518,9 @@ class FileReader {
       warnEvttypes: this.bool(map, 'warn_evttypes') ?? true,
       skipIfUnknownFilter: this.bool(map, 'skip-if-unknown-filter') ?? false,
       capture: this.bool(map, 'capture') ?? false,
-      captureDuration: capDur && isScalar(capDur.value) && typeof capDur.value.value === 'number' ? capDur.value.value : 0,
+      captureDuration: this.durationMs(map, 'capture_duration') ?? 0,
+      actions: this.readActions(map) ?? [],
+      enforcement: this.enforcementMode(map),
     };
     // A redefinition replaces the content but keeps the original evaluation position.
     if (existing) Object.assign(existing, info, { index: existing.index, pos: existing.pos });

@@ -11,9 +11,10 @@ import { quote, type CheckNode, type CondSource, type ConditionNode, type FieldR
 import { CompileError, ConditionCompiler, type FieldLookup, type Predicate } from './compile';
 import { inferEventTypes } from './evttypes';
 import { findField } from './fields';
-import { readRulesFiles, type ExceptionInfo, type RuleCollection, type RuleInfo, type RulesFileInput } from './loader';
+import { readRulesFiles, type EnforcementMode, type ExceptionInfo, type RuleAction, type RuleCollection, type RuleInfo, type RulesFileInput } from './loader';
 import type { ItemKind, LoadErrorCode, LoadMessage, LoadWarningCode, SourcePosition } from './messages';
-import { CONTAINER_OUTPUT_SUFFIX, compileOutput, type CompiledOutput } from './output';
+import { compileRuleOutput, type AppendOutputEntry } from './append-output';
+import { CONTAINER_OUTPUT_SUFFIX, type CompiledOutput } from './output';
 import { ConditionSyntaxError, KNOWN_OPERATORS, parseCondition, parseOperand } from './parser';
 import { PosText } from './postext';
 import { PLUGIN_SOURCES } from './sources';
@@ -35,6 +36,14 @@ export interface CompiledRule {
   readonly output: CompiledOutput;
   /** Fully expanded condition (macros and lists resolved), for debugging and `validate`. */
   readonly expandedCondition: ConditionNode;
+  /** Falco's `capture`: a match writes a capture file (with `capture.mode: rules`). */
+  readonly capture: boolean;
+  /** Falco's `capture_duration`: milliseconds of events after the match; 0 for the configured default. */
+  readonly captureDuration: number;
+  /** Lanner's `actions` (src/enforce). */
+  readonly actions: readonly RuleAction[];
+  /** Lanner's per-rule `enforcement` mode; undefined: the configured `enforcement.mode`. */
+  readonly enforcement: EnforcementMode | undefined;
 }
 
 /**
@@ -76,6 +85,8 @@ export interface RulesetOptions {
   readonly minPriority?: PriorityNum;
   /** Append Falco's container/k8s suggested fields to every output. Default: true. */
   readonly appendContainerFields?: boolean;
+  /** falco.yaml `append_output` entries, applied in order to the rules each matches. */
+  readonly appendOutput?: readonly AppendOutputEntry[];
 }
 
 const BLANKS = ' \t\n\r';
@@ -421,7 +432,7 @@ class RulesetBuilder {
       }
       code = 'LOAD_ERR_COMPILE_OUTPUT';
       const outText = this.opts.appendContainerFields === false || !syscall ? rule.output : rule.output.concat(PosText.fixed(' ' + CONTAINER_OUTPUT_SUFFIX, rule.output.locate(0)));
-      const output = compileOutput(compiler, outText, rule.name);
+      const output = compileRuleOutput(compiler, outText, { name: rule.name, source: rule.source, tags: [...rule.tags] }, this.opts.appendOutput);
       return {
         name: rule.name,
         index: rule.index,
@@ -436,6 +447,10 @@ class RulesetBuilder {
         predicate,
         output,
         expandedCondition: expanded,
+        capture: rule.capture,
+        captureDuration: rule.captureDuration,
+        actions: rule.actions,
+        enforcement: rule.enforcement,
       };
     } catch (err) {
       if (err instanceof CompileError && err.unknownFilter && rule.skipIfUnknownFilter) {
