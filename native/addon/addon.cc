@@ -41,6 +41,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
                            InstanceMethod<&Probe::SetTrackedFdTypes>("setTrackedFdTypes"),
                            InstanceMethod<&Probe::SetOpenFilter>("setOpenFilter"),
                            InstanceMethod<&Probe::SetAliasTargets>("setAliasTargets"),
+                           InstanceMethod<&Probe::SetKillTables>("setKillTables"),
+                           InstanceMethod<&Probe::KillCounts>("killCounts"),
                            InstanceMethod<&Probe::SetSelf>("setSelf"),
                            InstanceMethod<&Probe::SetExecEnvCapture>("setExecEnvCapture"),
                            InstanceMethod<&Probe::SetCloneCallerEvents>("setCloneCallerEvents"),
@@ -168,6 +170,64 @@ class Probe : public Napi::ObjectWrap<Probe> {
     const int rc = core_->SetAliasTargets(targets);
     if (rc != 0) return ThrowErrno(env, "updating the alias targets", rc);
     return env.Undefined();
+  }
+
+  // setKillTables({paths: {path, exact, rule}[], rules: {types, access, exempt, intervalNs,
+  // toleranceNs}[], names: {name, prefix}[], protectedMask} | null): the enforcement tables
+  // (lib/enforce.h), replaced whole; null turns kernel enforcement off.
+  Napi::Value SetKillTables(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!core_) return ThrowErrno(env, "setKillTables on a closed probe", -EBADF);
+    const bool on = info.Length() > 0 && info[0].IsObject();
+    std::vector<ProbeCore::KillPath> paths;
+    std::vector<ProbeCore::KillRule> rules;
+    std::vector<ProbeCore::KillName> names;
+    uint32_t protectedMask = 0;
+    if (on) {
+      Napi::Object o = info[0].As<Napi::Object>();
+      Napi::Value p = o.Get("paths"), r = o.Get("rules"), n = o.Get("names");
+      if (!p.IsArray() || !r.IsArray() || !n.IsArray()) {
+        Napi::TypeError::New(env, "setKillTables expects {paths, rules, names, protectedMask}").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      auto num = [](Napi::Object x, const char* k) { return x.Get(k).ToNumber().DoubleValue(); };
+      Napi::Array pa = p.As<Napi::Array>(), ra = r.As<Napi::Array>(), na = n.As<Napi::Array>();
+      for (uint32_t i = 0; i < pa.Length(); i++) {
+        Napi::Object x = pa.Get(i).ToObject();
+        paths.push_back({x.Get("path").ToString().Utf8Value(), x.Get("exact").ToBoolean().Value(), static_cast<uint32_t>(num(x, "rule"))});
+      }
+      for (uint32_t i = 0; i < ra.Length(); i++) {
+        Napi::Object x = ra.Get(i).ToObject();
+        rules.push_back({static_cast<uint8_t>(num(x, "types")), static_cast<uint8_t>(num(x, "access")), static_cast<uint32_t>(num(x, "exempt")),
+                         static_cast<uint64_t>(num(x, "intervalNs")), static_cast<uint64_t>(num(x, "toleranceNs"))});
+      }
+      for (uint32_t i = 0; i < na.Length(); i++) {
+        Napi::Object x = na.Get(i).ToObject();
+        names.push_back({x.Get("name").ToString().Utf8Value(), x.Get("prefix").ToBoolean().Value()});
+      }
+      protectedMask = static_cast<uint32_t>(num(o, "protectedMask"));
+    }
+    const int rc = core_->SetKillTables(on, paths, rules, names, protectedMask);
+    if (rc != 0) return ThrowErrno(env, "updating the kill tables", rc);
+    return env.Undefined();
+  }
+
+  // killCounts(): per kill-rule slot, the kernel's decisions since load.
+  Napi::Value KillCounts(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    ProbeCore::KillCounts k{};
+    if (!core_ || !core_->ReadKillCounts(&k)) return env.Null();
+    Napi::Object out = Napi::Object::New(env);
+    auto arr = [&](const uint64_t* v) {
+      Napi::Array a = Napi::Array::New(env, LNR_KILL_RULE_MAX);
+      for (uint32_t i = 0; i < LNR_KILL_RULE_MAX; i++) a.Set(i, static_cast<double>(v[i]));
+      return a;
+    };
+    out.Set("killed", arr(k.killed));
+    out.Set("refused", arr(k.refused));
+    out.Set("limited", arr(k.limited));
+    out.Set("failed", arr(k.failed));
+    return out;
   }
 
   // An array of strings (undefined or null: none); false after throwing a TypeError.
@@ -339,6 +399,10 @@ const TypeName kTypeNames[] = {
     LNR_T(SETGID), LNR_T(SETRESUID), LNR_T(SETRESGID), LNR_T(CAPSET), LNR_T(PRCTL), LNR_T(CHROOT),
     LNR_T(UNSHARE), LNR_T(SETNS), LNR_T(MOUNT), LNR_T(UMOUNT2), LNR_T(INIT_MODULE), LNR_T(FINIT_MODULE),
     LNR_T(BPF), LNR_T(USERFAULTFD), LNR_T(PTRACE), LNR_T(PROCESS_VM_WRITEV), LNR_T(KILL), LNR_T(DROP),
+    LNR_T(CHOWN), LNR_T(LCHOWN), LNR_T(FCHOWN), LNR_T(FCHOWNAT), LNR_T(MPROTECT), LNR_T(MMAP), LNR_T(PIDFD_OPEN),
+    LNR_T(PIDFD_GETFD), LNR_T(PROCESS_VM_READV), LNR_T(KEXEC_LOAD), LNR_T(KEXEC_FILE_LOAD), LNR_T(KEYCTL),
+    LNR_T(FSOPEN), LNR_T(FSMOUNT), LNR_T(MOVE_MOUNT), LNR_T(OPEN_BY_HANDLE_AT), LNR_T(IO_URING_SETUP),
+    LNR_T(IO_URING_ENTER), LNR_T(IO_URING_REGISTER),
 };
 #undef LNR_T
 
@@ -355,6 +419,10 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   out.Set("openFilterWindow", LNR_OPEN_FILTER_WINDOW);
   out.Set("aliasMax", LNR_ALIAS_MAX);
   out.Set("aliasPathLen", LNR_ALIAS_PATH_LEN);
+  out.Set("killPathMax", LNR_KILL_PATH_MAX);
+  out.Set("killPathLen", LNR_KILL_PATH_LEN);
+  out.Set("killRuleMax", LNR_KILL_RULE_MAX);
+  out.Set("killNameMax", LNR_KILL_NAME_MAX);
   Napi::Object types = Napi::Object::New(env);
   for (const TypeName& t : kTypeNames) {
     std::string name(t.name);
@@ -403,6 +471,9 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   flags.Set("truncated", LNR_F_TRUNCATED);
   flags.Set("enterStash", LNR_F_ENTER_STASH);
   flags.Set("aliased", LNR_F_ALIASED);
+  flags.Set("killed", LNR_F_KILLED);
+  flags.Set("killHeld", LNR_F_KILL_HELD);
+  flags.Set("killFailed", LNR_F_KILL_FAILED);
   flags.Set("argvTruncated", LNR_F_ARGV_TRUNC);
   out.Set("flags", flags);
   return out;

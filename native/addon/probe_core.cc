@@ -344,6 +344,64 @@ int ProbeCore::SetAliasTargets(const std::vector<AliasTarget>& targets) {
   return 0;
 }
 
+int ProbeCore::SetKillTables(bool on, const std::vector<KillPath>& paths, const std::vector<KillRule>& rules,
+                             const std::vector<KillName>& names, uint32_t protectedMask) {
+  if (paths.size() > LNR_KILL_PATH_MAX || rules.size() > LNR_KILL_RULE_MAX || names.size() > LNR_KILL_NAME_MAX) return -E2BIG;
+  for (const KillPath& p : paths) {
+    if (p.path.empty() || p.path[0] != '/' || p.path.find('\0') != std::string::npos || p.rule >= rules.size()) return -EINVAL;
+    if (p.path.size() > LNR_KILL_PATH_LEN) return -E2BIG;
+  }
+  for (const KillName& n : names) {
+    if (n.name.empty() || n.name.find('\0') != std::string::npos) return -EINVAL;
+    if (n.name.size() >= LNR_COMM_LEN) return -E2BIG;
+  }
+  auto* bss = skel_->bss;
+  // Off first: the BPF side reads the switch before any table, so a half-written table is never used.
+  *static_cast<volatile uint32_t*>(&bss->kill_on) = 0;
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (!on) return 0;
+  for (size_t i = 0; i < paths.size(); i++) {
+    uint8_t bytes[LNR_KILL_PATH_LEN] = {};
+    memcpy(bytes, paths[i].path.data(), paths[i].path.size());
+    memcpy(const_cast<uint64_t*>(reinterpret_cast<volatile uint64_t*>(bss->kill_path_words[i])), bytes, sizeof bytes);
+    bss->kill_path_len[i] = static_cast<uint32_t>(paths[i].path.size());
+    bss->kill_path_exact[i] = paths[i].exact ? 1 : 0;
+    bss->kill_path_rule[i] = static_cast<uint8_t>(paths[i].rule);
+  }
+  for (size_t r = 0; r < rules.size(); r++) {
+    bss->kill_rule_types[r] = rules[r].types;
+    bss->kill_rule_access[r] = rules[r].access;
+    bss->kill_rule_exempt[r] = rules[r].exempt;
+    bss->kill_rule_interval_ns[r] = rules[r].intervalNs;
+    bss->kill_rule_tolerance_ns[r] = rules[r].toleranceNs;
+    bss->kill_rule_tat[r] = 0;
+  }
+  for (size_t i = 0; i < names.size(); i++) {
+    uint8_t bytes[16] = {};
+    memcpy(bytes, names[i].name.data(), names[i].name.size());
+    memcpy(const_cast<uint64_t*>(reinterpret_cast<volatile uint64_t*>(bss->kill_name_words[i])), bytes, sizeof bytes);
+    bss->kill_name_len[i] = static_cast<uint8_t>(names[i].prefix ? names[i].name.size() : LNR_COMM_LEN);
+  }
+  for (size_t i = names.size(); i < LNR_KILL_NAME_MAX; i++) bss->kill_name_len[i] = 0;
+  bss->kill_protected = protectedMask;
+  bss->kill_path_count = static_cast<uint32_t>(paths.size());
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  *static_cast<volatile uint32_t*>(&bss->kill_on) = 1;
+  return 0;
+}
+
+bool ProbeCore::ReadKillCounts(KillCounts* out) const {
+  if (skel_ == nullptr) return false;
+  const auto* bss = skel_->bss;
+  for (size_t r = 0; r < LNR_KILL_RULE_MAX; r++) {
+    out->killed[r] = bss->kill_rule_killed[r];
+    out->refused[r] = bss->kill_rule_refused[r];
+    out->limited[r] = bss->kill_rule_limited[r];
+    out->failed[r] = bss->kill_rule_failed[r];
+  }
+  return true;
+}
+
 int ProbeCore::SetSelf(uint32_t tgid, bool add) {
   // The BPF side scans this .bss array; writes through the mmap'ed skeleton are seen at once.
   volatile uint32_t* slots = skel_->bss->self_tgids;

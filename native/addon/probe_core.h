@@ -88,6 +88,34 @@ class ProbeCore {
     std::string path;
   };
   int SetAliasTargets(const std::vector<AliasTarget>& targets);
+  // Enforcement (lib/enforce.h): the kill tables, replaced whole; `on` false clears them. -E2BIG past
+  // the LNR_KILL_* sizes, -EINVAL for a path that is not absolute or a rule index out of range.
+  struct KillPath {
+    std::string path;
+    bool exact;
+    uint32_t rule;
+  };
+  struct KillRule {
+    uint8_t types;  // bit (type id - LNR_EVT_OPEN) per open type
+    uint8_t access;  // bit 0 read, bit 1 write
+    uint32_t exempt;  // mask over names
+    uint64_t intervalNs;  // 0: no rate limit
+    uint64_t toleranceNs;
+  };
+  struct KillName {
+    std::string name;  // at most LNR_COMM_LEN - 1 bytes
+    bool prefix;  // compare only the name's bytes (else the whole zero-padded comm)
+  };
+  int SetKillTables(bool on, const std::vector<KillPath>& paths, const std::vector<KillRule>& rules,
+                    const std::vector<KillName>& names, uint32_t protectedMask);
+  // Per-rule kernel decisions since load: killed, refused (a safeguard), limited (rate), failed.
+  struct KillCounts {
+    uint64_t killed[LNR_KILL_RULE_MAX];
+    uint64_t refused[LNR_KILL_RULE_MAX];
+    uint64_t limited[LNR_KILL_RULE_MAX];
+    uint64_t failed[LNR_KILL_RULE_MAX];
+  };
+  bool ReadKillCounts(KillCounts* out) const;
   int SetSelf(uint32_t tgid, bool add);
   void SetExecEnvCapture(bool on);
   // Whether the caller's side of clone-family syscalls is shipped (the child's always is).

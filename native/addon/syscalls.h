@@ -86,6 +86,25 @@ inline constexpr SyscallMapping kSyscallMap[] = {
     {LNR_EVT_PTRACE, SYS_ptrace},
     {LNR_EVT_PROCESS_VM_WRITEV, SYS_process_vm_writev},
     {LNR_EVT_KILL, SYS_kill},
+    {LNR_EVT_CHOWN, SYS_chown},
+    {LNR_EVT_LCHOWN, SYS_lchown},
+    {LNR_EVT_FCHOWN, SYS_fchown},
+    {LNR_EVT_FCHOWNAT, SYS_fchownat},
+    {LNR_EVT_MPROTECT, SYS_mprotect},
+    {LNR_EVT_MMAP, SYS_mmap},
+    {LNR_EVT_PIDFD_OPEN, SYS_pidfd_open},
+    {LNR_EVT_PIDFD_GETFD, SYS_pidfd_getfd},
+    {LNR_EVT_PROCESS_VM_READV, SYS_process_vm_readv},
+    {LNR_EVT_KEXEC_LOAD, SYS_kexec_load},
+    {LNR_EVT_KEXEC_FILE_LOAD, SYS_kexec_file_load},
+    {LNR_EVT_KEYCTL, SYS_keyctl},
+    {LNR_EVT_FSOPEN, SYS_fsopen},
+    {LNR_EVT_FSMOUNT, SYS_fsmount},
+    {LNR_EVT_MOVE_MOUNT, SYS_move_mount},
+    {LNR_EVT_OPEN_BY_HANDLE_AT, SYS_open_by_handle_at},
+    {LNR_EVT_IO_URING_SETUP, SYS_io_uring_setup},
+    {LNR_EVT_IO_URING_ENTER, SYS_io_uring_enter},
+    {LNR_EVT_IO_URING_REGISTER, SYS_io_uring_register},
 };
 
 inline constexpr uint32_t kSyscallTableSize = LNR_SYSCALL_TABLE;
@@ -95,5 +114,10 @@ inline constexpr uint32_t kSyscallTableSize = LNR_SYSCALL_TABLE;
 static_assert(NR_open == SYS_open && NR_creat == SYS_creat && NR_openat == SYS_openat && NR_openat2 == SYS_openat2 &&
                   NR_connect == SYS_connect,
               "native/bpf/lib/kernel_defs.h disagrees with the x86-64 syscall numbers");
+// The socket calls ia32's socketcall stands for, by their x86-64 ids (native/bpf/lib/socketcall.h).
+static_assert(NR_socket == SYS_socket && NR_accept == SYS_accept && NR_sendto == SYS_sendto && NR_recvfrom == SYS_recvfrom &&
+                  NR_sendmsg == SYS_sendmsg && NR_recvmsg == SYS_recvmsg && NR_bind == SYS_bind && NR_listen == SYS_listen &&
+                  NR_accept4 == SYS_accept4,
+              "native/bpf/lib/kernel_defs.h disagrees with the x86-64 socket call numbers");
 
 }  // namespace lanner

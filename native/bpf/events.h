@@ -87,7 +87,26 @@ enum lnr_event_type {
 	LNR_EVT_PROCESS_VM_WRITEV = 63,
 	LNR_EVT_KILL = 64,
 	LNR_EVT_DROP = 65, /* synthesized in user space only */
-	LNR_EVT_COUNT = 66,
+	LNR_EVT_CHOWN = 66,
+	LNR_EVT_LCHOWN = 67,
+	LNR_EVT_FCHOWN = 68, /* str0: the path of the fd's file, walked in the kernel */
+	LNR_EVT_FCHOWNAT = 69,
+	LNR_EVT_MPROTECT = 70, /* shipped only when prot has PROT_EXEC (native/bpf/lib/mem_exec.h) */
+	LNR_EVT_MMAP = 71, /* shipped only for PROT_EXEC with PROT_WRITE or MAP_ANONYMOUS (mem_exec.h) */
+	LNR_EVT_PIDFD_OPEN = 72,
+	LNR_EVT_PIDFD_GETFD = 73,
+	LNR_EVT_PROCESS_VM_READV = 74,
+	LNR_EVT_KEXEC_LOAD = 75,
+	LNR_EVT_KEXEC_FILE_LOAD = 76,
+	LNR_EVT_KEYCTL = 77,
+	LNR_EVT_FSOPEN = 78,
+	LNR_EVT_FSMOUNT = 79,
+	LNR_EVT_MOVE_MOUNT = 80,
+	LNR_EVT_OPEN_BY_HANDLE_AT = 81, /* str0: the opened file's path, walked from the new fd */
+	LNR_EVT_IO_URING_SETUP = 82, /* args[2..5]: params.flags, sq_entries, cq_entries, features */
+	LNR_EVT_IO_URING_ENTER = 83,
+	LNR_EVT_IO_URING_REGISTER = 84,
+	LNR_EVT_COUNT = 85,
 };
 
 /* Record flags. */
@@ -95,6 +114,11 @@ enum lnr_event_type {
 #define LNR_F_ENTER_STASH 0x2 /* str0/sockaddr was captured at syscall entry (TOCTOU-safe) */
 #define LNR_F_ARGV_TRUNC 0x4 /* argv hit max_argv_bytes */
 #define LNR_F_ALIASED 0x8 /* open: str1 holds the path of an alias target the opened file is, or is under */
+/* Enforcement (lib/enforce.h): a kill rule matched this open in the kernel and the task was sent
+ * SIGKILL, or held back (a safeguard or the rule's rate limit), or the signal could not be sent. */
+#define LNR_F_KILLED 0x10
+#define LNR_F_KILL_HELD 0x20
+#define LNR_F_KILL_FAILED 0x40
 
 /* exe_flags (same bits as EXE_* in src/probe/event.ts). */
 #define LNR_EXE_WRITABLE 0x1
@@ -224,6 +248,16 @@ struct lnr_alias_target {
 	__u32 len; /* path bytes, excl. NUL */
 	char path[LNR_ALIAS_PATH_LEN];
 };
+
+/*
+ * Enforcement (lib/enforce.h): the open paths (exact or prefix) whose successful open kills the
+ * task, each naming the rule it enforces, and comm patterns (exemptions of a rule, or the
+ * protected processes never killed). Sizes of the .bss tables in lib/maps.h.
+ */
+#define LNR_KILL_PATH_MAX 32
+#define LNR_KILL_PATH_LEN 128 /* bytes, excl. NUL; compared 8 at a time */
+#define LNR_KILL_RULE_MAX 16
+#define LNR_KILL_NAME_MAX 32 /* exemption and protected names together: a u32 mask each */
 
 #ifdef __cplusplus
 #include <cstddef>

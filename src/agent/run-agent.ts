@@ -15,6 +15,7 @@ import { applyKernelCapture, bootOffsetNs, openProbe, type AppliedKernelCapture,
 import { startCpuProfile, type CpuProfile } from './cpu-profile';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock';
 import { Lifecycle, StartError, type LifecycleStep } from './lifecycle';
+import { reloadConfiguration } from './config-reload';
 import { buildPipeline, type Pipeline } from './pipeline';
 import { probeOptionsOf, resolveHostname } from './settings';
 import { waitForShutdown } from './signals';
@@ -22,7 +23,11 @@ import { waitForShutdown } from './signals';
 /** How often the kernel's drop counters are compared with the last look. */
 const DROP_CHECK_INTERVAL_MS = 1000;
 
-export async function runAgent(config: LannerConfig): Promise<number> {
+/**
+ * `reloadConfig` reads the configuration again as the command line asked for it (file, `-o`,
+ * `-r`); without it SIGHUP reloads only the rules.
+ */
+export async function runAgent(config: LannerConfig, reloadConfig?: () => LannerConfig): Promise<number> {
   const log = createLogger(config.log);
   log.info({ version: packageVersion(), pid: process.pid }, 'lanner starting');
 
@@ -36,13 +41,16 @@ export async function runAgent(config: LannerConfig): Promise<number> {
     const filtered = probeConfig.open_path_filter ? capture : { ...capture, openFilter: null, openFilterOffBecause: 'probe.open_path_filter is false' };
     applied = applyKernelCapture(probe, probeConfig.resolve_aliases ? filtered : { ...filtered, aliasPaths: [] });
     log.info(applied, 'kernel capture');
+    const killTablesRefused = pipeline.enforcer.applyTo(probe);
+    if (killTablesRefused !== undefined) log.error({ reason: killTablesRefused }, 'kernel enforcement off: every kill rule is enforced from user space');
+    logEnforcement(pipeline, log);
   };
   const rulesApplied = (): void => {
     applyCapture();
     const rs = pipeline.engine.currentRuleset;
     if (rs) audit.setRuleset(rs);
   };
-  const pipeline = buildPipeline(config, log, { bootOffsetNs: bootOffsetNs(), seedState: true, onRulesApplied: rulesApplied });
+  const pipeline = buildPipeline(config, log, { bootOffsetNs: bootOffsetNs(), seedState: true, onRulesApplied: rulesApplied, ruleCaptures: true, enforce: true });
   // The k8s_audit source (API server audit events): its alerts take the same outputs and rate limits.
   const audit = createAuditSource(config.audit as AuditConfig, { log, hostname: resolveHostname(config), matching: config.rule_matching, onAlert: (a) => pipeline.outputs.publish(a) });
   const agent = agentSteps(config, log, pipeline, {
@@ -67,9 +75,15 @@ export async function runAgent(config: LannerConfig): Promise<number> {
   }
   log.info({ types: pipeline.kernelCapture()?.eventTypes.size ?? 0, metrics: agent.metricsAddress() }, 'agent ready');
 
+  // SIGHUPs are handled one after the other: the configuration first, then the rules with it.
+  let running = config;
+  let reloading: Promise<unknown> = Promise.resolve();
   const signal = await waitForShutdown(() => {
-    log.info('SIGHUP: reloading rules');
-    void pipeline.rules.reloadOffLoop();
+    reloading = reloading.then(async () => {
+      log.info(reloadConfig ? 'SIGHUP: reloading the configuration and the rules' : 'SIGHUP: reloading rules');
+      if (reloadConfig) running = (await reloadConfiguration(running, reloadConfig, pipeline, log)).config;
+      await pipeline.rules.reloadOffLoop();
+    });
   });
   const before = shutdownCounts(pipeline);
   log.info({ signal, queued: before.queued }, 'shutting down');
@@ -138,7 +152,7 @@ function agentSteps(
   pipeline: Pipeline,
   on: { readonly audit: AuditSource; probeLoaded(probe: KernelEventSource): void; kernelFilters(): KernelFilterInfo[] },
 ): AgentSteps {
-  const { engine, rules, outputs, state, posture, histograms } = pipeline;
+  const { engine, rules, outputs, state, posture, histograms, captures } = pipeline;
   let source: KernelEventSource | undefined;
   let dropTimer: NodeJS.Timeout | undefined;
   let metrics: MetricsServer | undefined;
@@ -200,6 +214,8 @@ function agentSteps(
             posture: () => postureCounts(posture),
             kernelFilters: () => on.kernelFilters(),
             audit: () => on.audit.metricsStats(),
+            enforcement: () => pipeline.enforcer.metricsStats(source),
+            ...(captures ? { captures: () => captures.stats() } : {}),
             ...histograms,
           },
           {
@@ -238,6 +254,14 @@ function agentSteps(
     },
   ];
   return { steps, metricsAddress: () => metrics?.address };
+}
+
+/** Where each kill rule is enforced, after every rules load that has one. */
+function logEnforcement(pipeline: Pipeline, log: Logger): void {
+  const rules = [...pipeline.enforcer.current.rules.values()];
+  if (rules.length === 0) return;
+  const by = (where: string): Record<string, string> => Object.fromEntries(rules.filter((r) => r.status.where === where).map((r) => [r.rule, `${r.mode}: ${r.status.why}`]));
+  log.info({ kernel: by('kernel'), userSpace: by('user'), refused: by('refused') }, 'enforcement');
 }
 
 /** The kernel filters as the metrics export them. */

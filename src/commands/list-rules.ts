@@ -36,6 +36,7 @@ export function addListRulesCommand(program: Command): void {
         for (const r of report.rules) {
           const state = r.enabled ? '' : ' (disabled)';
           process.stdout.write(`${r.name}${state}\n  priority ${r.priority}, source ${r.source}, kernel: ${r.kernelFilter}\n  events: ${r.evttypes.join(' ') || '(none)'}\n  tags: ${r.tags.join(' ') || '(none)'}\n`);
+          for (const a of r.actions) process.stdout.write(`  action: ${a.action}, ${a.enforcedIn === 'refused' ? 'refused' : `enforced in ${a.enforcedIn}`}${a.mode ? ` (rule mode ${a.mode})` : ''}: ${a.why}\n`);
         }
         process.stdout.write(`${report.rules.length} rules; ${describeOpenFilter(report.kernel)}\n`);
       }

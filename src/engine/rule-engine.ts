@@ -42,6 +42,8 @@ export interface EngineOptions {
   /** Per-event hooks, in order (see `EventHook`). */
   readonly hooks?: readonly EventHook[];
   readonly onAlert: (alert: Alert) => void;
+  /** A match's alert before it is handed on, with the event it matched (enforcement acts and writes its decision here). */
+  readonly onMatch?: (rule: CompiledRule, ctx: ExtractContext, alert: Alert) => Alert;
   readonly matching?: RuleMatching;
   /** Wall clock minus the kernel's monotonic clock, in ns (from the probe). */
   readonly bootOffsetNs: bigint;
@@ -224,7 +226,7 @@ export class Engine {
     else this.matchesByRule.set(rule.name, { priority: rule.priority, count: 1 });
     const alert = ruleAlert(rule, ctx, BigInt(Math.trunc(ctx.ev.tsNs)) + this.opts.bootOffsetNs, this.opts.hostname);
     try {
-      this.opts.onAlert(alert);
+      this.opts.onAlert(this.opts.onMatch ? this.opts.onMatch(rule, ctx, alert) : alert);
     } catch {
       this.alertErrors++;
     }

@@ -1,6 +1,6 @@
 /**
  * Feeds the posture engine from the event stream. Called for every event, so it costs a table
- * lookup for uninteresting types; only write-opens, chmod/rename/unlink/truncate and execs decode
+ * lookup for uninteresting types; only write-opens, chmod/chown/rename/unlink/truncate and execs decode
  * a string, and only execs of Kubernetes components (rare) copy anything. Evaluation itself runs
  * later (per-file debounce, or setImmediate for execs), never inside the batch callback.
  */
@@ -29,6 +29,11 @@ const KIND_BY_NAME: Readonly<Record<string, Kind>> = {
   creat: Kind.Str0,
   chmod: Kind.Str0,
   fchmodat: Kind.Str0,
+  // Ownership: fchown's record carries the fd's path too (walked in the kernel), so no fd lookup.
+  chown: Kind.Str0,
+  lchown: Kind.Str0,
+  fchown: Kind.Str0,
+  fchownat: Kind.Str0,
   truncate: Kind.Str0,
   unlink: Kind.Str0,
   unlinkat: Kind.Str0,

@@ -5,7 +5,7 @@
  */
 import type { EventBatch, EventView, SockAddr } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
-import { FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from './layout';
+import { FLAG_KILL_FAILED, FLAG_KILL_HELD, FLAG_KILLED, FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from './layout';
 import { AUDIT_UID_UNSET } from './linux';
 
 const TWO32 = 4294967296;
@@ -68,8 +68,8 @@ const pathSlots = new Uint8Array(256);
 for (const t of EVENT_TYPES) {
   for (const p of t.params) {
     if (p.source.from === 'arg') {
-      if (p.kind === 'fd' || p.kind === 'pid' || p.kind === 'int' || p.kind === 'signal') int32Args[t.id]! |= 1 << p.source.index;
-      if (p.kind === 'uid' || p.kind === 'gid') uint32Args[t.id]! |= 1 << p.source.index;
+      if (p.kind === 'fd' || p.kind === 'pid' || p.kind === 'int' || p.kind === 'signal' || p.kind === 'keyctl_op') int32Args[t.id]! |= 1 << p.source.index;
+      if (p.kind === 'uid' || p.kind === 'gid' || p.kind === 'uint32' || p.kind === 'prot_flags' || p.kind === 'mmap_flags') uint32Args[t.id]! |= 1 << p.source.index;
     } else if (p.source.from === 'str' && p.kind === 'path') {
       pathSlots[t.id]! |= 1 << p.source.slot;
     }
@@ -235,6 +235,9 @@ export class RecordView implements EventView {
   }
   get truncated(): boolean {
     return (this.flags & FLAG_TRUNCATED) !== 0;
+  }
+  killFlags(): number {
+    return this.flags & (FLAG_KILLED | FLAG_KILL_HELD | FLAG_KILL_FAILED);
   }
 
   comm(): string {

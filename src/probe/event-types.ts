@@ -93,6 +93,34 @@ const DEFS: readonly Def[] = [
   ['kill', 'syscall', [res, p('pid', 'pid', arg(0)), p('sig', 'signal', arg(1))]],
   // Synthesized in user space when drop counters move; never produced by BPF.
   ['drop', 'meta', []],
+  // Ownership. fchown's record also carries the fd's path in str0 (not a libsinsp parameter).
+  ['chown', 'syscall', [res, p('path', 'path', STR0), p('uid', 'uint32', arg(1)), p('gid', 'uint32', arg(2))]],
+  ['lchown', 'syscall', [res, p('path', 'path', STR0), p('uid', 'uint32', arg(1)), p('gid', 'uint32', arg(2))]],
+  ['fchown', 'syscall', [res, p('fd', 'fd', arg(0)), p('uid', 'uint32', arg(1)), p('gid', 'uint32', arg(2))]],
+  ['fchownat', 'syscall', [res, p('dirfd', 'fd', arg(0)), p('pathname', 'path', STR0), p('uid', 'uint32', arg(2)), p('gid', 'uint32', arg(3)), p('flags', 'at_flags', arg(4))]],
+  // Memory made executable: the kernel ships only mprotect with PROT_EXEC, and mmap with PROT_EXEC
+  // that is also writable or anonymous (native/bpf/lib/mem_exec.h).
+  ['mprotect', 'syscall', [res, p('addr', 'hex', arg(0)), p('length', 'uint', arg(1)), p('prot', 'prot_flags', arg(2))]],
+  ['mmap', 'syscall', [res, p('addr', 'hex', arg(0)), p('length', 'uint', arg(1)), p('prot', 'prot_flags', arg(2)), p('flags', 'mmap_flags', arg(3)), p('fd', 'fd', arg(4)), p('offset', 'uint', arg(5))]],
+  // Other processes' descriptors and memory.
+  ['pidfd_open', 'syscall', [fdRet, p('pid', 'pid', arg(0)), p('flags', 'open_flags', arg(1))]],
+  // target_fd is a number in the other process's table, so it renders as a plain number.
+  ['pidfd_getfd', 'syscall', [fdRet, p('pid_fd', 'fd', arg(0)), p('target_fd', 'int', arg(1)), p('flags', 'uint32', arg(2))]],
+  ['process_vm_readv', 'syscall', [res, p('pid', 'pid', arg(0))]],
+  // Kernel replacement and keys. libsinsp has no parameters for kexec: these are the syscall's own names.
+  ['kexec_load', 'syscall', [res, p('entry', 'hex', arg(0)), p('nr_segments', 'uint', arg(1)), p('flags', 'hex', arg(3))]],
+  ['kexec_file_load', 'syscall', [res, p('kernel_fd', 'fd', arg(0)), p('initrd_fd', 'fd', arg(1)), p('cmdline', 'string', STR0), p('flags', 'hex', arg(4))]],
+  ['keyctl', 'syscall', [res, p('operation', 'keyctl_op', arg(0)), p('arg2', 'int', arg(1)), p('arg3', 'uint', arg(2)), p('arg4', 'uint', arg(3)), p('arg5', 'uint', arg(4))]],
+  // The new mount API (libsinsp has no parameters for these either: the syscall's own names).
+  ['fsopen', 'syscall', [fdRet, p('fs_name', 'string', STR0), p('flags', 'hex', arg(1))]],
+  ['fsmount', 'syscall', [fdRet, p('fs_fd', 'fd', arg(0)), p('flags', 'hex', arg(1)), p('attr_flags', 'hex', arg(2))]],
+  ['move_mount', 'syscall', [res, p('from_dfd', 'fd', arg(0)), p('from_pathname', 'path', STR0), p('to_dfd', 'fd', arg(2)), p('to_pathname', 'path', STR1), p('flags', 'hex', arg(4))]],
+  // The opened file's path is walked in the kernel from the new fd.
+  ['open_by_handle_at', 'syscall', [fdRet, p('mountfd', 'fd', arg(0)), p('flags', 'open_flags', arg(2)), p('path', 'path', STR0)]],
+  // io_uring: setup's record carries the filled-in io_uring_params in argument slots 2..5 (events.h).
+  ['io_uring_setup', 'syscall', [res, p('entries', 'uint32', arg(0)), p('sq_entries', 'uint32', arg(3)), p('cq_entries', 'uint32', arg(4)), p('flags', 'hex', arg(2)), p('features', 'hex', arg(5))]],
+  ['io_uring_enter', 'syscall', [res, p('fd', 'fd', arg(0)), p('to_submit', 'uint32', arg(1)), p('min_complete', 'uint32', arg(2)), p('flags', 'hex', arg(3))]],
+  ['io_uring_register', 'syscall', [res, p('fd', 'fd', arg(0)), p('opcode', 'uint32', arg(1)), p('arg', 'hex', arg(2)), p('nr_args', 'uint32', arg(3))]],
 ];
 
 export const EVENT_TYPES: readonly EventTypeSpec[] = DEFS.map(([name, category, params], id) => ({ id, name, category, params }));
@@ -126,6 +154,8 @@ export const EVENT_FAMILIES = {
   rename: ['rename', 'renameat', 'renameat2'],
   mkdir: ['mkdir', 'mkdirat'],
   chmod: ['chmod', 'fchmod', 'fchmodat'],
+  /** Ownership changes; every member's record carries the file's path in str0 (fchown's walked from its fd). */
+  chown: ['chown', 'lchown', 'fchown', 'fchownat'],
   /** Credential changes that refresh the process's capability sets. */
   creds: ['setuid', 'setgid', 'setresuid', 'setresgid', 'capset'],
   /** I/O that reads or writes data (evt.is_io_read / evt.is_io_write, evt.buflen). */
@@ -175,12 +205,12 @@ export function argIndex(typeName: string, param: string): number {
  */
 export const UNTRACED_EVENT_NAMES: readonly string[] = [
   '_llseek _newselect _sysctl access acct add_key adjtimex alarm arch_prctl asyncevent bdflush brk',
-  'cachestat capget chown clock_adjtime clock_getres clock_gettime clock_nanosleep clock_settime',
+  'cachestat capget clock_adjtime clock_getres clock_gettime clock_nanosleep clock_settime',
   'close_range container copy_file_range cpu_hotplug create_module delete_module epoll_create',
   'epoll_create1 epoll_ctl epoll_ctl_old epoll_pwait epoll_pwait2 epoll_wait epoll_wait_old eventfd',
   'eventfd2 exit exit_group faccessat faccessat2 fadvise64 fallocate fanotify_init fanotify_mark',
-  'fchmodat2 fchown fchownat fcntl64 fdatasync fgetxattr file_getattr file_setattr flistxattr flock',
-  'fremovexattr fsconfig fsetxattr fsmount fsopen fspick fstat fstat64 fstatat64 fstatfs fstatfs64',
+  'fchmodat2 fcntl64 fdatasync fgetxattr file_getattr file_setattr flistxattr flock',
+  'fremovexattr fsconfig fsetxattr fspick fstat fstat64 fstatat64 fstatfs fstatfs64',
   'fsync futex futex_requeue futex_wait futex_waitv futex_wake futimesat get_kernel_syms',
   'get_mempolicy get_robust_list get_thread_area getcpu getcwd getdents getdents64 getegid',
   'getegid32 geteuid geteuid32 getgid getgid32 getgroups getitimer getpeername getpgid getpgrp',
@@ -188,20 +218,20 @@ export const UNTRACED_EVENT_NAMES: readonly string[] = [
   'getrlimit getrusage getsid getsockname getsockopt gettid gettimeofday getuid getuid32 getxattr',
   'getxattrat groupadded groupdeleted idle infra inotify_add_watch inotify_init inotify_init1',
   'inotify_rm_watch io_cancel io_destroy io_getevents io_pgetevents io_setup io_submit',
-  'io_uring_enter io_uring_register io_uring_setup ioctl ioperm iopl ioprio_get ioprio_set ipc k8s',
-  'kcmp kexec_file_load kexec_load keyctl landlock_add_rule landlock_create_ruleset',
-  'landlock_restrict_self lchown lgetxattr listmount listns listxattr listxattrat llistxattr llseek',
+  'ioctl ioperm iopl ioprio_get ioprio_set ipc k8s',
+  'kcmp landlock_add_rule landlock_create_ruleset',
+  'landlock_restrict_self lgetxattr listmount listns listxattr listxattrat llistxattr llseek',
   'lookup_dcookie lremovexattr lseek lsetxattr lsm_get_self_attr lsm_list_modules lsm_set_self_attr',
   'lstat lstat64 madvise map_shadow_stack mbind membarrier memfd_secret mesos migrate_pages mincore',
-  'mknod mknodat mlock mlock2 mlockall mmap mmap2 modify_ldt mount_setattr move_mount move_pages',
-  'mprotect mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedsend mq_unlink mremap mseal',
+  'mknod mknodat mlock mlock2 mlockall mmap2 modify_ldt mount_setattr move_pages',
+  'mq_getsetattr mq_notify mq_open mq_timedreceive mq_timedsend mq_unlink mremap mseal',
   'msgctl msgget msgrcv msgsnd msync multiplexer munlock munlockall munmap name_to_handle_at',
   'nanosleep newfstatat nfsservctl nice notification oldfstat oldlstat oldolduname oldstat olduname',
-  'open_by_handle_at open_tree open_tree_attr page_fault page_fault_kernel page_fault_user pause',
-  'pciconfig_iobase pciconfig_read pciconfig_write perf_event_open personality pidfd_getfd',
-  'pidfd_open pidfd_send_signal pipe pipe2 pivot_root pkey_alloc pkey_free pkey_mprotect',
+  'open_tree open_tree_attr page_fault page_fault_kernel page_fault_user pause',
+  'pciconfig_iobase pciconfig_read pciconfig_write perf_event_open personality',
+  'pidfd_send_signal pipe pipe2 pivot_root pkey_alloc pkey_free pkey_mprotect',
   'pluginevent poll ppoll pread pread64 preadv preadv2 prlimit prlimit64 process_madvise',
-  'process_mrelease process_vm_readv procinfo pselect6 pwrite pwrite64 pwritev pwritev2',
+  'process_mrelease procinfo pselect6 pwrite pwrite64 pwritev pwritev2',
   'query_module quotactl quotactl_fd read readahead readdir readlink readlinkat readv reboot recv',
   'recvmmsg remap_file_pages removexattr removexattrat request_key restart_syscall',
   'riscv_flush_icache riscv_hwprobe rseq rseq_slice_yield rt_sigaction rt_sigpending rt_sigprocmask',

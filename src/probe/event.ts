@@ -38,7 +38,12 @@ export type ParamKind =
   | 'rename_flags' // RENAME_*
   | 'module_flags'
   | 'cap_set' // capability bit mask (u64)
-  | 'exe_flags'; // EXE_WRITABLE | EXE_UPPER_LAYER | EXE_FROM_MEMFD
+  | 'exe_flags' // EXE_WRITABLE | EXE_UPPER_LAYER | EXE_FROM_MEMFD
+  | 'uint32' // an unsigned 32-bit value (chown's uid/gid: -1, "unchanged", reads 4294967295)
+  | 'hex' // an address or bit set libsinsp prints in hex
+  | 'prot_flags' // PROT_*
+  | 'mmap_flags' // MAP_*
+  | 'keyctl_op'; // KEYCTL_*
 
 /** Where a parameter's value lives in the record. */
 export type ParamSource =
@@ -106,6 +111,8 @@ export interface EventView {
   /** Some variable-length part was cut to fit the record. */
   readonly truncated: boolean;
 
+  /** What the kernel's enforcement did at this open (FLAG_KILLED, FLAG_KILL_HELD, FLAG_KILL_FAILED bits; 0: nothing). */
+  killFlags(): number;
   /** Kernel `comm` (≤ 15 chars). */
   comm(): string;
   /** The syscall's i-th raw argument (0..5) as an integer; pointers are meaningless here. */

@@ -51,6 +51,12 @@ export const FLAG_ENTER_STASH = 0x2;
 export const FLAG_ARGV_TRUNCATED = 0x4;
 /** An open reached an alias target: str1 holds the target's path (LNR_F_ALIASED). */
 export const FLAG_ALIASED = 0x8;
+/** Enforcement (native/bpf/lib/enforce.h): the kernel sent SIGKILL for a kill rule's match. */
+export const FLAG_KILLED = 0x10;
+/** A kill rule matched in the kernel but a safeguard or its rate limit held the kill back. */
+export const FLAG_KILL_HELD = 0x20;
+/** A kill rule matched in the kernel but the signal could not be sent. */
+export const FLAG_KILL_FAILED = 0x40;
 
 /** Alias target limits (LNR_ALIAS_MAX / LNR_ALIAS_PATH_LEN in events.h; the path excludes its NUL). */
 export const ALIAS_MAX = 256;

@@ -144,3 +144,15 @@ export function kernelDevFromStat(stDev: bigint): number {
   const minor = Number((stDev & 0xffn) | ((stDev >> 12n) & ~0xffn));
   return ((major << MINORBITS) | minor) >>> 0;
 }
+
+// mmap(2) and mprotect(2): protection and mapping bits.
+export const PROT_READ = 0x1;
+export const PROT_WRITE = 0x2;
+export const PROT_EXEC = 0x4;
+export const MAP_SHARED = 0x1;
+export const MAP_PRIVATE = 0x2;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+
+// include/linux/sched.h: task_struct.flags bit of kernel threads (field 9 of /proc/<pid>/stat).
+export const PF_KTHREAD = 0x00200000;

@@ -49,6 +49,26 @@ export interface NativeAliasTarget {
   readonly path: string;
 }
 
+/** The kernel's enforcement tables (native/bpf/lib/enforce.h), built by src/enforce/kernel-tables.ts. */
+export interface NativeKillTables {
+  /** Absolute paths (exact, or a prefix), each enforcing rules[rule]. */
+  readonly paths: readonly { readonly path: string; readonly exact: boolean; readonly rule: number }[];
+  /** types: bit (type id - open's id) per open type; access: bit 0 read, bit 1 write, bit 3 not O_DIRECTORY; exempt: mask over names. */
+  readonly rules: readonly { readonly types: number; readonly access: number; readonly exempt: number; readonly intervalNs: number; readonly toleranceNs: number }[];
+  /** Comm patterns: the whole zero-padded comm, or its first bytes (prefix). */
+  readonly names: readonly { readonly name: string; readonly prefix: boolean }[];
+  /** Mask over names: the processes never killed. */
+  readonly protectedMask: number;
+}
+
+/** The kernel's enforcement decisions since load, per rule slot of NativeKillTables.rules. */
+export interface NativeKillCounts {
+  readonly killed: readonly number[];
+  readonly refused: readonly number[];
+  readonly limited: readonly number[];
+  readonly failed: readonly number[];
+}
+
 export interface NativeProbe {
   attach(): void;
   setInterestingTypes(mask: Uint8Array): void;
@@ -57,6 +77,9 @@ export interface NativeProbe {
   setOpenFilter(prefixes: readonly string[] | null, writeOnly?: readonly boolean[], comms?: readonly string[]): void;
   /** Replaces the kernel's alias targets (already validated: see src/probe/alias-targets.ts). */
   setAliasTargets(targets: readonly NativeAliasTarget[]): void;
+  /** null turns kernel enforcement off. */
+  setKillTables(tables: NativeKillTables | null): void;
+  killCounts(): NativeKillCounts | null;
   setSelf(tgid: number, add: boolean): void;
   setExecEnvCapture(on: boolean): void;
   setCloneCallerEvents(on: boolean): void;
@@ -80,6 +103,10 @@ export interface NativeAbi {
   openFilterWindow: number;
   aliasMax: number;
   aliasPathLen: number;
+  killPathMax: number;
+  killPathLen: number;
+  killRuleMax: number;
+  killNameMax: number;
   types: Record<string, number>;
   offsets: Record<string, number>;
   slots: Record<string, number>;

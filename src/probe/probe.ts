@@ -7,7 +7,7 @@ import type { EventBatch, EventSource, SourceStats } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
 import { BufferBatch } from './decoder';
 import { COMM_NAME_MAX, OPEN_COMM_MAX, OPEN_PREFIX_LEN, OPEN_PREFIX_MAX } from './layout';
-import { loadAddon, type NativeAliasTarget, type NativeProbe, type NativeProbeError, type NativeStats } from './native';
+import { loadAddon, type NativeAliasTarget, type NativeKillCounts, type NativeKillTables, type NativeProbe, type NativeProbeError, type NativeStats } from './native';
 import { ALIAS_REFRESH_MS, resolveAliasTargets, sameAliasTargets, type AliasPath } from './alias-targets';
 
 export interface ProbeOptions {
@@ -215,6 +215,14 @@ export interface KernelEventSource extends EventSource {
    * events.
    */
   setCloneCallerEvents(on: boolean): void;
+  /**
+   * Kernel enforcement (native/bpf/lib/enforce.h, tables from src/enforce/kernel-tables.ts): a
+   * successful open matching a kill path is sent SIGKILL before it returns. null turns it off.
+   * Throws ProbeError (EINVAL, E2BIG) for tables the kernel cannot hold.
+   */
+  setKillTables(tables: NativeKillTables | null): void;
+  /** The kernel's enforcement decisions since load, per rule slot (null once closed). */
+  killCounts(): NativeKillCounts | null;
   /** Adds/removes a tgid from self-exclusion. */
   setSelf(tgid: number, excluded: boolean): void;
   /** Changes which types' returned fds are tracked for close shipping. */
@@ -344,6 +352,18 @@ class NativeEventSource implements KernelEventSource {
 
   setCloneCallerEvents(on: boolean): void {
     this.probe?.setCloneCallerEvents(on);
+  }
+
+  setKillTables(tables: NativeKillTables | null): void {
+    try {
+      this.probe?.setKillTables(tables);
+    } catch (err) {
+      throw wrapNativeError(err);
+    }
+  }
+
+  killCounts(): NativeKillCounts | null {
+    return this.probe?.killCounts() ?? null;
   }
 
   setSelf(tgid: number, excluded: boolean): void {

@@ -39,6 +39,8 @@ export interface SyntheticEventInit {
   cwd?: string;
   exeFlags?: number;
   env?: readonly string[];
+  /** FLAG_KILLED / FLAG_KILL_HELD / FLAG_KILL_FAILED, as the kernel's enforcement sets them. */
+  killFlags?: number;
 }
 
 class SyntheticEvent implements EventView {
@@ -84,6 +86,9 @@ class SyntheticEvent implements EventView {
     this.truncated = init.truncated ?? false;
   }
 
+  killFlags(): number {
+    return this.init.killFlags ?? 0;
+  }
   comm(): string {
     return this.init.comm ?? '';
   }

@@ -167,6 +167,20 @@ const FCNTL: Record<number, string> = {
 const AT_BITS: FlagTable = [['AT_SYMLINK_NOFOLLOW', 0x100], ['AT_REMOVEDIR', 0x200], ['AT_SYMLINK_FOLLOW', 0x400], ['AT_NO_AUTOMOUNT', 0x800], ['AT_EMPTY_PATH', 0x1000]];
 const RENAME_BITS: FlagTable = [['RENAME_NOREPLACE', 1], ['RENAME_EXCHANGE', 2], ['RENAME_WHITEOUT', 4]];
 const MODULE_BITS: FlagTable = [['MODULE_INIT_IGNORE_MODVERSIONS', 1], ['MODULE_INIT_IGNORE_VERMAGIC', 2], ['MODULE_INIT_COMPRESSED_FILE', 4]];
+const PROT_BITS = linuxFlags(['PROT_READ', 'PROT_WRITE', 'PROT_EXEC']);
+const MMAP_BITS: FlagTable = [
+  ...linuxFlags(['MAP_SHARED', 'MAP_PRIVATE', 'MAP_FIXED', 'MAP_ANONYMOUS']),
+  ['MAP_GROWSDOWN', 0x100], ['MAP_DENYWRITE', 0x800], ['MAP_EXECUTABLE', 0x1000], ['MAP_LOCKED', 0x2000], ['MAP_NORESERVE', 0x4000],
+  ['MAP_POPULATE', 0x8000], ['MAP_NONBLOCK', 0x10000], ['MAP_STACK', 0x20000], ['MAP_HUGETLB', 0x40000], ['MAP_FIXED_NOREPLACE', 0x100000],
+];
+const KEYCTL: readonly string[] = [
+  'KEYCTL_GET_KEYRING_ID', 'KEYCTL_JOIN_SESSION_KEYRING', 'KEYCTL_UPDATE', 'KEYCTL_REVOKE', 'KEYCTL_CHOWN', 'KEYCTL_SETPERM', 'KEYCTL_DESCRIBE',
+  'KEYCTL_CLEAR', 'KEYCTL_LINK', 'KEYCTL_UNLINK', 'KEYCTL_SEARCH', 'KEYCTL_READ', 'KEYCTL_INSTANTIATE', 'KEYCTL_NEGATE',
+  'KEYCTL_SET_REQKEY_KEYRING', 'KEYCTL_SET_TIMEOUT', 'KEYCTL_ASSUME_AUTHORITY', 'KEYCTL_GET_SECURITY', 'KEYCTL_SESSION_TO_PARENT',
+  'KEYCTL_REJECT', 'KEYCTL_INSTANTIATE_IOV', 'KEYCTL_INVALIDATE', 'KEYCTL_GET_PERSISTENT', 'KEYCTL_DH_COMPUTE', 'KEYCTL_PKEY_QUERY',
+  'KEYCTL_PKEY_ENCRYPT', 'KEYCTL_PKEY_DECRYPT', 'KEYCTL_PKEY_SIGN', 'KEYCTL_PKEY_VERIFY', 'KEYCTL_RESTRICT_KEYRING', 'KEYCTL_MOVE',
+  'KEYCTL_CAPABILITIES', 'KEYCTL_WATCH_KEY',
+];
 const EXE_BITS: FlagTable = [['EXE_WRITABLE', EXE_WRITABLE], ['EXE_UPPER_LAYER', EXE_UPPER_LAYER], ['EXE_FROM_MEMFD', EXE_FROM_MEMFD]];
 
 const CAPABILITY_NAMES: readonly string[] = [
@@ -227,6 +241,14 @@ export function renderNumericParam(kind: string, v: number): string {
       return renderFlags(v, MODULE_BITS, '0');
     case 'exe_flags':
       return renderFlags(v, EXE_BITS, '0');
+    case 'prot_flags':
+      return renderFlags(v, PROT_BITS, 'PROT_NONE');
+    case 'mmap_flags':
+      return renderFlags(v, MMAP_BITS, '0');
+    case 'keyctl_op':
+      return KEYCTL[v] ?? String(v);
+    case 'hex':
+      return v < 0 ? String(v) : `0x${v.toString(16)}`;
     case 'errno':
       return v >= 0 ? String(v) : `${v}(${errnoName(v)})`;
     default:

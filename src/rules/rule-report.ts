@@ -4,7 +4,10 @@
  */
 import { EVENT_FAMILIES, EVENT_TYPES } from '../probe/event-types';
 import type { OpenPathPrefix } from '../probe/probe';
+import { killPlacementOf } from '../enforce/kernel-predicate';
+import { killRefusal } from '../enforce/plan';
 import { kernelCaptureFor } from './kernel-needs';
+import type { EnforcementMode, RuleAction } from './loader';
 import type { LoadMessage } from './messages';
 import { ruleNarrowsOpens } from './open-filter';
 import { PRIORITY_NAMES } from './priority';
@@ -25,8 +28,31 @@ export interface RuleReport {
    * `types, open filter off` (it can match any open, so it keeps the open filter off).
    */
   readonly kernelFilter: 'types' | 'types+open filter' | 'types, open filter off';
-  /** Lanner rule actions (none yet in the stock language). */
-  readonly actions: readonly string[];
+  /** Lanner rule actions (`actions: [kill]`, src/enforce): where each is enforced, and why. */
+  readonly actions: readonly RuleActionReport[];
+}
+
+export interface RuleActionReport {
+  readonly action: RuleAction;
+  /**
+   * `kernel`: the condition compiles exactly to the probe's open check, which kills before the open
+   * returns (what it cannot judge is killed from user space); `user space`: right after the match;
+   * `refused`: kill is not loaded on this rule (the alert says refused). With enforcement.kernel
+   * false every kernel rule is enforced from user space.
+   */
+  readonly enforcedIn: 'kernel' | 'user space' | 'refused';
+  readonly why: string;
+  /** The rule's own `enforcement` key; undefined: the configured enforcement.mode. */
+  readonly mode: EnforcementMode | undefined;
+}
+
+function actionsReport(rule: CompiledRule): RuleActionReport[] {
+  return rule.actions.map((action) => {
+    const refusal = killRefusal(rule);
+    if (refusal !== undefined) return { action, enforcedIn: 'refused', why: refusal, mode: rule.enforcement };
+    const placement = killPlacementOf(rule);
+    return { action, enforcedIn: placement.where === 'kernel' ? 'kernel' : 'user space', why: placement.why, mode: rule.enforcement };
+  });
 }
 
 export interface KernelFilterReport {
@@ -47,7 +73,7 @@ function ruleReport(rule: CompiledRule): RuleReport {
     enabled: rule.enabled,
     evttypes: [...rule.evttypeNames],
     kernelFilter: !opens || !rule.enabled ? 'types' : ruleNarrowsOpens(rule) ? 'types+open filter' : 'types, open filter off',
-    actions: [],
+    actions: actionsReport(rule),
   };
 }
 

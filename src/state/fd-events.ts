@@ -1,6 +1,7 @@
 /**
  * File descriptor events: the entries open, dup, fcntl, socket, connect, accept, bind, sendto,
- * memfd_create, userfaultfd, bpf and close add, change or remove in a process's fd table. Each
+ * memfd_create, userfaultfd, bpf, pidfd_open, pidfd_getfd, io_uring_setup, open_by_handle_at and
+ * close add, change or remove in a process's fd table. Each
  * handler is given a successful call (the dispatcher tests the return value) and the engine's fd
  * counters; none keeps state of its own.
  */
@@ -57,6 +58,10 @@ const SENDTO_FD = argIndex('sendto', 'fd');
 const MEMFD_FLAGS = argIndex('memfd_create', 'flags');
 const USERFAULTFD_FLAGS = argIndex('userfaultfd', 'flags');
 const BPF_CMD = argIndex('bpf', 'cmd');
+const PIDFD_OPEN_PID = argIndex('pidfd_open', 'pid');
+const PIDFD_GETFD_PIDFD = argIndex('pidfd_getfd', 'pid_fd');
+const PIDFD_GETFD_TARGET = argIndex('pidfd_getfd', 'target_fd');
+const OPEN_BY_HANDLE_FLAGS = argIndex('open_by_handle_at', 'flags');
 
 /** open/openat/openat2/creat: a file or directory entry under the resolved path. */
 export function onOpen(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
@@ -180,6 +185,37 @@ export function onUserfaultfd(p: ProcessEntry, ev: EventView, counters: FdCounte
 export function onBpf(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
   // The kernel always sets O_CLOEXEC on bpf fds.
   if (BPF_FD_COMMANDS.has(ev.rawArg(BPF_CMD))) p.fds.set(new FdEntry(ev.ret, 'bpf', '', '', '', 0, true), counters);
+}
+
+/** pidfd_open: named as libsinsp names it, after the process's /proc directory. */
+export function onPidfdOpen(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  const pid = ev.rawArg(PIDFD_OPEN_PID);
+  // pidfds are always close-on-exec.
+  const e = new FdEntry(ev.ret, 'pidfd', `/proc/${pid}`, '', '', 0, true);
+  e.pid = pid;
+  p.fds.set(e, counters);
+}
+
+/**
+ * pidfd_getfd: the new fd is the other process's open file, so it gets a copy of that process's
+ * entry when both are known (the pidfd names the process), close-on-exec as the kernel makes it.
+ */
+export function onPidfdGetfd(p: ProcessEntry, ev: EventView, counters: FdCounters, processOf: (tgid: number) => ProcessEntry | undefined): void {
+  const pidfd = p.fds.get(ev.rawArg(PIDFD_GETFD_PIDFD) | 0);
+  const target = pidfd !== undefined && pidfd.type === 'pidfd' ? processOf(pidfd.pid)?.fds.get(ev.rawArg(PIDFD_GETFD_TARGET) | 0) : undefined;
+  p.fds.set(target ? target.dupAs(ev.ret, true) : new FdEntry(ev.ret, 'unknown', '', '', '', 0, true), counters);
+}
+
+/** io_uring_setup: the ring's fd (close-on-exec, as the kernel creates it). */
+export function onIoUringSetup(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  p.fds.set(new FdEntry(ev.ret, 'io_uring', '', '', '', 0, true), counters);
+}
+
+/** open_by_handle_at: a file opened without a path; the probe walked the path from the new fd. */
+export function onOpenByHandle(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
+  const flags = ev.rawArg(OPEN_BY_HANDLE_FLAGS);
+  const path = ev.str(0) ?? '';
+  p.fds.set(new FdEntry(ev.ret, (flags & O_DIRECTORY) !== 0 ? 'directory' : 'file', path, path, '', flags, (flags & O_CLOEXEC) !== 0), counters);
 }
 
 function dupFd(p: ProcessEntry, oldFd: number, newFd: number, cloexec: boolean, counters: FdCounters): void {

@@ -24,6 +24,8 @@ export class FdEntry implements FdInfo {
   /** Socket's own address from bind(), kept to fill the local side of later tuples. */
   boundIp = '';
   boundPort = 0;
+  /** pidfd: the process it refers to (pidfd_getfd copies that process's entries). */
+  pid = 0;
 
   constructor(num: number, type: FdType, name: string, nameRaw: string, l4proto: string, openFlags: number, cloexec: boolean) {
     this.num = num;
@@ -46,6 +48,7 @@ export class FdEntry implements FdInfo {
     e.connected = this.connected;
     e.boundIp = this.boundIp;
     e.boundPort = this.boundPort;
+    e.pid = this.pid;
     return e;
   }
 

@@ -138,6 +138,7 @@ const ANON_TYPES: Readonly<Record<string, FdType>> = {
   '[timerfd]': 'timerfd',
   '[userfaultfd]': 'userfaultfd',
   '[io_uring]': 'io_uring',
+  '[pidfd]': 'pidfd',
   'bpf-map': 'bpf',
   'bpf-prog': 'bpf',
   bpf_link: 'bpf',

@@ -11,10 +11,27 @@ import { EBADF } from '../probe/linux';
 import type { StateConfig } from './config';
 import { ContainerResolver } from './container-resolver';
 import type { ContainerRuntimeClient } from './containers/client';
-import { onAccept, onBind, onBpf, onClose, onConnect, onDup, onFcntl, onMemfd, onOpen, onSendto, onSocket, onUserfaultfd } from './fd-events';
+import {
+  onAccept,
+  onBind,
+  onBpf,
+  onClose,
+  onConnect,
+  onDup,
+  onFcntl,
+  onIoUringSetup,
+  onMemfd,
+  onOpen,
+  onOpenByHandle,
+  onPidfdGetfd,
+  onPidfdOpen,
+  onSendto,
+  onSocket,
+  onUserfaultfd,
+} from './fd-events';
 import type { FdCounters } from './fd-table';
 import { onChdir, onCredsChange, onFchdir, onPrctl, ProcessLifecycle } from './process-events';
-import { ProcessTable } from './process-table';
+import { type ProcessEntry, ProcessTable } from './process-table';
 import { seedFromProc } from './seed';
 import { StateSweeper } from './sweep';
 import type { ContainerInfo, FdInfo, ProcessInfo, StateEngine, StateStats } from './types';
@@ -83,9 +100,13 @@ const K_BPF = 16;
 const K_SENDTO = 17;
 const K_CREDS = 18;
 const K_PRCTL = 19;
+const K_PIDFD_OPEN = 20;
+const K_PIDFD_GETFD = 21;
+const K_IO_URING_SETUP = 22;
+const K_OPEN_BY_HANDLE = 23;
 /** Synthesized events (drop markers): no process behind them. */
-const K_META = 20;
-const K_DROP = 21;
+const K_META = 24;
+const K_DROP = 25;
 
 const KIND_BY_NAME: Record<string, number> = {
   procexit: K_EXIT,
@@ -102,6 +123,10 @@ const KIND_BY_NAME: Record<string, number> = {
   sendto: K_SENDTO,
   sendmsg: K_SENDTO,
   prctl: K_PRCTL,
+  pidfd_open: K_PIDFD_OPEN,
+  pidfd_getfd: K_PIDFD_GETFD,
+  io_uring_setup: K_IO_URING_SETUP,
+  open_by_handle_at: K_OPEN_BY_HANDLE,
 };
 for (const n of EVENT_FAMILIES.exec) KIND_BY_NAME[n] = K_EXEC;
 for (const n of EVENT_FAMILIES.fork) KIND_BY_NAME[n] = K_FORK;
@@ -113,8 +138,10 @@ for (const n of EVENT_FAMILIES.creds) KIND_BY_NAME[n] = K_CREDS;
 /**
  * Handled when they arrive but not worth subscribing to: sendto/sendmsg only refine UDP tuples,
  * and fcntl is frequent (F_GETFL/F_SETFL in every event loop) while only F_DUPFD/F_SETFD matter.
+ * The fds of pidfds, io_uring rings and files opened by handle matter only to a rule about those
+ * calls (or their fds), which then subscribes to them itself.
  */
-const OPTIONAL_TYPES = new Set(['sendto', 'sendmsg', 'fcntl']);
+const OPTIONAL_TYPES = new Set(['sendto', 'sendmsg', 'fcntl', 'pidfd_open', 'pidfd_getfd', 'io_uring_setup', 'open_by_handle_at']);
 
 class StateTracker implements LannerStateEngine {
   readonly requiredEventTypes: ReadonlySet<string>;
@@ -124,6 +151,8 @@ class StateTracker implements LannerStateEngine {
   private readonly containers: ContainerResolver;
   private readonly processes: ProcessLifecycle;
   private readonly sweeper: StateSweeper;
+  /** The table's lookup, bound once (pidfd_getfd reads another process's fds). */
+  private readonly processOf = (tgid: number): ProcessEntry | undefined => this.table.get(tgid);
 
   constructor(opts: StateEngineOptions) {
     const cfg = opts.config;
@@ -232,6 +261,18 @@ class StateTracker implements LannerStateEngine {
         return;
       case K_PRCTL:
         if (ret === 0) onPrctl(p, ev);
+        return;
+      case K_PIDFD_OPEN:
+        if (ret >= 0) onPidfdOpen(p, ev, fdCounters);
+        return;
+      case K_PIDFD_GETFD:
+        if (ret >= 0) onPidfdGetfd(p, ev, fdCounters, this.processOf);
+        return;
+      case K_IO_URING_SETUP:
+        if (ret >= 0) onIoUringSetup(p, ev, fdCounters);
+        return;
+      case K_OPEN_BY_HANDLE:
+        if (ret >= 0) onOpenByHandle(p, ev, fdCounters);
         return;
     }
   }

@@ -62,6 +62,7 @@ export type FdType =
   | 'bpf'
   | 'userfaultfd'
   | 'io_uring'
+  | 'pidfd'
   | 'unknown';
 
 export interface FdInfo {

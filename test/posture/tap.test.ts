@@ -1,4 +1,4 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, chownSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostureEngine } from '../../src/posture/evaluator';
 import { PostureTap } from '../../src/posture/tap';
@@ -51,6 +51,25 @@ describe('PostureTap: events to posture re-evaluation', () => {
     await settle(100);
     expect(changes.filter((c) => c.id === '1.1.13').map((c) => `${c.from}->${c.to}`)).toEqual(['null->PASS', 'PASS->FAIL']);
     expect(engine.stats().fileEvaluations).toBe(1);
+  });
+
+  it('an ownership change (the chown family, fchown by the path its record carries) triggers a re-check', async () => {
+    const { root, engine, tap, changes } = setup();
+    put(root, '/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\n', 0o644);
+    put(root, '/etc/group', 'root:x:0:\n', 0o644);
+    const real = put(root, '/etc/kubernetes/admin.conf', 'x', 0o600);
+    chownSync(real, 0, 0);
+    engine.scanAll();
+    chownSync(real, 1234, 1234);
+    tap.afterRules(syntheticEvent({ type: 'fchownat', tgid: 1, ret: -1, str0: real, args: [-100, 0, 1234, 1234, 0] })); // failed
+    expect(tap.stats().pathEvents).toBe(0);
+    tap.afterRules(syntheticEvent({ type: 'chown', tgid: 1, ret: 0, str0: real, args: [0, 1234, 1234] }));
+    await settle(100);
+    chownSync(real, 0, 0);
+    tap.afterRules(syntheticEvent({ type: 'fchown', tgid: 1, ret: 0, str0: real, args: [7, 0, 0] }));
+    await settle(100);
+    expect(changes.filter((c) => c.id === '1.1.14').map((c) => `${c.from}->${c.to}`)).toEqual(['null->PASS', 'PASS->FAIL', 'FAIL->PASS']);
+    for (const name of ['chown', 'lchown', 'fchown', 'fchownat']) expect(tap.requiredEventTypes.has(name), name).toBe(true);
   });
 
   it('asks the probe only for event types the probe knows', () => {

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../src/probe/event-types';
+import { KILL_PATH_LEN } from '../../src/enforce/kernel-predicate';
+import { KILL_NAME_MAX, KILL_PATH_MAX, KILL_RULE_MAX } from '../../src/enforce/plan';
 import {
   ABI_VERSION,
   ALIAS_MAX,
@@ -9,6 +11,9 @@ import {
   FLAG_ALIASED,
   FLAG_ARGV_TRUNCATED,
   FLAG_ENTER_STASH,
+  FLAG_KILL_FAILED,
+  FLAG_KILL_HELD,
+  FLAG_KILLED,
   FLAG_TRUNCATED,
   HEADER_SIZE,
   MAX_RECORD,
@@ -48,7 +53,8 @@ describe('probe ABI', () => {
     expect([abi.openPrefixMax, abi.openPrefixLen, abi.openFilterWindow]).toEqual([OPEN_PREFIX_MAX, OPEN_PREFIX_LEN, OPEN_FILTER_WINDOW]);
     expect(abi.offsets).toEqual({ ...OFF });
     expect(abi.slots).toEqual({ ...SLOT });
-    expect(abi.flags).toEqual({ truncated: FLAG_TRUNCATED, enterStash: FLAG_ENTER_STASH, argvTruncated: FLAG_ARGV_TRUNCATED, aliased: FLAG_ALIASED });
+    expect([abi.killPathMax, abi.killRuleMax, abi.killNameMax, abi.killPathLen]).toEqual([KILL_PATH_MAX, KILL_RULE_MAX, KILL_NAME_MAX, KILL_PATH_LEN]);
+    expect(abi.flags).toEqual({ truncated: FLAG_TRUNCATED, enterStash: FLAG_ENTER_STASH, argvTruncated: FLAG_ARGV_TRUNCATED, aliased: FLAG_ALIASED, killed: FLAG_KILLED, killHeld: FLAG_KILL_HELD, killFailed: FLAG_KILL_FAILED });
     expect([abi.aliasMax, abi.aliasPathLen]).toEqual([ALIAS_MAX, ALIAS_PATH_LEN]);
     expect(Object.keys(abi.types).length).toBe(EVENT_TYPES.length);
     for (const t of EVENT_TYPES) expect(abi.types[t.name], t.name).toBe(t.id);

@@ -64,15 +64,35 @@ static __always_inline struct alias_hit alias_of(struct file *f)
 }
 
 /*
- * Puts the alias path in str1: a file target's own path (a hard link has no other way back to
- * it), else the path walked from the opened file's dentry (which follows the real directories,
- * not the symlink the process named). Returns bytes used.
+ * Whether the file a successful open returned (fd `fd`) is an alias target or sits under one. A
+ * global function, verified once: the dispatcher is close to the verifier's budget. It keeps no
+ * state between the filter decision and the record (state carried across the dispatcher's switch
+ * defeats the verifier's pruning); an open the filter would have dropped is looked up twice.
  */
-static __always_inline __u32 put_alias_path(struct lnr_scratch *s, struct lnr_hdr *h, struct task_struct *t, __u32 off,
-					    struct file *f, struct alias_hit hit)
+__noinline int open_reaches_alias(__s64 fd)
 {
+	if (fd < 0 || !alias_count)
+		return 0;
+	struct alias_hit hit = alias_of(fd_file(bpf_get_current_task_btf(), fd));
+	return hit.target != NULL;
+}
+
+/*
+ * Puts the alias path of a successful open's file in str1 and marks the record: a file target's own
+ * path (a hard link has no other way back to it), else the path walked from the opened file's
+ * dentry (the real directories, not the symlink the process named). Returns bytes used (0: no
+ * target). Global, as above.
+ */
+__noinline __u32 put_open_alias(struct lnr_scratch *s, __u32 off, __s64 fd)
+{
+	if (!s || fd < 0 || !alias_count)
+		return 0;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct file *f = fd_file(t, fd);
+	struct alias_hit hit = alias_of(f);
 	if (!hit.target)
 		return 0;
+	struct lnr_hdr *h = (struct lnr_hdr *)s->rec;
 	h->flags |= LNR_F_ALIASED;
 	if (hit.file_level && !hit.target->dir) {
 		__u32 len = hit.target->len;
@@ -86,26 +106,6 @@ static __always_inline __u32 put_alias_path(struct lnr_scratch *s, struct lnr_hd
 		return len + 1;
 	}
 	return put_walked(s, h, off, walk_file_path(s, t, f), LNR_SLOT_STR1);
-}
-
-/* One lookup per open, shared by the filter decision and the record. */
-struct open_alias_state {
-	struct file *file;
-	struct alias_hit hit;
-	bool looked;
-};
-
-/* Whether a successful open reached an alias target (looked up once, then remembered). */
-static __always_inline bool open_alias(struct task_struct *t, long ret, struct open_alias_state *st)
-{
-	if (ret < 0 || !alias_count)
-		return false;
-	if (!st->looked) {
-		st->looked = true;
-		st->file = fd_file(t, ret);
-		st->hit = alias_of(st->file);
-	}
-	return st->hit.target != NULL;
 }
 
 #endif /* LANNER_BPF_ALIAS_H */

@@ -17,6 +17,7 @@
 #define O_ACCMODE_ 00000003 /* O_WRONLY 1, O_RDWR 2: any set bit means write access */
 #define O_CREAT_ 00000100
 #define O_TRUNC_ 00001000
+#define O_DIRECTORY_ 00200000
 
 /* include/uapi/linux/stat.h: write permission bits of i_mode. */
 #define S_IWUSR_ 00200
@@ -36,6 +37,11 @@
 /* include/linux/fs.h: super_block.s_flags and inode.i_flags bits. */
 #define SB_RDONLY_ 1
 #define S_IMMUTABLE_ 8
+
+/* include/linux/sched.h: task_struct.flags bit of kernel threads. */
+#define PF_KTHREAD_ 0x00200000
+/* include/uapi/asm-generic/signal.h */
+#define SIGKILL_ 9
 
 /* arch/x86/include/asm/thread_info.h: thread_info.status bit set while a compat (ia32) syscall
  * runs, on compat tasks and for int 0x80 from 64-bit code. */
@@ -57,5 +63,38 @@
 #define NR32_openat 295
 #define NR32_connect 362
 #define NR32_openat2 437
+
+/* include/uapi/asm-generic/mman-common.h: mmap/mprotect protection and mapping bits. */
+#define PROT_WRITE_ 0x2
+#define PROT_EXEC_ 0x4
+#define MAP_ANONYMOUS_ 0x20
+/* fs/fcntl.h: fchownat's "the dirfd itself" flag. */
+#define AT_EMPTY_PATH_ 0x1000
+
+/*
+ * ia32's socketcall(call, args): one syscall for every socket call (include/uapi/linux/net.h
+ * numbers the calls). The probe reports it as the call it stands for, under that call's x86-64
+ * id in the interesting table (whose halves share event types).
+ */
+#define NR32_socketcall 102
+#define SOCKETCALL_SOCKET_ 1
+#define SOCKETCALL_BIND_ 2
+#define SOCKETCALL_CONNECT_ 3
+#define SOCKETCALL_LISTEN_ 4
+#define SOCKETCALL_ACCEPT_ 5
+#define SOCKETCALL_SENDTO_ 11
+#define SOCKETCALL_RECVFROM_ 12
+#define SOCKETCALL_SENDMSG_ 16
+#define SOCKETCALL_RECVMSG_ 17
+#define SOCKETCALL_ACCEPT4_ 18
+#define NR_socket 41
+#define NR_accept 43
+#define NR_sendto 44
+#define NR_recvfrom 45
+#define NR_sendmsg 46
+#define NR_recvmsg 47
+#define NR_bind 49
+#define NR_listen 50
+#define NR_accept4 288
 
 #endif /* LANNER_BPF_KERNEL_DEFS_H */

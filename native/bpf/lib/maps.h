@@ -153,4 +153,42 @@ struct {
 	__type(value, __u8);
 } track_types SEC(".maps");
 
+/*
+ * Enforcement (lib/enforce.h), all in .bss so user space writes it through the mmap'ed skeleton.
+ * kill_on is cleared before the tables are rewritten and set after, so a half-written table is
+ * never used. kill_path_words hold each path zero-padded, 8 bytes per word.
+ */
+volatile __u32 kill_on;
+volatile __u32 kill_path_count;
+volatile __u64 kill_path_words[LNR_KILL_PATH_MAX][LNR_KILL_PATH_LEN / 8];
+volatile __u32 kill_path_len[LNR_KILL_PATH_MAX];
+volatile __u8 kill_path_exact[LNR_KILL_PATH_MAX]; /* 1: the whole path, 0: a prefix */
+volatile __u8 kill_path_rule[LNR_KILL_PATH_MAX]; /* index into the kill_rule_* tables */
+/* Per rule: which open types (bit = LNR_KILL_TYPE_*), which access it needs (bit 0 read, bit 1
+ * write), which names exempt a task, the rate limit (GCRA: the next allowed time and the burst
+ * tolerance), and counters user space reads at scrape time. */
+volatile __u8 kill_rule_types[LNR_KILL_RULE_MAX];
+volatile __u8 kill_rule_access[LNR_KILL_RULE_MAX];
+volatile __u32 kill_rule_exempt[LNR_KILL_RULE_MAX];
+volatile __u64 kill_rule_interval_ns[LNR_KILL_RULE_MAX];
+volatile __u64 kill_rule_tolerance_ns[LNR_KILL_RULE_MAX];
+volatile __u64 kill_rule_tat[LNR_KILL_RULE_MAX];
+volatile __u64 kill_rule_killed[LNR_KILL_RULE_MAX];
+volatile __u64 kill_rule_refused[LNR_KILL_RULE_MAX];
+volatile __u64 kill_rule_limited[LNR_KILL_RULE_MAX];
+volatile __u64 kill_rule_failed[LNR_KILL_RULE_MAX];
+/* Comm patterns: the first kill_name_len[i] bytes of the 16-byte zero-padded comm (16: the
+ * exact name). kill_protected is the mask of the protected ones. */
+volatile __u64 kill_name_words[LNR_KILL_NAME_MAX][2];
+volatile __u8 kill_name_len[LNR_KILL_NAME_MAX];
+volatile __u32 kill_protected;
+
+/* An alias target's path held where the enforcement check can read it as a path copy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lnr_stash);
+} kill_path_copy SEC(".maps");
+
 #endif /* LANNER_BPF_MAPS_H */

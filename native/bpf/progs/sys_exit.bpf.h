@@ -14,6 +14,9 @@
 #include "lib/emit.h"
 #include "lib/open_filter.h"
 #include "lib/alias.h"
+#include "lib/enforce.h"
+#include "lib/mem_exec.h"
+#include "lib/socketcall.h"
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
@@ -44,6 +47,9 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	}
 	__s64 a0 = SYSCALL_ARG(regs, compat, di, bx), a1 = SYSCALL_ARG(regs, compat, si, cx), a2 = SYSCALL_ARG(regs, compat, dx, dx),
 	      a3 = SYSCALL_ARG(regs, compat, r10, si), a4 = SYSCALL_ARG(regs, compat, r8, di), a5 = SYSCALL_ARG(regs, compat, r9, bp);
+	/* ia32 socketcall: becomes the socket call it stands for (lib/socketcall.h). */
+	if (compat && nr == NR32_socketcall && !socketcall_unpack(&type, &a0, &a1, &a2, &a3, &a4, &a5))
+		return 0;
 	struct lnr_counters *c = get_counters();
 	if (!c)
 		return 0;
@@ -55,8 +61,6 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	/* Before `seen`: a filtered open is neither shipped nor a loss, and since it is not emitted
 	 * its fd never enters tracked_fds (its close stays unshipped too). */
 	__u32 prefixes = open_prefix_count;
-	/* A successful open's file, looked up at most once, for the filter and for the record. */
-	struct open_alias_state alias = {};
 	/* The open path the filter judges and the record carries: the entry copy, or without one
 	 * (entry hooks off, or a syscall that began before attach) a copy read now from user memory.
 	 * The exit copy is not TOCTOU-safe (another thread may have rewritten the buffer since the
@@ -78,7 +82,7 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 		 * compares fewer entries instead of testing a flag per entry (which the verifier's state
 		 * exploration of the nested loops could not afford). */
 		if (path_copy && !open_path_ships(path_copy, open_can_write(type, a1, a2) ? prefixes : open_prefix_any) &&
-		    !(open_comm_count && open_comm_ships(t)) && !open_alias(t, ret, &alias)) {
+		    !(open_comm_count && open_comm_ships(t)) && !open_reaches_alias(ret)) {
 			c->filtered_path++;
 			if (st)
 				st->nr = ~0u;
@@ -91,6 +95,9 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 			return 0;
 		bpf_map_delete_elem(&tracked_fds, &key);
 	}
+	/* Memory-protection calls ship only when they make memory executable (lib/mem_exec.h). */
+	if (!mem_exec_ships(type, a2, a3))
+		return 0;
 	c->seen++;
 	c->seen_by_type[type & (LNR_TYPE_SLOTS - 1)]++;
 	if (cfg_enter_hooks && stash_kind && !st)
@@ -112,6 +119,10 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	h->args[5] = a5;
 	if (st)
 		h->flags |= LNR_F_ENTER_STASH;
+	/* Enforcement (lib/enforce.h): the open ships; a kill rule's match sends SIGKILL now, before
+	 * the syscall returns, and the record says what was done. */
+	if (kill_on && ret >= 0 && path_copy && is_open_type(type))
+		h->flags |= kill_decide(path_copy, type, a1, a2, ret);
 
 	__u32 off = LNR_HDR_SIZE;
 	switch (type) {
@@ -127,14 +138,10 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	case LNR_EVT_OPEN:
 	case LNR_EVT_CREAT:
 		off += put_path(s, h, t, off, (void *)a0, path_copy, AT_FDCWD_, 0, true);
-		if (open_alias(t, ret, &alias))
-			off += put_alias_path(s, h, t, off, alias.file, alias.hit);
 		break;
 	case LNR_EVT_OPENAT:
 	case LNR_EVT_OPENAT2:
 		off += put_path(s, h, t, off, (void *)a1, path_copy, a0, 0, true);
-		if (open_alias(t, ret, &alias))
-			off += put_alias_path(s, h, t, off, alias.file, alias.hit);
 		break;
 	case LNR_EVT_CHDIR: case LNR_EVT_UNLINK: case LNR_EVT_MKDIR: case LNR_EVT_RMDIR:
 	case LNR_EVT_CHMOD: case LNR_EVT_TRUNCATE: case LNR_EVT_CHROOT: case LNR_EVT_UMOUNT2:
@@ -197,9 +204,55 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 		if (ret >= 0)
 			off += put_peer_sockaddr(s, h, t, off, (int)ret);
 		break;
+	case LNR_EVT_CHOWN:
+	case LNR_EVT_LCHOWN:
+		off += put_path(s, h, t, off, (void *)a0, NULL, AT_FDCWD_, 0, true);
+		break;
+	case LNR_EVT_FCHOWNAT:
+		off += put_path(s, h, t, off, (void *)a1, NULL, a0, 0, true);
+		/* AT_EMPTY_PATH with "": the call acts on the dirfd's own file, so that is the path. */
+		if (h->desc[0].len == 0 && (a4 & AT_EMPTY_PATH_))
+			off += put_walked(s, h, off, walk_file_path(s, t, fd_file(t, (int)a0)), 0);
+		break;
+	case LNR_EVT_FCHOWN:
+		/* Not a libsinsp parameter, but what the call changed: rules and posture need the path
+		 * even for an fd opened before the agent started. */
+		off += put_walked(s, h, off, walk_file_path(s, t, fd_file(t, (int)a0)), 0);
+		break;
+	case LNR_EVT_OPEN_BY_HANDLE_AT:
+		if (ret >= 0)
+			off += put_walked(s, h, off, walk_file_path(s, t, fd_file(t, ret)), 0);
+		break;
+	case LNR_EVT_KEXEC_FILE_LOAD:
+		off += put_user_str(s, h, off, (void *)a3, 0);
+		break;
+	case LNR_EVT_FSOPEN:
+		off += put_user_str(s, h, off, (void *)a0, 0);
+		break;
+	case LNR_EVT_MOVE_MOUNT:
+		off += put_path(s, h, t, off, (void *)a1, NULL, a0, 0, true);
+		off += put_path(s, h, t, off, (void *)a3, NULL, a2, 1, true);
+		break;
+	case LNR_EVT_IO_URING_SETUP: {
+		/* The head of struct io_uring_params as the kernel filled it in: sq_entries, cq_entries,
+		 * flags, sq_thread_cpu, sq_thread_idle, features. The call has two arguments, so the
+		 * free argument slots carry what rules ask about (events.h). */
+		__u32 params[6] = {};
+		h->args[2] = h->args[3] = h->args[4] = h->args[5] = 0;
+		if (ret >= 0 && a1 && bpf_probe_read_user(params, sizeof(params), (void *)a1) == 0) {
+			h->args[2] = params[2];
+			h->args[3] = params[0];
+			h->args[4] = params[1];
+			h->args[5] = params[5];
+		}
+		break;
+	}
 	default:
 		break;
 	}
+	/* An open that reached a file the rules name by another name: that name in str1 (lib/alias.h). */
+	if (is_open_type(type))
+		off += put_open_alias(s, off, ret);
 	if (st)
 		st->nr = ~0u;
 	if (emit(c, s, off, type) && cfg_close_tracked_only && ret >= 0 && tracks_fd(type)) {

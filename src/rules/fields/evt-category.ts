@@ -16,6 +16,9 @@ const BY_NAME: Readonly<Record<string, Category>> = {
   close: 'io', dup: 'io', dup2: 'io', dup3: 'io', fcntl: 'io', sendto: 'io', sendmsg: 'io', recvfrom: 'io', recvmsg: 'io',
   memfd_create: 'memory', process_vm_writev: 'ipc', kill: 'signal',
   init_module: 'other', finit_module: 'other', bpf: 'other',
+  mprotect: 'memory', mmap: 'memory', pidfd_open: 'process', pidfd_getfd: 'process', process_vm_readv: 'ipc',
+  kexec_load: 'other', kexec_file_load: 'other', keyctl: 'other', fsopen: 'other', fsmount: 'other', move_mount: 'other',
+  io_uring_setup: 'io', io_uring_enter: 'io', io_uring_register: 'io',
 };
 
 /** Per event type id; 'file' for the remaining file-system calls (open, link, mount, …). */

@@ -37,6 +37,8 @@ export function fdTypeChar(type: string): string {
       return 'r';
     case 'io_uring':
       return 'g';
+    case 'pidfd':
+      return 'P';
     default:
       return 'o';
   }

@@ -1,7 +1,8 @@
 /**
- * The `fs.path.*` class: the paths of file-system calls that create or delete names. One-path
- * calls (mkdir, rmdir, unlink) have a name; two-path calls (link, symlink, rename) have a source
- * and a target. Resolved paths are absolute; the `raw` forms are as passed to the syscall.
+ * The `fs.path.*` class: the paths of file-system calls that create or delete names or change
+ * ownership. One-path calls (mkdir, rmdir, unlink, the chown family) have a name; two-path calls
+ * (link, symlink, rename) have a source and a target. Resolved paths are absolute; the `raw` forms
+ * are as passed to the syscall (fchown passes none: its name is the path of its fd's file).
  */
 import { eventTypeByName, familyMask } from '../../probe/event-types';
 import type { ExtractContext } from '../context';
@@ -13,7 +14,8 @@ function maskOf(...families: Parameters<typeof familyMask>[0][]): Uint8Array {
   return out;
 }
 
-const onePath = maskOf('mkdir', 'unlink');
+const onePath = maskOf('mkdir', 'unlink', 'chown');
+const FCHOWN = eventTypeByName('fchown')!.id;
 const twoPaths = maskOf('link', 'symlink', 'rename');
 
 /** `rmdir` has no family of its own: it is the one-path call the families above do not cover. */
@@ -26,13 +28,15 @@ function isOnePath(c: ExtractContext): boolean {
 function path(which: 'name' | 'source' | 'target', raw: boolean): (c: ExtractContext) => string | undefined {
   return (c) => {
     if (which === 'name' ? !isOnePath(c) : twoPaths[c.ev.typeId] !== 1) return undefined;
+    // fchown's path was walked from its fd in the kernel (or, failing that, is the fd's name).
+    if (c.ev.typeId === FCHOWN) return raw ? undefined : c.ev.str(0) ?? c.fd()?.name;
     const slot = which === 'target' ? 1 : 0;
     return raw ? c.ev.strRaw(slot) : c.ev.str(slot);
   };
 }
 
 export const FSPATH_FIELDS: readonly FieldDef[] = [
-  field('fs.path.name', 'string', 'path of a one-path call (mkdir, rmdir, unlink), resolved', path('name', false)),
+  field('fs.path.name', 'string', 'path of a one-path call (mkdir, rmdir, unlink, chown family), resolved', path('name', false)),
   field('fs.path.nameraw', 'string', 'path of a one-path call, as passed', path('name', true)),
   field('fs.path.source', 'string', 'source path of link, symlink or rename, resolved', path('source', false)),
   field('fs.path.sourceraw', 'string', 'source path of link, symlink or rename, as passed', path('source', true)),

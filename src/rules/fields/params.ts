@@ -128,7 +128,9 @@ export function paramField(name: string, arg: string | undefined): FieldDef | un
   if (!row) return libsOnlyParam(name, pname, raw, arg);
   const numeric = raw && row.every((p) => p === undefined || NUMERIC_PARAM_KINDS.has(p.kind) || (p.kind !== 'path' && p.kind !== 'string' && p.kind !== 'sockaddr'));
   // A raw address is a byte buffer in Falco (no ordering comparisons): its text as bytes here.
-  const address = raw && row.every((p) => p === undefined || p.kind === 'sockaddr');
+  // libsinsp types a parameter name by its first event, and `addr` is bind's socket address
+  // before it is mmap's or mprotect's memory address, so one socket address types the name.
+  const address = raw && row.some((p) => p !== undefined && p.kind === 'sockaddr');
   const extract = address ? asBytes(paramExtractor(row, raw)) : paramExtractor(row, raw);
   return {
     name,
