@@ -68,8 +68,11 @@ describe('default rules on synthetic events', () => {
     const file = fdInfo({ num: 3, type: 'file', name: '/etc/kubernetes/manifests/x.yaml', openFlags: 0o1101 });
     expect(rulesOf(evaluate(withProc({ tgid: 10, name: 'sh' }, file), openWrite(10, file.name)))).toEqual(['Kubernetes control plane configuration modified']);
     expect(rulesOf(evaluate(withProc({ tgid: 10, name: 'kubeadm' }, file), openWrite(10, file.name)))).toEqual([]);
-    const etc = fdInfo({ num: 3, type: 'file', name: '/etc/cron.d/evil', openFlags: 0o1101 });
+    const etc = fdInfo({ num: 3, type: 'file', name: '/etc/ld.so.preload', openFlags: 0o1101 });
     expect(rulesOf(evaluate(withProc({ tgid: 10, name: 'sh' }, etc), openWrite(10, etc.name)))).toEqual(['Write below /etc']);
+    // A cron file is a write below /etc too, but the cron rule comes first and names it.
+    const cron = fdInfo({ num: 3, type: 'file', name: '/etc/cron.d/evil', openFlags: 0o1101 });
+    expect(rulesOf(evaluate(withProc({ tgid: 10, name: 'sh' }, cron), openWrite(10, cron.name)))).toEqual(['Cron job scheduled']);
   });
 
   it('pmatch: /etc/kubernetes/manifests-old is not the manifests directory', () => {

@@ -1,0 +1,125 @@
+/**
+ * Network: connections that leave (or reach) the node. They run in the suite's network namespace,
+ * whose loopback carries a documentation address (203.0.113.7) with listeners on it, so the
+ * "outbound" connection completes without leaving the machine.
+ */
+import { PUBLIC_IP } from '../env';
+import type { Trigger } from '../trigger';
+
+/**
+ * Clients bind their local address before connecting (ssh -b, the trigger tool's bind argument):
+ * Lanner records the local side of a connection only from a bind it saw (the connect event
+ * carries the peer only), and the stock `outbound`/`inbound_outbound` macros refuse a connection
+ * whose client address is 0.0.0.0 (`fd.ip != "0.0.0.0"`). Reported as an engine gap.
+ */
+const SSH_OPTIONS = ['-b', PUBLIC_IP, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+
+const BASELINE = 'which addresses, ports and programs may talk is a site baseline (an allow-list to fill in), not an intrusion technique';
+
+export const network: readonly Trigger[] = [
+  {
+    id: 'ssh-to-web-port',
+    technique: 'T1572',
+    what: `ssh to ${PUBLIC_IP}:443 (an SSH tunnel dressed as HTTPS)`,
+    stock: ['Disallowed SSH Connection Non Standard Port'],
+    defaults: ['SSH client connected to a web or backdoor port'],
+    act: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 443);
+      return env.inNetns('ssh', ['-p', '443', ...SSH_OPTIONS, `lanner@${PUBLIC_IP}`, 'true']);
+    },
+    benign: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 22);
+      return env.inNetns('ssh', ['-p', '22', ...SSH_OPTIONS, `lanner@${PUBLIC_IP}`, 'true']);
+    },
+  },
+  {
+    id: 'system-program-network-activity',
+    technique: 'T1036.005',
+    what: `a program named like a coreutils tool (base64) connects to ${PUBLIC_IP}:8084`,
+    stock: ['System procs network activity'],
+    defaults: ['Network connection by a file utility'],
+    act: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 8084);
+      return env.inNetns(env.named(env.tact, 'base64'), ['tcp-connect', PUBLIC_IP, '8084', PUBLIC_IP]);
+    },
+    // A download tool connecting is what it is for.
+    benign: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 8085);
+      return env.inNetns(env.named(env.tact, 'curl'), ['tcp-connect', PUBLIC_IP, '8085', PUBLIC_IP]);
+    },
+    quietRules: ['Network connection by a file utility'],
+  },
+  {
+    id: 'shell-opens-tcp-connection',
+    technique: 'T1059.004',
+    what: `bash opens /dev/tcp/${PUBLIC_IP}/8080 on fd 3 (a shell talking to the network itself)`,
+    // The stock rule for it ("System procs network activity") needs the connection's client
+    // address, which a shell cannot bind first (see SSH_OPTIONS): the trigger above proves it.
+    stock: [],
+    defaults: ['Shell opened a network connection'],
+    act: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 8080);
+      return env.inNetns('bash', ['-c', `exec 3<>/dev/tcp/${PUBLIC_IP}/8080; echo hi >&3; sleep 1`]);
+    },
+    benign: async (env) => {
+      await env.serveInNetns('127.0.0.1', 8080);
+      return env.inNetns('bash', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/8080; echo hi >&3']);
+    },
+  },
+  {
+    id: 'unexpected-udp',
+    technique: 'T1095',
+    what: `a UDP datagram to ${PUBLIC_IP}:9999`,
+    stock: ['Unexpected UDP Traffic'],
+    defaults: [],
+    gap: { kind: 'out-of-scope', reason: BASELINE },
+    act: (env) => env.inNetns(env.tact, ['udp-send', PUBLIC_IP, '9999', PUBLIC_IP]),
+  },
+  {
+    id: 'network-scanner-on-host',
+    technique: 'T1046',
+    what: 'nmap (a program named so) on the host',
+    stock: ['Launch Suspicious Network Tool on Host'],
+    defaults: ['Network tool executed'],
+    act: (env) => env.host(env.named('/bin/true', 'nmap'), ['-sS', '203.0.113.0/24']),
+  },
+  {
+    id: 'inbound-connection',
+    technique: 'T1133',
+    what: `a TCP connection accepted on ${PUBLIC_IP}:8081 from a non-local address`,
+    stock: ['Unexpected inbound connection source'],
+    defaults: [],
+    gap: { kind: 'out-of-scope', reason: BASELINE },
+    act: async (env) => {
+      const server = await env.serveInNetns(PUBLIC_IP, 8081);
+      await env.inNetns(env.tact, ['tcp-connect', PUBLIC_IP, '8081', PUBLIC_IP]);
+      return { pid: server.pid! };
+    },
+  },
+  {
+    id: 'interpreter-network-activity',
+    technique: 'T1071',
+    what: `a program named python3 listens on ${PUBLIC_IP}:8082 and another connects to it`,
+    stock: ['Interpreted procs inbound network activity', 'Interpreted procs outbound network activity'],
+    defaults: [],
+    gap: { kind: 'out-of-scope', reason: BASELINE },
+    act: async (env) => {
+      const python = env.named(env.tact, 'python3');
+      const server = await env.serveInNetns(PUBLIC_IP, 8082, 1, python);
+      const client = await env.inNetns(python, ['tcp-connect', PUBLIC_IP, '8082', PUBLIC_IP]);
+      return { pids: [server.pid!, client.pid] };
+    },
+  },
+  {
+    id: 'nodeport-connection-from-container',
+    technique: 'T1133',
+    what: `a container connects to ${PUBLIC_IP}:30080 (a NodePort)`,
+    stock: ['Unexpected K8s NodePort Connection'],
+    defaults: [],
+    gap: { kind: 'out-of-scope', reason: BASELINE },
+    act: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 30080);
+      return env.container(`/tact tcp-connect ${PUBLIC_IP} 30080 ${PUBLIC_IP}`, { netns: true });
+    },
+  },
+];

@@ -1,0 +1,131 @@
+/** Persistence: startup files, cron, SSH keys, writes to system directories, accounts (TA0003). */
+import { join } from 'node:path';
+import type { Trigger } from '../trigger';
+
+const ID = process.pid;
+const HOME = `/home/lanner-trigger-${ID}`;
+
+export const persistence: readonly Trigger[] = [
+  {
+    id: 'modify-bashrc',
+    technique: 'T1546.004',
+    what: "a non-shell program writes a user's ~/.bashrc",
+    stock: ['Modify Shell Configuration File'],
+    defaults: ['Shell startup file modified'],
+    act: (env) => env.host(env.act, ['write', env.file(`${HOME}/.bashrc`, '# before\n')]),
+    benign: (env) => env.host(env.act, ['write', env.file(`${HOME}/notes.txt`)]),
+  },
+  {
+    id: 'read-bashrc',
+    technique: 'T1546.004',
+    what: 'cat of a ~/.bashrc (reading, not changing, it)',
+    stock: ['Read Shell Configuration File'],
+    defaults: [],
+    gap: {
+      kind: 'out-of-scope',
+      reason: 'reading a startup file is not a step of T1546.004 (changing one is, and modify-bashrc proves it detected); every login shell reads them, which is why Falco ships this rule disabled',
+    },
+    act: (env) => env.host('cat', [env.file(`${HOME}/r/.bashrc`)]),
+  },
+  {
+    id: 'crontab-install',
+    technique: 'T1053.003',
+    what: 'crontab FILE (installs a user crontab; a program named crontab)',
+    stock: ['Schedule Cron Jobs'],
+    defaults: ['Cron job scheduled'],
+    act: (env) => env.host(env.named('/bin/true', 'crontab'), [join(env.dir('cron'), 'jobs')]),
+    // Listing is not scheduling (the stock rule fires on any crontab run).
+    benign: (env) => env.host(env.named('/bin/true', 'crontab'), ['-l']),
+    quietRules: ['Cron job scheduled'],
+  },
+  {
+    id: 'cron-file-in-etc',
+    technique: 'T1053.003',
+    what: 'a file written to /etc/cron.d',
+    stock: ['Schedule Cron Jobs', 'Write below etc'],
+    defaults: ['Cron job scheduled'],
+    act: (env) => env.host(env.act, ['write', env.own(`/etc/cron.d/lanner-trigger-${ID}`)]),
+  },
+  {
+    id: 'add-authorized-key',
+    technique: 'T1098.004',
+    what: "a program appends to a user's ~/.ssh/authorized_keys",
+    stock: ['Adding ssh keys to authorized_keys', 'Write below monitored dir'],
+    defaults: ['SSH authorized keys modified'],
+    act: (env) => env.host(env.act, ['write', env.file(`${HOME}/.ssh/authorized_keys`, '')]),
+    benign: (env) => env.host(env.act, ['write', env.file(`${HOME}/.ssh/config`, '')]),
+    quietRules: ['Adding ssh keys to authorized_keys', 'SSH authorized keys modified'],
+  },
+  {
+    id: 'write-below-etc',
+    technique: 'T1543',
+    what: 'a program writes a new file below /etc',
+    stock: ['Write below etc'],
+    defaults: ['Write below /etc'],
+    act: (env) => env.host(env.act, ['write', env.own(`/etc/lanner-trigger-${ID}.conf`)]),
+    benign: (env) => env.host(env.named(env.act, 'dpkg'), ['write', env.own(`/etc/lanner-trigger-${ID}-dpkg.conf`)]),
+  },
+  {
+    id: 'add-package-repository',
+    technique: 'T1072',
+    what: 'a program adds an APT source below /etc/apt/sources.list.d',
+    stock: ['Update Package Repository'],
+    defaults: ['Write below /etc'],
+    act: (env) => env.host(env.act, ['write', env.own(`/etc/apt/sources.list.d/lanner-trigger-${ID}.list`)]),
+    benign: (env) => env.host(env.named(env.act, 'apt-get'), ['write', env.own(`/etc/apt/sources.list.d/lanner-trigger-${ID}-apt.list`)]),
+  },
+  {
+    id: 'write-below-usr-bin',
+    technique: 'T1036.005',
+    what: 'a program writes a new file in /usr/bin',
+    stock: ['Write below binary dir'],
+    defaults: ['Write below binary directory'],
+    act: (env) => env.host(env.act, ['write', env.own(`/usr/bin/lanner-trigger-${ID}-w`)]),
+    benign: (env) => env.host(env.named(env.act, 'dpkg'), ['write', env.own(`/usr/bin/lanner-trigger-${ID}-dpkg`)]),
+  },
+  {
+    id: 'write-below-usr-local-bin',
+    technique: 'T1543',
+    what: 'a program writes a new file in /usr/local/bin',
+    stock: ['Write below monitored dir'],
+    defaults: ['Write below binary directory'],
+    act: (env) => env.host(env.act, ['write', env.own(`/usr/local/bin/lanner-trigger-${ID}`)]),
+  },
+  {
+    id: 'write-below-root-home',
+    technique: 'T1546',
+    what: "a program writes a new file in root's home directory",
+    stock: ['Write below root'],
+    defaults: [],
+    gap: { kind: 'noise', reason: "root's home is written by every administrator session (editors, shells, tools); the persistence files in it (~/.bashrc, ~/.ssh/authorized_keys) have rules of their own" },
+    act: (env) => env.host(env.act, ['write', env.own(`/root/lanner-trigger-${ID}`)]),
+  },
+  {
+    id: 'write-rpm-database',
+    technique: 'T1562',
+    what: 'a program writes into /var/lib/rpm (forging what the package database says is installed)',
+    stock: ['Write below rpm database'],
+    defaults: ['Package database modified outside package management'],
+    act: (env) => env.host(env.act, ['write', env.file(`/var/lib/rpm/lanner-trigger-${ID}`)]),
+    benign: (env) => env.host(env.named(env.act, 'rpm'), ['write', env.file(`/var/lib/rpm/lanner-trigger-${ID}-rpm`)]),
+  },
+  {
+    id: 'sshd-loads-backdoored-liblzma',
+    technique: 'T1195.002',
+    what: 'a process named sshd opens liblzma.so.5.6.1 (the xz-utils backdoor, CVE-2024-3094)',
+    stock: ['Backdoored library loaded into SSHD (CVE-2024-3094)'],
+    defaults: ['Backdoored liblzma loaded by sshd'],
+    act: (env) => env.host(env.named('/bin/cat', 'sshd'), [env.file(join(env.dir('lib'), 'liblzma.so.5.6.1'))]),
+    benign: (env) => env.host(env.named('/bin/cat', 'sshd'), [env.file(join(env.dir('lib'), 'liblzma.so.5.4.1'))]),
+  },
+  {
+    id: 'user-account-created',
+    technique: 'T1136.001',
+    what: 'useradd runs on the host (a program named useradd)',
+    stock: ['User mgmt binaries'],
+    defaults: ['Account management tool run on host'],
+    act: (env) => env.host(env.named('/bin/true', 'useradd'), ['-M', 'lanner-trigger']),
+    // Listing password ageing changes nothing.
+    benign: (env) => env.host(env.named('/bin/true', 'chage'), ['-l', 'root']),
+  },
+];
