@@ -475,6 +475,8 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   flags.Set("killHeld", LNR_F_KILL_HELD);
   flags.Set("killFailed", LNR_F_KILL_FAILED);
   flags.Set("argvTruncated", LNR_F_ARGV_TRUNC);
+  flags.Set("fdChecked", LNR_F_FD_CHECKED);
+  flags.Set("fdSocket", LNR_F_FD_SOCKET);
   out.Set("flags", flags);
   return out;
 }

@@ -119,6 +119,11 @@ enum lnr_event_type {
 #define LNR_F_KILLED 0x10
 #define LNR_F_KILL_HELD 0x20
 #define LNR_F_KILL_FAILED 0x40
+/* dup family: the kernel looked at what the new fd is (FD_CHECKED), and it is a socket (FD_SOCKET).
+ * User space's fd table can be stale (a close it never saw, then a pipe() it does not trace reusing
+ * the number): what the kernel says the fd is wins. */
+#define LNR_F_FD_CHECKED 0x80
+#define LNR_F_FD_SOCKET 0x100
 
 /* exe_flags (same bits as EXE_* in src/probe/event.ts). */
 #define LNR_EXE_WRITABLE 0x1

@@ -5,7 +5,7 @@
  */
 import type { EventBatch, EventView, SockAddr } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
-import { FLAG_KILL_FAILED, FLAG_KILL_HELD, FLAG_KILLED, FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from './layout';
+import { FLAG_FD_CHECKED, FLAG_FD_SOCKET, FLAG_KILL_FAILED, FLAG_KILL_HELD, FLAG_KILLED, FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from './layout';
 import { AUDIT_UID_UNSET } from './linux';
 
 const TWO32 = 4294967296;
@@ -238,6 +238,11 @@ export class RecordView implements EventView {
   }
   killFlags(): number {
     return this.flags & (FLAG_KILLED | FLAG_KILL_HELD | FLAG_KILL_FAILED);
+  }
+
+  dupTargetIsSocket(): boolean | undefined {
+    const f = this.flags;
+    return (f & FLAG_FD_CHECKED) === 0 ? undefined : (f & FLAG_FD_SOCKET) !== 0;
   }
 
   comm(): string {

@@ -113,6 +113,11 @@ export interface EventView {
 
   /** What the kernel's enforcement did at this open (FLAG_KILLED, FLAG_KILL_HELD, FLAG_KILL_FAILED bits; 0: nothing). */
   killFlags(): number;
+  /**
+   * dup family: whether the new fd is a socket, as the kernel saw its inode; undefined when the
+   * record does not say (synthetic events, captures from older probes).
+   */
+  dupTargetIsSocket(): boolean | undefined;
   /** Kernel `comm` (≤ 15 chars). */
   comm(): string;
   /** The syscall's i-th raw argument (0..5) as an integer; pointers are meaningless here. */

@@ -57,6 +57,9 @@ export const FLAG_KILLED = 0x10;
 export const FLAG_KILL_HELD = 0x20;
 /** A kill rule matched in the kernel but the signal could not be sent. */
 export const FLAG_KILL_FAILED = 0x40;
+/** dup family: the kernel checked what the new fd is (LNR_F_FD_CHECKED), and it is a socket (LNR_F_FD_SOCKET). */
+export const FLAG_FD_CHECKED = 0x80;
+export const FLAG_FD_SOCKET = 0x100;
 
 /** Alias target limits (LNR_ALIAS_MAX / LNR_ALIAS_PATH_LEN in events.h; the path excludes its NUL). */
 export const ALIAS_MAX = 256;

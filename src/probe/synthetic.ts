@@ -41,6 +41,7 @@ export interface SyntheticEventInit {
   env?: readonly string[];
   /** FLAG_KILLED / FLAG_KILL_HELD / FLAG_KILL_FAILED, as the kernel's enforcement sets them. */
   killFlags?: number;
+  dupTargetIsSocket?: boolean;
 }
 
 class SyntheticEvent implements EventView {
@@ -88,6 +89,9 @@ class SyntheticEvent implements EventView {
 
   killFlags(): number {
     return this.init.killFlags ?? 0;
+  }
+  dupTargetIsSocket(): boolean | undefined {
+    return this.init.dupTargetIsSocket;
   }
   comm(): string {
     return this.init.comm ?? '';

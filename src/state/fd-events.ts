@@ -86,7 +86,7 @@ export function onOpen(p: ProcessEntry, ev: EventView, counters: FdCounters): vo
 
 /** dup/dup2/dup3: the new number describes what the old one does. */
 export function onDup(p: ProcessEntry, ev: EventView, counters: FdCounters): void {
-  dupFd(p, ev.rawArg(DUP_OLDFD) | 0, ev.ret, ev.typeId === T_DUP3 && (ev.rawArg(DUP3_FLAGS) & O_CLOEXEC) !== 0, counters);
+  dupFd(p, ev.rawArg(DUP_OLDFD) | 0, ev.ret, ev.typeId === T_DUP3 && (ev.rawArg(DUP3_FLAGS) & O_CLOEXEC) !== 0, counters, ev.dupTargetIsSocket());
 }
 
 /** fcntl: only F_DUPFD(_CLOEXEC) and F_SETFD change what we track. */
@@ -218,11 +218,23 @@ export function onOpenByHandle(p: ProcessEntry, ev: EventView, counters: FdCount
   p.fds.set(new FdEntry(ev.ret, (flags & O_DIRECTORY) !== 0 ? 'directory' : 'file', path, path, '', flags, (flags & O_CLOEXEC) !== 0), counters);
 }
 
-function dupFd(p: ProcessEntry, oldFd: number, newFd: number, cloexec: boolean, counters: FdCounters): void {
+/**
+ * The new number describes what the old one does. `kernelSaysSocket` is the kernel's look at the
+ * fd's inode (dup family): an entry the table still holds as a socket when the fd is not one is
+ * stale (a close the probe did not ship, then a pipe() it does not trace took the number), so both
+ * numbers become unknown rather than a socket a rule would alert on.
+ */
+function dupFd(p: ProcessEntry, oldFd: number, newFd: number, cloexec: boolean, counters: FdCounters, kernelSaysSocket?: boolean): void {
   if (oldFd === newFd) return;
-  const src = p.fds.get(oldFd);
+  let src = p.fds.get(oldFd);
+  if (src !== undefined && kernelSaysSocket === false && SOCKET_TYPES.has(src.type)) {
+    src = new FdEntry(oldFd, 'unknown', '', '', '', 0, src.cloexec);
+    p.fds.set(src, counters);
+  }
   p.fds.set(src ? src.dupAs(newFd, cloexec) : new FdEntry(newFd, 'unknown', '', '', '', 0, cloexec), counters);
 }
+
+const SOCKET_TYPES: ReadonlySet<FdType> = new Set<FdType>(['ipv4', 'ipv6', 'unix']);
 
 /** The socket's entry, created when the socket predates what we saw (opened before start). */
 function socketEntry(p: ProcessEntry, fd: number, family: 'ipv4' | 'ipv6' | 'unix', counters: FdCounters): FdEntry {

@@ -11,6 +11,8 @@ import {
   FLAG_ALIASED,
   FLAG_ARGV_TRUNCATED,
   FLAG_ENTER_STASH,
+  FLAG_FD_CHECKED,
+  FLAG_FD_SOCKET,
   FLAG_KILL_FAILED,
   FLAG_KILL_HELD,
   FLAG_KILLED,
@@ -54,7 +56,7 @@ describe('probe ABI', () => {
     expect(abi.offsets).toEqual({ ...OFF });
     expect(abi.slots).toEqual({ ...SLOT });
     expect([abi.killPathMax, abi.killRuleMax, abi.killNameMax, abi.killPathLen]).toEqual([KILL_PATH_MAX, KILL_RULE_MAX, KILL_NAME_MAX, KILL_PATH_LEN]);
-    expect(abi.flags).toEqual({ truncated: FLAG_TRUNCATED, enterStash: FLAG_ENTER_STASH, argvTruncated: FLAG_ARGV_TRUNCATED, aliased: FLAG_ALIASED, killed: FLAG_KILLED, killHeld: FLAG_KILL_HELD, killFailed: FLAG_KILL_FAILED });
+    expect(abi.flags).toEqual({ truncated: FLAG_TRUNCATED, enterStash: FLAG_ENTER_STASH, argvTruncated: FLAG_ARGV_TRUNCATED, aliased: FLAG_ALIASED, killed: FLAG_KILLED, killHeld: FLAG_KILL_HELD, killFailed: FLAG_KILL_FAILED, fdChecked: FLAG_FD_CHECKED, fdSocket: FLAG_FD_SOCKET });
     expect([abi.aliasMax, abi.aliasPathLen]).toEqual([ALIAS_MAX, ALIAS_PATH_LEN]);
     expect(Object.keys(abi.types).length).toBe(EVENT_TYPES.length);
     for (const t of EVENT_TYPES) expect(abi.types[t.name], t.name).toBe(t.id);

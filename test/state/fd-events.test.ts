@@ -60,6 +60,21 @@ describe('fd table from events', () => {
     expect(st.stats().fds).toBe(4);
   });
 
+  it("believes the kernel over a stale socket entry: a dup of a fd the kernel says is no socket is not one", () => {
+    const { st, run } = setup();
+    run({ type: 'socket', ret: 3, args: [2, 1, 0] });
+    run({ type: 'connect', args: [3], ret: 0, sockaddr: { family: 'ipv4', address: '127.0.0.1', port: 35993 } });
+    // The socket's close was never shipped and a pipe() (not traced) took fd 3: the kernel says so at the dup.
+    run({ type: 'dup2', args: [3, 1], ret: 1, dupTargetIsSocket: false });
+    expect(st.fd(PID, 1)?.type).toBe('unknown');
+    expect(st.fd(PID, 3)?.type).toBe('unknown');
+    // A real socket stays one; a record that does not say (older captures) changes nothing.
+    run({ type: 'socket', ret: 4, args: [2, 1, 0] });
+    run({ type: 'dup2', args: [4, 0], ret: 0, dupTargetIsSocket: true });
+    run({ type: 'dup2', args: [4, 2], ret: 2 });
+    expect([st.fd(PID, 0)?.type, st.fd(PID, 2)?.type]).toEqual(['ipv4', 'ipv4']);
+  });
+
   it('uses the bound address as the local side, and builds server-side tuples on accept', () => {
     const { st, run } = setup();
     run({ type: 'socket', ret: 3, args: [10, 1, 0] });

@@ -23,6 +23,9 @@
 #define S_IWUSR_ 00200
 #define S_IWGRP_ 00020
 #define S_IWOTH_ 00002
+/* The file type bits of i_mode, and the socket type. */
+#define S_IFMT_ 00170000
+#define S_IFSOCK_ 0140000
 
 /* include/linux/socket.h: address families. */
 #define AF_UNIX_ 1

@@ -131,6 +131,16 @@ static __always_inline struct file *fd_file(struct task_struct *t, __s64 fd)
 	return f;
 }
 
+/* LNR_F_FD_CHECKED, plus LNR_F_FD_SOCKET when fd `fd` of the task is a socket (by its inode's type). */
+static __always_inline __u16 fd_socket_flags(struct task_struct *t, __s64 fd)
+{
+	struct file *f = fd_file(t, fd);
+	if (!f)
+		return 0;
+	__u16 mode = BPF_CORE_READ(f, f_inode, i_mode);
+	return LNR_F_FD_CHECKED | ((mode & S_IFMT_) == S_IFSOCK_ ? LNR_F_FD_SOCKET : 0);
+}
+
 /*
  * Puts a path argument in `slot`: from the entry stash when given, else from user memory. A
  * relative path is joined to the directory of `dirfd` (or the cwd for AT_FDCWD) so rules see an

@@ -119,6 +119,9 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	h->args[5] = a5;
 	if (st)
 		h->flags |= LNR_F_ENTER_STASH;
+	/* dup family: say whether the new fd is a socket, from its inode (events.h, LNR_F_FD_*). */
+	if ((type == LNR_EVT_DUP || type == LNR_EVT_DUP2 || type == LNR_EVT_DUP3) && ret >= 0)
+		h->flags |= fd_socket_flags(t, ret);
 	/* Enforcement (lib/enforce.h): the open ships; a kill rule's match sends SIGKILL now, before
 	 * the syscall returns, and the record says what was done. */
 	if (kill_on && ret >= 0 && path_copy && is_open_type(type))
