@@ -236,6 +236,57 @@ describe.skipIf(skip !== undefined)('default rules on the host', () => {
     await expectNone('Memory of another process written', (x) => pidOf(x) === ok.pid);
   });
 
+  it('Memory of another process read', async () => {
+    const r = await run(act, ['vm-read-other']);
+    const a = await alertFor('Memory of another process read', r.pid);
+    expect(Number(a.output_fields['evt.arg.pid'])).not.toBe(r.pid);
+    const ok = await run(act, ['vm-read-self']);
+    await expectNone('Memory of another process read', (x) => pidOf(x) === ok.pid);
+  });
+
+  it('File descriptor taken from another process', async () => {
+    const r = await run(act, ['pidfd-getfd']);
+    const a = await alertFor('File descriptor taken from another process', r.pid);
+    expect(Number(a.output_fields['evt.arg.target_fd'])).toBe(1);
+    // Benign: a pidfd alone (how service managers wait for a process) takes nothing.
+    const ok = await run(act, ['pidfd-open']);
+    await expectNone('File descriptor taken from another process', (x) => pidOf(x) === ok.pid);
+  });
+
+  it('Kernel replacement attempted with kexec', async () => {
+    const r = await run(act, ['kexec']);
+    const a = await alertFor('Kernel replacement attempted with kexec', r.pid);
+    expect(a.priority).toBe('Critical');
+    // Refused (EINVAL for the flags, or ENOSYS on a kernel built without kexec, as here): the attempt is reported.
+    expect(a.output_fields['evt.res']).not.toBe('SUCCESS');
+    // Benign: asking which kernel runs.
+    const ok = await run('uname', ['-r']);
+    await expectNone('Kernel replacement attempted with kexec', (x) => pidOf(x) === ok.pid);
+  });
+
+  it('io_uring set up by an unexpected program', async () => {
+    const r = await run(act, ['io-uring']);
+    expect(r.stdout).not.toMatch(/io_uring_setup: -/);
+    const a = await alertFor('io_uring set up by an unexpected program', r.pid);
+    expect(Number(a.output_fields['evt.arg.entries'])).toBe(4);
+    // Benign: a program known to use io_uring for its I/O.
+    const fio = named(act, join(tmp, 'io'), 'fio');
+    const ok = await run(fio, ['io-uring']);
+    await expectNone('io_uring set up by an unexpected program', (x) => pidOf(x) === ok.pid);
+  });
+
+  it('Executable memory made by a program run from a temporary directory', async () => {
+    const r = await run(act, ['mem-exec']);
+    const a = await alertFor('Executable memory made by a program run from a temporary directory', r.pid);
+    expect(a.output_fields['evt.type']).toBe('mprotect');
+    expect(String(a.output_fields['evt.arg.prot'])).toContain('PROT_EXEC');
+    // Benign: the same program installed outside the temporary directories.
+    const installed = named(act, `/opt/lanner-e2e-${ID}`, 'lanner-act');
+    created.push(`/opt/lanner-e2e-${ID}`);
+    const ok = await run(installed, ['mem-exec']);
+    await expectNone('Executable memory made by a program run from a temporary directory', (x) => pidOf(x) === ok.pid);
+  });
+
   it('Fileless execution from memfd', async () => {
     const r = await run(act, ['memfd-exec', '/bin/true', 'true']);
     expect(r.code).toBe(0);

@@ -43,6 +43,7 @@ const IM = 'mitre_impact';
 
 /** technique id → [name, tactic tags]. */
 export const TECHNIQUES: Readonly<Record<string, readonly [string, readonly string[]]>> = {
+  T1003: ['OS Credential Dumping', [CA]],
   'T1003.008': ['OS Credential Dumping: /etc/passwd and /etc/shadow', [CA]],
   T1005: ['Data from Local System', [CO]],
   T1006: ['Direct Volume Access', [DE]],
@@ -106,8 +107,10 @@ export const TECHNIQUES: Readonly<Record<string, readonly [string, readonly stri
   T1555: ['Credentials from Password Stores', [CA]],
   T1556: ['Modify Authentication Process', [CA, DE, PE]],
   'T1557.002': ['Adversary-in-the-Middle: ARP Cache Poisoning', [CA, CO]],
+  T1542: ['Pre-OS Boot', [DE, PE]],
   T1562: ['Impair Defenses', [DE]],
   'T1562.001': ['Impair Defenses: Disable or Modify Tools', [DE]],
+  'T1562.006': ['Impair Defenses: Indicator Blocking', [DE]],
   'T1562.008': ['Impair Defenses: Disable or Modify Cloud Logs', [DE]],
   'T1564.001': ['Hide Artifacts: Hidden Files and Directories', [DE]],
   T1565: ['Data Manipulation', [IM]],

@@ -23,7 +23,7 @@ import { UNTRIGGERABLE } from './untriggerable';
 
 const skip = skipReason(environmentUnavailableReason());
 /** How long an expected alert may take (container metadata lookups, a busy shared machine). */
-const ALERT_TIMEOUT_MS = 20_000;
+const ALERT_TIMEOUT_MS = 40_000;
 /** LANNER_TRIGGERS=id,id… runs only those triggers (while writing one). */
 const ONLY = process.env.LANNER_TRIGGERS?.split(',').filter(Boolean);
 const SELECTED = ONLY ? TRIGGERS.filter((t) => ONLY.some((o) => t.id.includes(o))) : TRIGGERS;
