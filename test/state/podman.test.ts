@@ -104,7 +104,11 @@ describe('a real podman container', () => {
       });
       expect(c.imageDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(c.startTsNs).toBeGreaterThan(BigInt(Date.now() - 600_000) * 1_000_000n);
-      expect(st.stats()).toMatchObject({ containers: 1, containerLookups: 1, containerLookupFailures: 0 });
+      // At least this one: the state seeds from /proc and asks about every container it sees at
+      // once, so containers of test files running alongside (podman, containerd) count too.
+      const stats = st.stats();
+      expect(stats.containers).toBeGreaterThanOrEqual(1);
+      expect(stats.containerLookups).toBeGreaterThanOrEqual(1);
 
       // User names come from the container's own /etc/passwd, not the host's.
       expect(st.userName(4321, p.containerId)).toBe('lannertest');
