@@ -22,6 +22,12 @@ export const STOCK_TUNING: readonly { readonly yaml: string; readonly why: strin
     why: 'Launch Disallowed Container: the shipped allow-list macro allows every container; a user names the images they allow',
     yaml: '- macro: allowed_containers\n  condition: (container.image.repository in (docker.io/library/nginx))\n  override: {condition: replace}\n',
   },
+  {
+    why:
+      "Terminal shell in container: a container's first process is re-parented to the node's init when runc's " +
+      'intermediate processes exit; the shipped entrypoint macro names systemd, and this VM\'s pid 1 is process_api',
+    yaml: '- macro: container_entrypoint\n  condition: or proc.pname = process_api\n  override: {condition: append}\n',
+  },
 ];
 
 export interface LoadedRule {
