@@ -105,6 +105,8 @@ inline constexpr SyscallMapping kSyscallMap[] = {
     {LNR_EVT_IO_URING_SETUP, SYS_io_uring_setup},
     {LNR_EVT_IO_URING_ENTER, SYS_io_uring_enter},
     {LNR_EVT_IO_URING_REGISTER, SYS_io_uring_register},
+    {LNR_EVT_SETSID, SYS_setsid},
+    {LNR_EVT_SETPGID, SYS_setpgid},
 };
 
 inline constexpr uint32_t kSyscallTableSize = LNR_SYSCALL_TABLE;

@@ -108,6 +108,8 @@ const SyscallMapping kSyscallMapIa32[] = {
     {LNR_EVT_PROCESS_VM_READV, __NR_process_vm_readv},
     {LNR_EVT_KEXEC_LOAD, __NR_kexec_load},
     {LNR_EVT_KEYCTL, __NR_keyctl},
+    {LNR_EVT_SETSID, __NR_setsid},
+    {LNR_EVT_SETPGID, __NR_setpgid},
     {LNR_EVT_FSOPEN, __NR_fsopen},
     {LNR_EVT_FSMOUNT, __NR_fsmount},
     {LNR_EVT_MOVE_MOUNT, __NR_move_mount},

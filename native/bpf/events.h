@@ -106,7 +106,9 @@ enum lnr_event_type {
 	LNR_EVT_IO_URING_SETUP = 82, /* args[2..5]: params.flags, sq_entries, cq_entries, features */
 	LNR_EVT_IO_URING_ENTER = 83,
 	LNR_EVT_IO_URING_REGISTER = 84,
-	LNR_EVT_COUNT = 85,
+	LNR_EVT_SETSID = 85,
+	LNR_EVT_SETPGID = 86,
+	LNR_EVT_COUNT = 87,
 };
 
 /* Record flags. */

@@ -121,6 +121,9 @@ const DEFS: readonly Def[] = [
   ['io_uring_setup', 'syscall', [res, p('entries', 'uint32', arg(0)), p('sq_entries', 'uint32', arg(3)), p('cq_entries', 'uint32', arg(4)), p('flags', 'hex', arg(2)), p('features', 'hex', arg(5))]],
   ['io_uring_enter', 'syscall', [res, p('fd', 'fd', arg(0)), p('to_submit', 'uint32', arg(1)), p('min_complete', 'uint32', arg(2)), p('flags', 'hex', arg(3))]],
   ['io_uring_register', 'syscall', [res, p('fd', 'fd', arg(0)), p('opcode', 'uint32', arg(1)), p('arg', 'hex', arg(2)), p('nr_args', 'uint32', arg(3))]],
+  // Sessions and process groups: the process table keeps proc.sid and proc.vpgid current with them.
+  ['setsid', 'syscall', [p('res', 'pid', RET)]],
+  ['setpgid', 'syscall', [res, p('pid', 'pid', arg(0)), p('pgid', 'pid', arg(1))]],
 ];
 
 export const EVENT_TYPES: readonly EventTypeSpec[] = DEFS.map(([name, category, params], id) => ({ id, name, category, params }));
@@ -242,8 +245,8 @@ export const UNTRACED_EVENT_NAMES: readonly string[] = [
   'sched_setattr sched_setparam sched_setscheduler sched_switch sched_yield seccomp select semctl',
   'semget semop semtimedop send sendfile sendfile64 sendmmsg set_mempolicy set_mempolicy_home_node',
   'set_robust_list set_thread_area set_tid_address setdomainname setfsgid setfsuid setgid32',
-  'setgroups sethostname setitimer setpgid setpriority setregid setresgid32 setresuid32 setreuid',
-  'setrlimit setsid setsockopt settimeofday setuid32 setxattr setxattrat sgetmask shmat shmctl',
+  'setgroups sethostname setitimer setpriority setregid setresgid32 setresuid32 setreuid',
+  'setrlimit setsockopt settimeofday setuid32 setxattr setxattrat sgetmask shmat shmctl',
   'shmdt shmget shutdown sigaction sigaltstack signal signal_deliver signaldeliver signalfd',
   'signalfd4 sigpending sigprocmask sigreturn sigsuspend socketcall socketpair splice spu_create',
   'spu_run ssetmask stat stat64 statfs statfs64 statmount statx stime subpage_prot swapcontext',

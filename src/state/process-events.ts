@@ -18,6 +18,8 @@ const T_CLONE = eventTypeByName('clone')!.id;
 const T_CLONE3 = eventTypeByName('clone3')!.id;
 const CLONE_FLAGS = argIndex('clone', 'flags');
 const PRCTL_OPTION = argIndex('prctl', 'option');
+const SETPGID_PID = argIndex('setpgid', 'pid');
+const SETPGID_PGID = argIndex('setpgid', 'pgid');
 const FCHDIR_FD = argIndex('fchdir', 'fd');
 
 const MAX_RECENT_EXITS = 1024;
@@ -261,6 +263,24 @@ export class ProcessLifecycle {
 export function onCredsChange(p: ProcessEntry, ev: EventView): void {
   p.capEffective = ev.capEffective();
   p.capPermitted = ev.capPermitted();
+}
+
+/** setsid: the caller leads a new session and a new process group (proc.sid, proc.vpgid). */
+export function onSetsid(p: ProcessEntry): void {
+  p.sid = p.tgid;
+  p.vpgid = p.vpid;
+}
+
+/**
+ * setpgid(pid, pgid): pid 0 is the caller, pgid 0 the target's own pid. The pids are in the caller's
+ * namespace: another process is found by pid only from the host's (a shell putting its child in a
+ * group of its own; the child's own call, which every shell makes too, covers the rest).
+ */
+export function onSetpgid(p: ProcessEntry, ev: EventView, processOf: (tgid: number) => ProcessEntry | undefined): void {
+  const pid = ev.rawArg(SETPGID_PID);
+  const pgid = ev.rawArg(SETPGID_PGID);
+  const target = pid === 0 || pid === p.vpid ? p : p.vpid === p.tgid ? processOf(pid) : undefined;
+  if (target !== undefined) target.vpgid = pgid === 0 ? target.vpid : pgid;
 }
 
 /** prctl(PR_SET_NAME) renames the calling thread (its comm is in the event header). */

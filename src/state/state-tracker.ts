@@ -30,7 +30,7 @@ import {
   onUserfaultfd,
 } from './fd-events';
 import type { FdCounters } from './fd-table';
-import { onChdir, onCredsChange, onFchdir, onPrctl, ProcessLifecycle } from './process-events';
+import { onChdir, onCredsChange, onFchdir, onPrctl, onSetpgid, onSetsid, ProcessLifecycle } from './process-events';
 import { type ProcessEntry, ProcessTable } from './process-table';
 import { seedFromProc } from './seed';
 import { StateSweeper } from './sweep';
@@ -104,9 +104,11 @@ const K_PIDFD_OPEN = 20;
 const K_PIDFD_GETFD = 21;
 const K_IO_URING_SETUP = 22;
 const K_OPEN_BY_HANDLE = 23;
-/** Synthesized events (drop markers): no process behind them. */
-const K_META = 24;
-const K_DROP = 25;
+const K_SETSID = 24;
+const K_SETPGID = 25;
+/** Synthesized events (drop markers): no process behind them. Kinds from here on are meta. */
+const K_META = 26;
+const K_DROP = 27;
 
 const KIND_BY_NAME: Record<string, number> = {
   procexit: K_EXIT,
@@ -127,6 +129,8 @@ const KIND_BY_NAME: Record<string, number> = {
   pidfd_getfd: K_PIDFD_GETFD,
   io_uring_setup: K_IO_URING_SETUP,
   open_by_handle_at: K_OPEN_BY_HANDLE,
+  setsid: K_SETSID,
+  setpgid: K_SETPGID,
 };
 for (const n of EVENT_FAMILIES.exec) KIND_BY_NAME[n] = K_EXEC;
 for (const n of EVENT_FAMILIES.fork) KIND_BY_NAME[n] = K_FORK;
@@ -261,6 +265,12 @@ class StateTracker implements LannerStateEngine {
         return;
       case K_PRCTL:
         if (ret === 0) onPrctl(p, ev);
+        return;
+      case K_SETSID:
+        if (ret > 0) onSetsid(p);
+        return;
+      case K_SETPGID:
+        if (ret === 0) onSetpgid(p, ev, this.processOf);
         return;
       case K_PIDFD_OPEN:
         if (ret >= 0) onPidfdOpen(p, ev, fdCounters);

@@ -52,6 +52,26 @@ describe('process table from events', () => {
     expect(st.stats().processMisses).toBe(1);
   });
 
+  it('keeps session and process group current: setsid, setpgid by the child and by its shell', () => {
+    const st = engine();
+    withShell(st);
+    // A pid that fits the int32 the kernel's pid arguments are read as (and no real pid_max reaches).
+    const child = 2_000_000_021;
+    run(st, { type: 'clone', tgid: child, ptgid: SHELL, ret: 0 });
+    const before = st.process(child)!;
+    expect(before.vpgid).toBe(st.process(SHELL)!.vpgid); // inherited at fork
+    // The shell puts the job in a group of its own (setpgid(child, child)); the child does too.
+    run(st, { type: 'setpgid', tgid: SHELL, ret: 0, args: [child, child] });
+    expect(st.process(child)!.vpgid).toBe(child);
+    run(st, { type: 'setpgid', tgid: child, ret: 0, args: [0, 0] });
+    expect(st.process(child)!.vpgid).toBe(child);
+    // A failed call changes nothing; setsid makes a session and group leader.
+    run(st, { type: 'setpgid', tgid: child, ret: -1, args: [0, SHELL] });
+    expect(st.process(child)!.vpgid).toBe(child);
+    run(st, { type: 'setsid', tgid: SHELL, ret: SHELL });
+    expect(st.process(SHELL)).toMatchObject({ sid: SHELL, vpgid: SHELL });
+  });
+
   it('creates a forked child once whether parent side, child side or both report it', () => {
     for (const order of [['parent', 'child'], ['child', 'parent'], ['parent'], ['child']] as const) {
       const st = engine();
