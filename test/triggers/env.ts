@@ -176,9 +176,13 @@ export class TriggerEnv {
     return this.host('setpriv', [`--reuid=${UNPRIVILEGED_UID}`, `--regid=${UNPRIVILEGED_UID}`, '--clear-groups', '--inh-caps=-all', cmd, ...args], { cwd: this.tmp });
   }
 
-  /** Runs a command with a terminal (script(1) gives it a pty); the pid is script's. */
+  /**
+   * Runs a command with a terminal (script(1) gives it a pty); the pid is script's. The terminal's
+   * shell is bash whatever the caller's $SHELL: bash execs a lone command in the session leader (as
+   * if typed), dash forks it into the leader's group, and which one ran decided proc.is_vpgid_leader.
+   */
   withTty(command: string): Promise<Evidence & RunResult> {
-    return this.host('script', ['-qec', command, '/dev/null']);
+    return this.host('script', ['-qec', command, '/dev/null'], { env: { ...process.env, SHELL: '/bin/bash' } });
   }
 
   /** Runs a command inside the suite's network namespace. */

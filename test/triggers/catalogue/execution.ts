@@ -125,10 +125,12 @@ export const execution: readonly Trigger[] = [
     stock: ['Basic Interactive Reconnaissance'],
     defaults: [],
     gap: { kind: 'noise', reason: 'id, whoami and uname at a terminal are what administrators type all day on a node; in containers the interactive shell itself alerts' },
-    // proc.is_vpgid_leader needs the session and process group a process got from setsid/setpgid,
-    // which the probe does not trace (a process keeps the ids it inherited at fork).
+    // proc.is_vpgid_leader needs the session and process group a process got from setsid/setpgid.
     stockWaitingFor: ['setsid', 'setpgid'],
     act: (env) => env.withTty('id'),
+    // The same command run by a script at the terminal: the shell forks it into its own group.
+    benign: (env) => env.withTty('id; true'),
+    quietRules: ['Basic Interactive Reconnaissance'],
   },
   {
     id: 'glibc-tunables-in-environment',
