@@ -462,6 +462,7 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   Napi::Object slots = Napi::Object::New(env);
   slots.Set("str0", static_cast<int>(LNR_SLOT_STR0));
   slots.Set("str1", static_cast<int>(LNR_SLOT_STR1));
+  slots.Set("localSockaddr", static_cast<int>(LNR_SLOT_LOCAL_SOCKADDR));
   slots.Set("sockaddr", static_cast<int>(LNR_SLOT_SOCKADDR));
   slots.Set("argv", static_cast<int>(LNR_SLOT_ARGV));
   slots.Set("exe", static_cast<int>(LNR_SLOT_EXE));

@@ -136,6 +136,7 @@ enum lnr_event_type {
 enum lnr_slot {
 	LNR_SLOT_STR0 = 0,
 	LNR_SLOT_STR1 = 1, /* second path; for a successful exec: the environment, NUL separated */
+	LNR_SLOT_LOCAL_SOCKADDR = 1, /* connect/accept (no second path there): the socket's local end, raw sockaddr */
 	LNR_SLOT_SOCKADDR = 2, /* raw struct sockaddr bytes (family first) */
 	LNR_SLOT_ARGV = 3, /* NUL-separated argv as in mm->arg_start..arg_end */
 	LNR_SLOT_EXE = 4, /* absolute path of mm->exe_file */

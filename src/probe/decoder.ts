@@ -39,6 +39,9 @@ const int32Args = new Uint8Array(256);
 const uint32Args = new Uint8Array(256);
 const T_EXECVE = eventTypeByName('execve')!.id;
 const T_EXECVEAT = eventTypeByName('execveat')!.id;
+const T_CONNECT = eventTypeByName('connect')!.id;
+const T_ACCEPT = eventTypeByName('accept')!.id;
+const T_ACCEPT4 = eventTypeByName('accept4')!.id;
 
 /** "a\0b\0" → ["a", "b"] (argv and environment areas as the kernel stores them). */
 /**
@@ -295,7 +298,15 @@ export class RecordView implements EventView {
   }
 
   sockaddr(): SockAddr | undefined {
-    const bytes = this.slot(SLOT.sockaddr);
+    return this.sockaddrIn(SLOT.sockaddr);
+  }
+
+  localSockaddr(): SockAddr | undefined {
+    return this.typeId === T_CONNECT || this.typeId === T_ACCEPT || this.typeId === T_ACCEPT4 ? this.sockaddrIn(SLOT.localSockaddr) : undefined;
+  }
+
+  private sockaddrIn(slot: number): SockAddr | undefined {
+    const bytes = this.slot(slot);
     return bytes === undefined ? undefined : parseSockaddr(bytes, 0, bytes.length);
   }
 

@@ -131,6 +131,8 @@ export interface EventView {
   strRaw(slot: 0 | 1): string | undefined;
   /** Socket address carried by connect/accept/bind/sendto/recvfrom… */
   sockaddr(): SockAddr | undefined;
+  /** connect/accept: the socket's local end as the kernel bound it (inet sockets only). */
+  localSockaddr(): SockAddr | undefined;
   /** Effective capability mask of the task at event time. */
   capEffective(): bigint;
   /** Permitted capability mask of the task at event time. */

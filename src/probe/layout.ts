@@ -10,7 +10,7 @@
  *  16 u32 tid   20 u32 tgid   24 u32 ptgid   28 u32 cpu   32 u64 cgroup_id   40 s64 ret
  *  48 u32 uid   52 gid   56 euid   60 egid   64 loginuid   68 vpid   72 pid_ns   76 mnt_ns
  *  80 u32 tty   84 u32 exe_flags   88 u64 cap_eff   96 u64 cap_prm   104 s64 args[6]
- * 152 char comm[16]   168 desc[6] = str0, str1, sockaddr, argv, exe, cwd
+ * 152 char comm[16]   168 desc[6] = str0, str1 (connect/accept: local sockaddr), sockaddr, argv, exe, cwd
  */
 export const ABI_VERSION = 1;
 export const HEADER_SIZE = 192;
@@ -44,7 +44,8 @@ export const OFF = {
   desc: 168,
 } as const;
 
-export const SLOT = { str0: 0, str1: 1, sockaddr: 2, argv: 3, exe: 4, cwd: 5 } as const;
+/** Slots by name; `localSockaddr` shares str1 (connect and accept carry no second path). */
+export const SLOT = { str0: 0, str1: 1, localSockaddr: 1, sockaddr: 2, argv: 3, exe: 4, cwd: 5 } as const;
 
 export const FLAG_TRUNCATED = 0x1;
 export const FLAG_ENTER_STASH = 0x2;

@@ -32,6 +32,7 @@ export interface SyntheticEventInit {
   str0?: string;
   str1?: string;
   sockaddr?: SockAddr;
+  localSockaddr?: SockAddr;
   capEffective?: bigint;
   capPermitted?: bigint;
   argv?: readonly string[];
@@ -109,6 +110,9 @@ class SyntheticEvent implements EventView {
   }
   sockaddr(): SockAddr | undefined {
     return this.init.sockaddr;
+  }
+  localSockaddr(): SockAddr | undefined {
+    return this.init.localSockaddr;
   }
   capEffective(): bigint {
     return this.init.capEffective ?? 0n;

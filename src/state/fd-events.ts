@@ -123,8 +123,10 @@ export function onConnect(p: ProcessEntry, ev: EventView, counters: FdCounters):
   if (sa.family === 'unix') {
     e.name = sa.address;
   } else {
-    // The event carries only the peer: the local side is the bound address if we saw a bind.
-    e.setTuple(e.boundIp || unspecifiedAddress(sa.family), e.boundPort, sa.address, sa.port, false);
+    // The local end as the kernel bound it (connect picks one itself), else what a bind we saw said.
+    const local = ev.localSockaddr();
+    if (local !== undefined && local.family === sa.family) e.setTuple(local.address, local.port, sa.address, sa.port, false);
+    else e.setTuple(e.boundIp || unspecifiedAddress(sa.family), e.boundPort, sa.address, sa.port, false);
   }
   e.connected = ev.ret === 0 || ev.ret === EINPROGRESS;
 }
@@ -136,7 +138,10 @@ export function onAccept(p: ProcessEntry, ev: EventView, counters: FdCounters): 
   const cloexec = ev.typeId === T_ACCEPT4 && (ev.rawArg(ACCEPT4_FLAGS) & SOCK_CLOEXEC) !== 0;
   const e = new FdEntry(ev.ret, family, '', '', family === 'ipv4' || family === 'ipv6' ? listener?.l4proto || 'tcp' : '', 0, cloexec);
   if ((family === 'ipv4' || family === 'ipv6') && sa) {
-    e.setTuple(sa.address, sa.port, listener?.boundIp || unspecifiedAddress(family), listener?.boundPort ?? 0, true);
+    // The accepted socket's own local end names the address a wildcard listener was reached on.
+    const local = ev.localSockaddr();
+    if (local !== undefined && local.family === family) e.setTuple(sa.address, sa.port, local.address, local.port, true);
+    else e.setTuple(sa.address, sa.port, listener?.boundIp || unspecifiedAddress(family), listener?.boundPort ?? 0, true);
   } else if (family === 'unix') {
     e.name = listener?.name ?? '';
     e.isServer = true;

@@ -125,6 +125,10 @@ describe('kernel probe', () => {
     const accept = events.find((e) => typeName(e) === 'accept' || typeName(e) === 'accept4');
     expect(accept!.ret).toBe(info.acceptFd);
     expect(accept!.sockaddr()).toEqual({ family: 'ipv4', address: '127.0.0.1', port: info.clientPort });
+    // Both ends from the kernel socket: the client's port, which connect picked itself (the
+    // program did not bind it), and the server end the accepted socket was reached on.
+    expect(connect!.localSockaddr()).toEqual({ family: 'ipv4', address: '127.0.0.1', port: info.clientPort });
+    expect(accept!.localSockaddr()).toEqual({ family: 'ipv4', address: '127.0.0.1', port: info.serverPort });
     const socketEvents = events.filter((e) => typeName(e) === 'socket');
     expect(socketEvents.length).toBe(2);
     expect(socketEvents[0]!.rawArg(0)).toBe(2); // AF_INET

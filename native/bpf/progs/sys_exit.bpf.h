@@ -256,6 +256,9 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 	/* An open that reached a file the rules name by another name: that name in str1 (lib/alias.h). */
 	if (is_open_type(type))
 		off += put_open_alias(s, off, ret);
+	/* A connected or accepted socket: its local end, which the call's arguments do not carry. */
+	else if (type == LNR_EVT_CONNECT || type == LNR_EVT_ACCEPT || type == LNR_EVT_ACCEPT4)
+		off += put_local_sockaddr(s, off, type == LNR_EVT_CONNECT ? a0 : ret);
 	if (st)
 		st->nr = ~0u;
 	if (emit(c, s, off, type) && cfg_close_tracked_only && ret >= 0 && tracks_fd(type)) {

@@ -127,7 +127,6 @@ export const containers: readonly Trigger[] = [
     technique: 'T1020',
     what: 'podman exec of tar cf - on application data (what kubectl cp does)',
     stock: ['Exfiltrating Artifacts via Kubernetes Control Plane'],
-    stockBlockedBy: 'the opens of a process started with runc exec (podman/kubectl exec) do not reach the rules: its exec is seen, with no parent, but not its opens',
     defaults: ['Files copied out of container with tar'],
     act: (env) => env.containerExec('echo secret > /tmp/data', ['/bin/tar', 'cf', '-', '/tmp/data']),
     // The container's own backup script archiving its data.

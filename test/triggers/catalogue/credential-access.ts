@@ -108,11 +108,11 @@ export const credentialAccess: readonly Trigger[] = [
     defaults: ['Cloud metadata service contacted from container'],
     act: async (env) => {
       await env.serveInNetns(METADATA_IP, 80);
-      return env.container(`/tact tcp-connect ${METADATA_IP} 80 ${METADATA_IP}`, { netns: true });
+      return env.container(`/tact tcp-connect ${METADATA_IP} 80`, { netns: true });
     },
     benign: async (env) => {
       await env.serveInNetns(PUBLIC_IP, 80);
-      return env.container(`/tact tcp-connect ${PUBLIC_IP} 80 ${PUBLIC_IP}`, { netns: true });
+      return env.container(`/tact tcp-connect ${PUBLIC_IP} 80`, { netns: true });
     },
   },
 ];

@@ -7,12 +7,11 @@ import { PUBLIC_IP } from '../env';
 import type { Trigger } from '../trigger';
 
 /**
- * Clients bind their local address before connecting (ssh -b, the trigger tool's bind argument):
- * Lanner records the local side of a connection only from a bind it saw (the connect event
- * carries the peer only), and the stock `outbound`/`inbound_outbound` macros refuse a connection
- * whose client address is 0.0.0.0 (`fd.ip != "0.0.0.0"`). Reported as an engine gap.
+ * Clients connect as programs do, without binding first: the stock `outbound`/`inbound_outbound`
+ * macros refuse a connection whose client address is 0.0.0.0 (`fd.ip != "0.0.0.0"`), so these
+ * triggers also prove that the probe reports the local end the kernel picked at connect.
  */
-const SSH_OPTIONS = ['-b', PUBLIC_IP, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
+const SSH_OPTIONS = ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'];
 
 const BASELINE = 'which addresses, ports and programs may talk is a site baseline (an allow-list to fill in), not an intrusion technique';
 
@@ -40,12 +39,12 @@ export const network: readonly Trigger[] = [
     defaults: ['Network connection by a file utility'],
     act: async (env) => {
       await env.serveInNetns(PUBLIC_IP, 8084);
-      return env.inNetns(env.named(env.tact, 'base64'), ['tcp-connect', PUBLIC_IP, '8084', PUBLIC_IP]);
+      return env.inNetns(env.named(env.tact, 'base64'), ['tcp-connect', PUBLIC_IP, '8084']);
     },
     // A download tool connecting is what it is for.
     benign: async (env) => {
       await env.serveInNetns(PUBLIC_IP, 8085);
-      return env.inNetns(env.named(env.tact, 'curl'), ['tcp-connect', PUBLIC_IP, '8085', PUBLIC_IP]);
+      return env.inNetns(env.named(env.tact, 'curl'), ['tcp-connect', PUBLIC_IP, '8085']);
     },
     quietRules: ['Network connection by a file utility'],
   },
@@ -53,9 +52,7 @@ export const network: readonly Trigger[] = [
     id: 'shell-opens-tcp-connection',
     technique: 'T1059.004',
     what: `bash opens /dev/tcp/${PUBLIC_IP}/8080 on fd 3 (a shell talking to the network itself)`,
-    // The stock rule for it ("System procs network activity") needs the connection's client
-    // address, which a shell cannot bind first (see SSH_OPTIONS): the trigger above proves it.
-    stock: [],
+    stock: ['System procs network activity'],
     defaults: ['Shell opened a network connection'],
     act: async (env) => {
       await env.serveInNetns(PUBLIC_IP, 8080);
@@ -73,7 +70,7 @@ export const network: readonly Trigger[] = [
     stock: ['Unexpected UDP Traffic'],
     defaults: [],
     gap: { kind: 'out-of-scope', reason: BASELINE },
-    act: (env) => env.inNetns(env.tact, ['udp-send', PUBLIC_IP, '9999', PUBLIC_IP]),
+    act: (env) => env.inNetns(env.tact, ['udp-send', PUBLIC_IP, '9999']),
   },
   {
     id: 'network-scanner-on-host',
@@ -92,7 +89,7 @@ export const network: readonly Trigger[] = [
     gap: { kind: 'out-of-scope', reason: BASELINE },
     act: async (env) => {
       const server = await env.serveInNetns(PUBLIC_IP, 8081);
-      await env.inNetns(env.tact, ['tcp-connect', PUBLIC_IP, '8081', PUBLIC_IP]);
+      await env.inNetns(env.tact, ['tcp-connect', PUBLIC_IP, '8081']);
       return { pid: server.pid! };
     },
   },
@@ -106,7 +103,7 @@ export const network: readonly Trigger[] = [
     act: async (env) => {
       const python = env.named(env.tact, 'python3');
       const server = await env.serveInNetns(PUBLIC_IP, 8082, 1, python);
-      const client = await env.inNetns(python, ['tcp-connect', PUBLIC_IP, '8082', PUBLIC_IP]);
+      const client = await env.inNetns(python, ['tcp-connect', PUBLIC_IP, '8082']);
       return { pids: [server.pid!, client.pid] };
     },
   },
@@ -119,7 +116,7 @@ export const network: readonly Trigger[] = [
     gap: { kind: 'out-of-scope', reason: BASELINE },
     act: async (env) => {
       await env.serveInNetns(PUBLIC_IP, 30080);
-      return env.container(`/tact tcp-connect ${PUBLIC_IP} 30080 ${PUBLIC_IP}`, { netns: true });
+      return env.container(`/tact tcp-connect ${PUBLIC_IP} 30080`, { netns: true });
     },
   },
 ];
