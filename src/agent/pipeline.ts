@@ -90,6 +90,8 @@ export function buildPipeline(config: LannerConfig, log: Logger, opts: PipelineO
     latencySampleEvery: config.engine.latency_sample_every,
     eventLatency: histograms.eventLatency,
     batchEvaluate: histograms.batchEvaluate,
+    // A container's first exec waits (bounded) for the container's metadata, which its rules read.
+    ...(state.evaluationGate ? { gate: state.evaluationGate } : {}),
   });
 
   const rules = new RulesManager({

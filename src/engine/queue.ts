@@ -46,6 +46,11 @@ export class EventQueue {
     return this.ring.shift();
   }
 
+  /** The oldest event, left in place. */
+  peek(): EventView | undefined {
+    return this.ring.at(0);
+  }
+
   clear(): void {
     this.ring.clear();
   }

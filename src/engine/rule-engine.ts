@@ -31,6 +31,32 @@ export interface EventHook {
 
 type HookFn = (ev: EventView) => void;
 
+/**
+ * Holds evaluation until something the rules need has arrived: a new container's runtime metadata
+ * at its first process's exec, which Falco's `container_started` rules read (mounts, privilege,
+ * image) and which no rule could see when that exec was evaluated at once. While held, that event
+ * and every later one wait in the engine's bounded queue, in order, so the state the rules read
+ * is the state at the event. A hold ends when the promise settles, after `maxHoldMs`, or when
+ * the queue is half full (events keep arriving from the kernel meanwhile).
+ */
+export interface EvaluationGate {
+  /** Event type ids `holdFor` is asked about; no other event pays for the gate. */
+  readonly gatedEventTypes: readonly number[];
+  readonly maxHoldMs: number;
+  /** A promise to wait for before this event is evaluated, or undefined to go on. */
+  holdFor(ev: EventView): Promise<void> | undefined;
+}
+
+/** How the gate's holds ended (a type, not an interface: metrics reads it as a record). */
+export type HoldStats = {
+  /** What the hold waited for arrived (or its lookup failed). */
+  readonly settled: number;
+  /** `maxHoldMs` passed first. */
+  readonly timedOut: number;
+  /** The queue reached half its capacity first. */
+  readonly queueHalfFull: number;
+};
+
 /** A histogram-like sink (the metrics part's `BucketHistogram` fits). */
 export interface ValueObserver {
   observe(value: number): void;
@@ -58,6 +84,8 @@ export interface EngineOptions {
   readonly latencySampleEvery?: number;
   /** Seconds spent evaluating each batch handed to `processBatch`. */
   readonly batchEvaluate?: ValueObserver;
+  /** Holds evaluation for what the rules need (see `EvaluationGate`); none by default. */
+  readonly gate?: EvaluationGate;
 }
 
 /** The shape the metrics part reads (src/metrics/sources.ts `EngineStats`). */
@@ -66,6 +94,7 @@ export interface EngineMetricsStats {
   readonly queueCapacity: number;
   readonly droppedQueueFull: number;
   readonly ruleMatches: readonly { rule: string; priority: PriorityNum; count: number; source: string }[];
+  readonly holds: HoldStats;
 }
 
 export interface RuleMatchCount {
@@ -88,6 +117,7 @@ export interface EngineStats {
   readonly rulesLoaded: number;
   readonly rulesEnabled: number;
   readonly queue: QueueStats;
+  readonly holds: HoldStats;
 }
 
 const EMPTY: readonly CompiledRule[] = [];
@@ -123,6 +153,15 @@ export class Engine {
   private readonly beforeHooks: readonly HookFn[];
   private readonly afterHooks: readonly HookFn[];
 
+  /** 1 for event types the gate is asked about. */
+  private readonly gated = new Uint8Array(EVENT_TYPE_COUNT);
+  /** A hold is on: nothing is evaluated until it ends. */
+  private holding = false;
+  /** The queue's head is the event a hold waited for: it goes on without asking again. */
+  private headReleased = false;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private readonly holdStats = { settled: 0, timedOut: 0, queueHalfFull: 0 };
+
   constructor(private readonly opts: EngineOptions) {
     const hooks = opts.hooks ?? [];
     this.beforeHooks = hooks.flatMap((h) => (h.beforeRules ? [h.beforeRules.bind(h)] : []));
@@ -132,6 +171,7 @@ export class Engine {
     this.matchAll = opts.matching === 'all';
     this.queue = new EventQueue(opts.queueCapacity ?? 65536);
     this.sliceMs = opts.sliceMs ?? 50;
+    for (const id of opts.gate?.gatedEventTypes ?? []) if (id < EVENT_TYPE_COUNT) this.gated[id] = 1;
   }
 
   /** Atomic swap: the next event is evaluated against the new ruleset. */
@@ -183,38 +223,69 @@ export class Engine {
    * drained later so the event loop stays responsive.
    */
   processBatch(batch: EventBatch): void {
-    let deferring = this.queue.length > 0;
+    let deferring = this.queue.length > 0 || this.holding;
     const t0 = performance.now();
     const deadline = t0 + this.sliceMs;
+    const gated = this.gated;
     let n = 0;
     batch.forEach((ev) => {
       if (!deferring && (++n & 255) === 0 && performance.now() > deadline) deferring = true;
+      if (!deferring && gated[ev.typeId] === 1 && this.startsHold(ev)) deferring = true;
       if (deferring) this.queue.offer(ev);
       else this.process(ev);
     });
     this.opts.batchEvaluate?.observe((performance.now() - t0) / 1000);
+    if (this.holding && this.queue.length * 2 >= this.queue.capacity) this.endHold('queueHalfFull');
     if (this.queue.length > 0) this.scheduleDrain();
   }
 
   private scheduleDrain(): void {
-    if (this.drainScheduled) return;
+    if (this.drainScheduled || this.holding) return;
     this.drainScheduled = true;
     setImmediate(this.drainBound);
   }
 
   private drain(): void {
     this.drainScheduled = false;
+    if (this.holding) return;
     const deadline = performance.now() + this.sliceMs;
+    const gated = this.gated;
     let n = 0;
-    for (let ev = this.queue.poll(); ev !== undefined; ev = this.queue.poll()) {
+    for (let ev = this.queue.peek(); ev !== undefined; ev = this.queue.peek()) {
+      if (gated[ev.typeId] === 1 && !this.headReleased && this.startsHold(ev)) return;
+      this.headReleased = false;
+      this.queue.poll();
       this.process(ev);
       if ((++n & 255) === 0 && performance.now() > deadline) break;
     }
     if (this.queue.length > 0) this.scheduleDrain();
   }
 
-  /** Evaluates everything queued now (shutdown, tests). */
+  /** Asks the gate about an event at the head of what is to be evaluated; true when a hold began. */
+  private startsHold(ev: EventView): boolean {
+    const wait = this.opts.gate!.holdFor(ev);
+    if (wait === undefined) return false;
+    this.holding = true;
+    this.holdTimer = setTimeout(() => this.endHold('timedOut'), this.opts.gate!.maxHoldMs).unref();
+    const settled = (): void => this.endHold('settled');
+    wait.then(settled, settled);
+    return true;
+  }
+
+  private endHold(how: keyof HoldStats): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.headReleased = true;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    this.holdStats[how]++;
+    this.scheduleDrain();
+  }
+
+  /** Evaluates everything queued now, holds or not (shutdown, tests). */
   flush(): void {
+    if (this.holding) this.endHold('settled');
+    this.headReleased = false;
     for (let ev = this.queue.poll(); ev !== undefined; ev = this.queue.poll()) this.process(ev);
   }
 
@@ -238,6 +309,7 @@ export class Engine {
       queueCapacity: this.queue.capacity,
       droppedQueueFull: this.queue.stats().dropped,
       ruleMatches: [...this.matchesByRule].map(([rule, v]) => ({ rule, priority: v.priority, count: v.count, source: 'syscall' })),
+      holds: { ...this.holdStats },
     };
   }
 
@@ -254,6 +326,7 @@ export class Engine {
       rulesLoaded: rs ? rs.rules.length : 0,
       rulesEnabled: rs ? rs.rules.filter((r) => r.enabled).length : 0,
       queue: this.queue.stats(),
+      holds: { ...this.holdStats },
     };
   }
 }

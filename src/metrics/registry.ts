@@ -132,6 +132,15 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
     }));
   }
 
+  // A new container's first exec waits (bounded) for its runtime metadata: how those waits ended.
+  const holds = new Counter({ name: 'lanner_engine_holds_total', help: 'Evaluation holds for a new container\'s metadata, by how they ended.', labelNames: ['result'], registers });
+  const holdsFeed = new TotalsFeed(holds);
+  if (readEngine) {
+    onCollect(holds, guarded('engine_holds', () => {
+      for (const [result, n] of Object.entries(readEngine.call(sources).holds ?? {})) holdsFeed.feed(result, { result }, n);
+    }));
+  }
+
   // --- queues ---------------------------------------------------------------------------------
   const queueDepth = new Gauge({ name: 'lanner_queue_depth', help: 'Items waiting in each bounded queue now.', labelNames: ['queue'], registers });
   const queueCapacity = new Gauge({ name: 'lanner_queue_capacity', help: 'Bound of each queue.', labelNames: ['queue'], registers });

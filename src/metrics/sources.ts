@@ -55,6 +55,8 @@ export interface EngineStats {
   readonly droppedQueueFull: number;
   /** A per-ruleset table (replaced on reload), or totals that survive reloads. */
   readonly ruleMatches: RuleMatchTable | readonly RuleMatchTotal[];
+  /** Evaluation holds for container metadata, by how they ended (`settled`, `timedOut`, `queueHalfFull`). */
+  readonly holds?: Readonly<Record<string, number>>;
 }
 
 /** The k8s_audit source (src/audit): whether it receives events, what it took and what it refused. */

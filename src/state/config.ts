@@ -38,6 +38,11 @@ export const stateConfigSchema = z
         /** Seconds a failed lookup is remembered before it is tried again. */
         negative_ttl_seconds: z.number().int().min(1),
         timeout_ms: z.number().int().min(50),
+        /**
+         * How long a container's first process's exec (and everything after it) may wait for the
+         * container's metadata before the rules see it; 0 evaluates at once, without mounts or image.
+         */
+        first_exec_wait_ms: z.number().int().min(0).max(10000),
         max_concurrent_lookups: z.number().int().min(1).max(64),
         /** Docker Engine API sockets (docker, or podman's `podman system service`). */
         docker_sockets: z.array(absolutePath),

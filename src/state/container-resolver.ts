@@ -102,6 +102,15 @@ export class ContainerResolver {
     return this.resolveCgroupText(text, cgroupId);
   }
 
+  /**
+   * Settles when the runtime has described the container of this cgroup (or failed to); undefined
+   * for the host, or when there is nothing to wait for (ContainerMetadataStore.settled).
+   */
+  metadataSettled(cgroupId: number, tgid: number): Promise<void> | undefined {
+    const id = this.containerIdOfCgroup(cgroupId, tgid);
+    return id === HOST_CONTAINER_ID ? undefined : this.metadata.settled(id);
+  }
+
   /** The container id a /proc/<pid>/cgroup text names; caches the answer under the v2 id when it decides. */
   resolveCgroupText(text: string, cgroupId: number): string {
     const found = containerFromCgroupFile(text);

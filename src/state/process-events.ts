@@ -176,6 +176,12 @@ export class ProcessLifecycle {
     this.refresh(p, ev);
   }
 
+  /** Whether the event's process is a container runtime's init, about to become a container's process. */
+  isRuntimeInit(tgid: number): boolean {
+    const p = this.table.get(tgid);
+    return p !== undefined && RUNTIME_INIT.test(p.name);
+  }
+
   /** Before the rules: the exiting process's header fields are current for them to read. */
   beforeExit(ev: EventView): void {
     const p = this.table.get(ev.tgid);

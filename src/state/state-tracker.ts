@@ -77,6 +77,15 @@ export interface LannerStateEngine extends StateEngine {
   sweep(): number;
   /** Resolves when queued container metadata lookups have finished. */
   containerLookupsIdle(): Promise<void>;
+  /** Holds a container's first exec for its metadata (the engine's EvaluationGate); undefined when off. */
+  readonly evaluationGate: ContainerStartGate | undefined;
+}
+
+/** The engine's EvaluationGate (src/engine), as the state provides it. */
+export interface ContainerStartGate {
+  readonly gatedEventTypes: readonly number[];
+  readonly maxHoldMs: number;
+  holdFor(ev: EventView): Promise<void> | undefined;
 }
 
 // Handler kinds, indexed by event type id.
@@ -178,6 +187,22 @@ class StateTracker implements LannerStateEngine {
     this.processes = new ProcessLifecycle(this.table, this.fdCounters, this.containers, cfg);
     if (opts.seed !== false) seedFromProc(cfg, this.table, this.fdCounters, this.containers);
     this.sweeper = new StateSweeper(this.table, this.containers, cfg.sweep_interval_seconds);
+    const waitMs = cfg.containers.first_exec_wait_ms;
+    this.evaluationGate =
+      cfg.containers.metadata && waitMs > 0
+        ? { gatedEventTypes: EVENT_FAMILIES.exec.map((n) => eventTypeByName(n)!.id), maxHoldMs: waitMs, holdFor: (ev) => this.holdForContainerStart(ev) }
+        : undefined;
+  }
+
+  readonly evaluationGate: ContainerStartGate | undefined;
+
+  /**
+   * A runtime's init exec'ing a container's process (its first, or an exec'd one) waits until the
+   * container's metadata is known: rules on `container_started` read its mounts and image then.
+   */
+  private holdForContainerStart(ev: EventView): Promise<void> | undefined {
+    if (ev.ret < 0 || !this.processes.isRuntimeInit(ev.tgid)) return undefined;
+    return this.containers.metadataSettled(ev.cgroupId, ev.tgid);
   }
 
   // ---- StateReader ----

@@ -293,7 +293,7 @@ describe('metrics hooks', () => {
     expect(lat[0]!).toBeGreaterThanOrEqual(0.002);
     expect(lat[0]!).toBeLessThan(5);
     expect(batches.length).toBe(1);
-    expect(e.metricsStats()).toEqual({ queueDepth: 0, queueCapacity: 9, droppedQueueFull: 0, ruleMatches: [{ rule: 'First', priority: 4, count: 8, source: 'syscall' }] });
+    expect(e.metricsStats()).toEqual({ queueDepth: 0, queueCapacity: 9, droppedQueueFull: 0, ruleMatches: [{ rule: 'First', priority: 4, count: 8, source: 'syscall' }], holds: { settled: 0, timedOut: 0, queueHalfFull: 0 } });
   });
   it('RulesManager reports rules info', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lanner-rules-'));

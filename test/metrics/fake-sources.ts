@@ -41,7 +41,7 @@ export class FakeAgent {
     deliveredByType: new Array<number>(EVENT_TYPE_COUNT).fill(0),
     droppedByType: new Array<number>(EVENT_TYPE_COUNT).fill(0),
   };
-  engine = { queueDepth: 0, queueCapacity: 8192, droppedQueueFull: 0 };
+  engine = { queueDepth: 0, queueCapacity: 8192, droppedQueueFull: 0, holds: { settled: 0, timedOut: 0, queueHalfFull: 0 } };
   ruleset = new FakeRuleset([]);
   /** When set, the engine reports cumulative per-name totals instead of the ruleset table. */
   ruleTotals: RuleMatchTotal[] | undefined;

@@ -73,6 +73,7 @@ describe('metrics server', () => {
     agent.source.droppedTooLarge = 1;
     agent.engine.droppedQueueFull = 5;
     agent.engine.queueDepth = 12;
+    agent.engine.holds = { settled: 4, timedOut: 1, queueHalfFull: 0 };
     agent.ruleset = new FakeRuleset([
       { name: 'Terminal shell in container', priority: 5, source: 'syscall' },
       { name: 'Write below etc', priority: 3, source: 'syscall' },
@@ -111,6 +112,9 @@ describe('metrics server', () => {
     expect(samples.some((s) => s.labels.stage === 'native_queue' || s.labels.queue === 'native')).toBe(false);
     expect(v('lanner_events_dropped_total', { stage: 'engine_queue' })).toBe(5);
     expect(v('lanner_queue_depth', { queue: 'engine' })).toBe(12);
+    expect(v('lanner_engine_holds_total', { result: 'settled' })).toBe(4);
+    expect(v('lanner_engine_holds_total', { result: 'timedOut' })).toBe(1);
+    expect(v('lanner_engine_holds_total', { result: 'queueHalfFull' })).toBe(0);
     expect(v('lanner_queue_capacity', { queue: 'output_stdout' })).toBe(500);
     expect(v('lanner_rule_matches_total', { rule: 'Write below etc', priority: 'error', source: 'syscall' })).toBe(6);
     expect(v('lanner_rule_matches_total', { rule: 'Terminal shell in container', priority: 'notice' })).toBe(0);

@@ -25,6 +25,7 @@ state:
     max_entries: 4096
     negative_ttl_seconds: 30
     timeout_ms: 2000
+    first_exec_wait_ms: 1000
     max_concurrent_lookups: 4
     docker_sockets: [/var/run/docker.sock, /run/podman/podman.sock]
     cri_sockets: [/run/containerd/containerd.sock, /run/crio/crio.sock, /run/k3s/containerd/containerd.sock]

@@ -88,6 +88,27 @@ describe('container metadata cache', () => {
     expect(store.stats()).toMatchObject({ entries: 1, lookups: 1, failures: 0 });
   });
 
+  it('settled: a promise for a pending lookup (one per container), nothing once known or failed', async () => {
+    const id = FULL.slice(0, 12);
+    const client = new FakeClient('containerd', '/', new Map([[FULL, info]]));
+    const store = new ContainerMetadataStore({ clients: [client], maxEntries: 16, negativeTtlMs: 1000, maxConcurrent: 2 });
+    store.noteContainer(FULL, 'containerd');
+    const wait = store.settled(id);
+    expect(wait).toBeDefined();
+    expect(store.settled(id)).toBe(wait);
+    await wait;
+    expect(store.get(id)?.name).toBe('app');
+    expect(store.settled(id)).toBeUndefined();
+    // A container no runtime knows: the wait ends with the failed lookup, and is not offered again.
+    const gone = store.settled('0123456789ab');
+    expect(gone).toBeDefined();
+    await gone;
+    expect(store.settled('0123456789ab')).toBeUndefined();
+    expect(client.calls).toEqual([FULL, '0123456789ab']);
+    // No runtime to ask: nothing to wait for.
+    expect(new ContainerMetadataStore({ clients: [], maxEntries: 16, negativeTtlMs: 1000, maxConcurrent: 1 }).settled(id)).toBeUndefined();
+  });
+
   it('caches failures for the negative TTL, then retries', async () => {
     let now = 0;
     const client = new FakeClient('docker', '/', new Map());

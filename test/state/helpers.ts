@@ -20,6 +20,7 @@ export function testStateConfig(over: Partial<StateConfig> = {}): StateConfig {
       max_entries: 1024,
       negative_ttl_seconds: 30,
       timeout_ms: 2000,
+      first_exec_wait_ms: 0,
       max_concurrent_lookups: 4,
       docker_sockets: [],
       cri_sockets: [],

@@ -81,7 +81,7 @@ describe('a real podman container', () => {
 
     const st = createStateEngine({
       config: testStateConfig({
-        containers: { metadata: true, max_entries: 64, negative_ttl_seconds: 30, timeout_ms: 5000, max_concurrent_lookups: 2, docker_sockets: [socket], cri_sockets: [] },
+        containers: { metadata: true, max_entries: 64, negative_ttl_seconds: 30, timeout_ms: 5000, first_exec_wait_ms: 0, max_concurrent_lookups: 2, docker_sockets: [socket], cri_sockets: [] },
       }),
     });
     try {

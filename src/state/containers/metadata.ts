@@ -46,6 +46,8 @@ export class ContainerMetadataStore {
   private closed = false;
   private readonly now: () => number;
   private readonly waiters = new Set<() => void>();
+  /** Promises handed out by `settled`, by id; at most one per pending lookup. */
+  private readonly settling = new Map<string, { readonly promise: Promise<void>; readonly resolve: () => void }>();
   lookups = 0;
   failures = 0;
 
@@ -71,6 +73,23 @@ export class ContainerMetadataStore {
     }
     this.enqueue(id);
     return undefined;
+  }
+
+  /**
+   * Resolves when the container's lookup settles (described, or failed), starting it if needed;
+   * undefined when there is nothing to wait for: already known, failed recently, no runtime to ask,
+   * or the lookup queue full.
+   */
+  settled(id: string): Promise<void> | undefined {
+    if (this.get(id) !== undefined || this.cache.get(id)?.state !== 'pending') return undefined;
+    let s = this.settling.get(id);
+    if (s === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      s = { promise, resolve };
+      this.settling.set(id, s);
+    }
+    return s.promise;
   }
 
   stats(): ContainerMetadataStats {
@@ -109,6 +128,8 @@ export class ContainerMetadataStore {
   close(): void {
     this.closed = true;
     this.queue.length = 0;
+    for (const s of this.settling.values()) s.resolve();
+    this.settling.clear();
     for (const c of this.opts.clients) c.close();
   }
 
@@ -142,6 +163,11 @@ export class ContainerMetadataStore {
         },
       ).finally(() => {
         this.inFlight--;
+        const s = this.settling.get(id);
+        if (s !== undefined) {
+          this.settling.delete(id);
+          s.resolve();
+        }
         if (!this.closed) this.pump();
         if (this.inFlight === 0 && this.queue.length === 0) {
           for (const w of this.waiters) w();
