@@ -28,6 +28,10 @@ export const STOCK_TUNING: readonly { readonly yaml: string; readonly why: strin
       'intermediate processes exit; the shipped entrypoint macro names systemd, and this VM\'s pid 1 is process_api',
     yaml: '- macro: container_entrypoint\n  condition: or proc.pname = process_api\n  override: {condition: append}\n',
   },
+  {
+    why: 'Network Connection outside Local Subnet: the shipped namespace list is empty; a user names the namespaces whose pods may talk only to the local subnet',
+    yaml: '- list: namespace_scope_network_only_subnet\n  items: [shop]\n  override: {items: append}\n',
+  },
 ];
 
 export interface LoadedRule {

@@ -17,8 +17,4 @@ export const UNTRIGGERABLE: readonly Untriggerable[] = [
     rule: 'Java Process Class File Download',
     reason: 'keys on evt.buffer (the bytes received): the probe does not capture I/O payloads',
   },
-  {
-    rule: 'Network Connection outside Local Subnet',
-    reason: 'keys on k8s.ns.name (a Kubernetes pod namespace from CRI metadata): no kubelet or CRI runtime runs here',
-  },
 ];

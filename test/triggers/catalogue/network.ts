@@ -119,4 +119,28 @@ export const network: readonly Trigger[] = [
       return env.container(`/tact tcp-connect ${PUBLIC_IP} 30080`, { netns: true });
     },
   },
+  {
+    id: 'pod-connects-outside-subnet',
+    technique: 'T1046',
+    what: `a pod of namespace shop (listed as local-subnet only) connects to ${PUBLIC_IP}:8443`,
+    stock: ['Network Connection outside Local Subnet'],
+    defaults: [],
+    gap: { kind: 'out-of-scope', reason: BASELINE },
+    // The pod labels are the ones the kubelet's Docker shim (cri-dockerd) puts on each container,
+    // which Lanner reads from the Docker API (podman's here) as it reads CRI's on containerd.
+    act: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 8443);
+      return env.container(`/tact tcp-connect ${PUBLIC_IP} 8443`, { netns: true, extra: podLabels('shop') });
+    },
+    // The same connection from a namespace the list does not name.
+    benign: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 8444);
+      return env.container(`/tact tcp-connect ${PUBLIC_IP} 8444`, { netns: true, extra: podLabels('kube-system') });
+    },
+  },
 ];
+
+/** podman options giving a container the pod labels of a Kubernetes pod in `namespace`. */
+function podLabels(namespace: string): string[] {
+  return ['--label', `io.kubernetes.pod.namespace=${namespace}`, '--label', 'io.kubernetes.pod.name=web-0', '--label', 'io.kubernetes.pod.uid=5f0c6a2e-0000-4000-8000-000000000001'];
+}
