@@ -16,8 +16,9 @@ import { packageVersion } from '../package';
 import { isAlertworthy, PostureEngine, PostureTap, statusChangeToAlert, type PostureConfig } from '../posture';
 import type { EventBatch } from '../probe';
 import type { KernelCapture } from '../probe/kernel-capture';
+import { hostNamesToResolve } from '../rules/field-use';
 import { kernelCaptureFor } from '../rules/kernel-needs';
-import { createStateEngine, type LannerStateEngine } from '../state';
+import { createStateEngine, kubernetesServiceNames, type LannerStateEngine } from '../state';
 import type { StateConfig } from '../state/config';
 import type { LifecycleStep } from './lifecycle';
 import { alertShapingOf, logLoadMessages, resolveHostname, rulesetOptionsOf, rulesPaths } from './settings';
@@ -61,7 +62,8 @@ export function buildPipeline(config: LannerConfig, log: Logger, opts: PipelineO
   const host = resolveHostname(config);
   const outputsConfig = config.outputs as OutputsConfig;
   const outputs = createOutputs(outputsConfig, { logger: log, hostname: host, version: packageVersion() }, alertShapingOf(config));
-  const state = createStateEngine({ config: config.state as StateConfig, seed: opts.seedState, log });
+  // The API server's service address, which every pod (the agent's too) is given, names it without DNS.
+  const state = createStateEngine({ config: config.state as StateConfig, seed: opts.seedState, log, staticHosts: kubernetesServiceNames(process.env) });
   const histograms = createPipelineHistograms();
   const postureConfig = config.posture as PostureConfig;
   const posture = postureConfig.enabled ? new PostureEngine(postureConfig) : undefined;
@@ -105,6 +107,8 @@ export function buildPipeline(config: LannerConfig, log: Logger, opts: PipelineO
     onReload: (r) => {
       if (r.applied) {
         if (engine.currentRuleset) enforcer.setRules(engine.currentRuleset.rules);
+        // Names compared with fd.sip.name and its siblings are resolved off the event path.
+        if (engine.currentRuleset) void state.watchHostNames(hostNamesToResolve(engine.currentRuleset));
         log.info({ rules: r.rules, files: r.files, warnings: r.warnings.length, ms: Math.round(r.durationMs) }, 'rules loaded');
         if (captures && engine.currentRuleset) captures.setRules(engine.currentRuleset.rules);
         opts.onRulesApplied?.();

@@ -6,6 +6,7 @@
 import type { ConditionNode, Operand, Rhs, TransformerArg } from './ast';
 import type { CompiledRuleset } from './ruleset';
 import { eventTypeByName } from '../probe/event-types';
+import { IP_NAME_FIELDS } from './fields/fd';
 
 /** Whether any enabled rule matches one of the event types named in `types`. */
 export function rulesetMatchesType(ruleset: CompiledRuleset, types: readonly string[]): boolean {
@@ -23,6 +24,40 @@ export function rulesetReadsField(ruleset: CompiledRuleset, fields: ReadonlySet<
     for (const tok of rule.output.tokens) if (fields.has(baseName(tok.key))) return true;
   }
   return false;
+}
+
+/**
+ * The literal values enabled rules compare one of `fields` with (`fd.sip.name = a.example`,
+ * `fd.sip.name in (pool_domains)` after list expansion): what must be known before such a field
+ * can be extracted (the DNS names to resolve).
+ */
+export function literalsComparedWith(ruleset: CompiledRuleset, fields: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  const visit = (node: ConditionNode): void => {
+    switch (node.kind) {
+      case 'and':
+      case 'or':
+        node.children.forEach(visit);
+        return;
+      case 'not':
+        visit(node.child);
+        return;
+      case 'check':
+        if (node.lhs.kind !== 'field' || !fields.has(node.lhs.name) || node.rhs === undefined) return;
+        if (node.rhs.kind === 'literal') out.add(node.rhs.value);
+        else if (node.rhs.kind === 'list') for (const item of node.rhs.items) out.add(item.value);
+        return;
+      default:
+        return;
+    }
+  };
+  for (const rule of ruleset.rules) if (rule.enabled) visit(rule.expandedCondition);
+  return out;
+}
+
+/** The DNS names the rules compare addresses with (fd.sip.name and its siblings). */
+export function hostNamesToResolve(ruleset: CompiledRuleset): Set<string> {
+  return literalsComparedWith(ruleset, IP_NAME_FIELDS);
 }
 
 function baseName(key: string): string {

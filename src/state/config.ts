@@ -30,6 +30,16 @@ export const stateConfigSchema = z
         refresh_seconds: z.number().int().min(1),
       })
       .strict(),
+    /** DNS names rules compare connection addresses with (fd.sip.name…), resolved in the background. */
+    dns: z
+      .object({
+        /** The hosts file read before DNS, a path on the host (under host_root); '' reads none. */
+        hosts_file: z.union([z.literal(''), absolutePath]),
+        refresh_seconds: z.number().int().min(1),
+        timeout_ms: z.number().int().min(50),
+        max_names: z.number().int().min(1).max(65536),
+      })
+      .strict(),
     containers: z
       .object({
         /** Ask container runtimes for names, images and pod metadata. */

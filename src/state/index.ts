@@ -1,5 +1,6 @@
 /** Process, fd, container and Kubernetes state. */
 export { createStateEngine } from './state-tracker';
+export { kubernetesServiceNames, parseHostsFile, WatchedHostNames, type ResolveName } from './host-names';
 export type { LannerStateEngine, StateEngineOptions, StateEngineStats, StateLogger } from './state-tracker';
 export { stateConfigSchema } from './config';
 export type { StateConfig } from './config';

@@ -34,6 +34,7 @@ import { onChdir, onCredsChange, onFchdir, onPrctl, onSetpgid, onSetsid, Process
 import { type ProcessEntry, ProcessTable } from './process-table';
 import { seedFromProc } from './seed';
 import { StateSweeper } from './sweep';
+import { WatchedHostNames, type ResolveName } from './host-names';
 import type { ContainerInfo, FdInfo, ProcessInfo, StateEngine, StateStats } from './types';
 
 /** Minimal logger shape (pino's `Logger` satisfies it). */
@@ -49,6 +50,10 @@ export interface StateEngineOptions {
   readonly log?: StateLogger;
   /** Replaces the runtime clients built from config (tests). */
   readonly containerClients?: readonly ContainerRuntimeClient[];
+  /** Replaces DNS for watched host names (tests). */
+  readonly resolveName?: ResolveName;
+  /** Names known without asking (the agent's Kubernetes service address). */
+  readonly staticHosts?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** `StateStats` plus the finer counters behind it. */
@@ -77,6 +82,8 @@ export interface LannerStateEngine extends StateEngine {
   sweep(): number;
   /** Resolves when queued container metadata lookups have finished. */
   containerLookupsIdle(): Promise<void>;
+  /** The DNS names the loaded rules compare addresses with; resolved now and refreshed. */
+  watchHostNames(names: Iterable<string>): Promise<void>;
   /** Holds a container's first exec for its metadata (the engine's EvaluationGate); undefined when off. */
   readonly evaluationGate: ContainerStartGate | undefined;
 }
@@ -164,6 +171,7 @@ class StateTracker implements LannerStateEngine {
   private readonly containers: ContainerResolver;
   private readonly processes: ProcessLifecycle;
   private readonly sweeper: StateSweeper;
+  private readonly hostNames: WatchedHostNames;
   /** The table's lookup, bound once (pidfd_getfd reads another process's fds). */
   private readonly processOf = (tgid: number): ProcessEntry | undefined => this.table.get(tgid);
 
@@ -187,6 +195,15 @@ class StateTracker implements LannerStateEngine {
     this.processes = new ProcessLifecycle(this.table, this.fdCounters, this.containers, cfg);
     if (opts.seed !== false) seedFromProc(cfg, this.table, this.fdCounters, this.containers);
     this.sweeper = new StateSweeper(this.table, this.containers, cfg.sweep_interval_seconds);
+    const dns = cfg.dns;
+    this.hostNames = new WatchedHostNames({
+      hostsFile: dns.hosts_file === '' ? '' : `${cfg.host_root}${dns.hosts_file}`,
+      refreshMs: dns.refresh_seconds * 1000,
+      timeoutMs: dns.timeout_ms,
+      maxNames: dns.max_names,
+      ...(opts.resolveName ? { resolve: opts.resolveName } : {}),
+      ...(opts.staticHosts ? { staticHosts: opts.staticHosts } : {}),
+    });
     const waitMs = cfg.containers.first_exec_wait_ms;
     this.evaluationGate =
       cfg.containers.metadata && waitMs > 0
@@ -229,6 +246,14 @@ class StateTracker implements LannerStateEngine {
 
   groupName(gid: number, containerId: string): string | undefined {
     return this.containers.groupName(gid, containerId);
+  }
+
+  ipNames(ip: string): readonly string[] | undefined {
+    return this.hostNames.namesOf(ip);
+  }
+
+  watchHostNames(names: Iterable<string>): Promise<void> {
+    return this.hostNames.watch(names);
   }
 
   // ---- events ----
@@ -364,6 +389,7 @@ class StateTracker implements LannerStateEngine {
 
   async close(): Promise<void> {
     this.sweeper.close();
+    this.hostNames.close();
     this.containers.close();
   }
 }

@@ -122,6 +122,8 @@ export interface StateReader {
   containerIdOfCgroup(cgroupId: number, tgid: number): string;
   userName(uid: number, containerId: string): string | undefined;
   groupName(gid: number, containerId: string): string | undefined;
+  /** The DNS names, among those the rules watch, that resolve to an address (fd.sip.name…). */
+  ipNames(ip: string): readonly string[] | undefined;
 }
 
 /** Sizes and counters the metrics part reads at scrape time. */

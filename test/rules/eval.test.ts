@@ -103,6 +103,25 @@ describe('numeric, bool, ip operators', () => {
   ])('%s → %s', (c, want) => expect(evalCond(c, connectApi, s)).toBe(want));
 });
 
+describe('DNS names of connection addresses (fd.sip.name and siblings)', () => {
+  const s = world();
+  // The API server's service address is watched under two names; the client address under none.
+  s.hostNames.set('10.96.0.1', ['kubernetes', 'kubernetes.default.svc.cluster.local']);
+  it.each([
+    ['fd.sip.name = kubernetes.default.svc.cluster.local', true],
+    ['fd.sip.name = kubernetes', true],
+    ['fd.sip.name in (pool.example, kubernetes.default.svc.cluster.local)', true],
+    ['fd.sip.name = pool.example', false],
+    // != holds only when no name matches, as for the client-or-server fields.
+    ['fd.sip.name != kubernetes', false],
+    ['fd.sip.name != pool.example', true],
+    ['fd.rip.name = kubernetes', true],
+    ['fd.cip.name exists', false],
+    ['fd.cip.name = kubernetes', false],
+    ['fd.cip.name != kubernetes', false],
+  ])('%s → %s', (c, want) => expect(evalCond(c, connectApi, s)).toBe(want));
+});
+
 describe('numeric literals', () => {
   // libsinsp reads numbers for fields with scanf: decimal integers only.
   it.each(['fd.num = 0x3', 'fd.num = 3.0', 'evt.num > 1e+3'])('%s does not compile', (c) => {

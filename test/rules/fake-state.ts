@@ -26,6 +26,8 @@ export class FakeState implements StateReader {
   readonly fds = new Map<string, FdInfo>();
   readonly containers = new Map<string, ContainerInfo>();
   readonly users = new Map<number, string>([[0, 'root']]);
+  /** address → the watched DNS names that resolve to it. */
+  readonly hostNames = new Map<string, string[]>();
   readonly requiredEventTypes = new Set<string>(['clone', 'procexit']);
   before = 0;
   after = 0;
@@ -59,6 +61,9 @@ export class FakeState implements StateReader {
   }
   groupName(gid: number): string | undefined {
     return gid === 0 ? 'root' : undefined;
+  }
+  ipNames(ip: string): readonly string[] | undefined {
+    return this.hostNames.get(ip);
   }
   beforeRules(_ev: EventView): void {
     this.before++;

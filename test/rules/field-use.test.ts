@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rulesetMatchesType, rulesetReadsField } from '../../src/rules/field-use';
+import { hostNamesToResolve, rulesetMatchesType, rulesetReadsField } from '../../src/rules/field-use';
 import { loadRules } from '../../src/rules/ruleset';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lanner-fu-'));
@@ -61,5 +61,25 @@ describe('rulesetMatchesType', () => {
     expect(rulesetMatchesType(load(rule('evt.type = execve and proc.name = sh')), FORKS)).toBe(false);
     expect(rulesetMatchesType(load(rule('evt.type = clone', false)), FORKS)).toBe(false);
     expect(rulesetMatchesType(load(rule('evt.type = clone')), ['no_such_type'])).toBe(false);
+  });
+});
+
+describe('hostNamesToResolve', () => {
+  it('collects the names enabled rules compare address-name fields with, lists expanded', () => {
+    const file = join(tmp, `r${n++}.yaml`);
+    writeFileSync(
+      file,
+      [
+        '- list: pools\n  items: [pool.example, "Other.Pool.example"]',
+        '- macro: api\n  condition: fd.sip.name = kubernetes.default.svc.cluster.local',
+        '- rule: a\n  desc: d\n  condition: evt.type = connect and (api or fd.rip.name in (pools))\n  output: o %fd.cip.name\n  priority: NOTICE',
+        '- rule: b\n  desc: d\n  condition: evt.type = connect and fd.name = not.a.dns.field\n  output: o\n  priority: NOTICE',
+        '- rule: c\n  desc: d\n  condition: evt.type = connect and fd.sip.name = disabled.example\n  output: o\n  priority: NOTICE\n  enabled: false',
+        '',
+      ].join('\n'),
+    );
+    const rs = loadRules([file]);
+    expect(rs.errors).toEqual([]);
+    expect([...hostNamesToResolve(rs)].sort()).toEqual(['Other.Pool.example', 'kubernetes.default.svc.cluster.local', 'pool.example']);
   });
 });

@@ -20,6 +20,11 @@ state:
   users:
     max_containers: 256
     refresh_seconds: 60
+  dns:
+    hosts_file: /etc/hosts
+    refresh_seconds: 60
+    timeout_ms: 2000
+    max_names: 1024
   containers:
     metadata: true
     max_entries: 4096

@@ -15,6 +15,7 @@ export function testStateConfig(over: Partial<StateConfig> = {}): StateConfig {
     lazy_proc_reads_per_second: 1000,
     sweep_interval_seconds: 0,
     users: { max_containers: 16, refresh_seconds: 60 },
+    dns: { hosts_file: '', refresh_seconds: 60, timeout_ms: 2000, max_names: 64 },
     containers: {
       metadata: false,
       max_entries: 1024,

@@ -29,6 +29,12 @@ export const UNPRIVILEGED_UID = 54329;
 /** Addresses the network namespace puts on its loopback: a documentation address and the cloud metadata address. */
 export const PUBLIC_IP = '203.0.113.7';
 export const METADATA_IP = '169.254.169.254';
+/** The API server's address in the suite's network namespace, named in the agent's hosts file. */
+export const API_SERVER_IP = '203.0.113.10';
+/** A mining pool's address there, named after a stock pool domain in the agent's hosts file. */
+export const MINER_POOL_IP = '203.0.113.11';
+export const API_SERVER_NAME = 'kubernetes.default.svc.cluster.local';
+export const MINER_POOL_NAME = 'xmr.pool.minergate.com';
 
 /** Programs installed in the container image under these names (copies of the static trigger tool). */
 const IMAGE_TOOL_NAMES = ['nc', 'ncat', 'kubectl', 'rsync', 'debugfs', 'curl', 'tcpdump', 'node'];
@@ -130,7 +136,8 @@ export class TriggerEnv {
 
   private async buildNetns(): Promise<void> {
     const ns = this.netnsName;
-    for (const args of [['netns', 'add', ns], ['-n', ns, 'link', 'set', 'lo', 'up'], ['-n', ns, 'addr', 'add', `${PUBLIC_IP}/32`, 'dev', 'lo'], ['-n', ns, 'addr', 'add', `${METADATA_IP}/32`, 'dev', 'lo']]) {
+    for (const args of [['netns', 'add', ns], ['-n', ns, 'link', 'set', 'lo', 'up'], ['-n', ns, 'addr', 'add', `${PUBLIC_IP}/32`, 'dev', 'lo'], ['-n', ns, 'addr', 'add', `${METADATA_IP}/32`, 'dev', 'lo'],
+      ['-n', ns, 'addr', 'add', `${API_SERVER_IP}/32`, 'dev', 'lo'], ['-n', ns, 'addr', 'add', `${MINER_POOL_IP}/32`, 'dev', 'lo']]) {
       const r = await run('ip', args);
       if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
     }
@@ -138,7 +145,11 @@ export class TriggerEnv {
 
   /** The agent options that let it describe this suite's containers. */
   agentOverrides(): string[] {
-    return [`state.containers.docker_sockets=[${this.podmanSocket}]`];
+    // The names rules compare addresses with resolve through a hosts file of the suite's (a node
+    // resolves them through the cluster's DNS, or the agent's KUBERNETES_SERVICE_HOST).
+    const hosts = join(this.tmp, 'hosts');
+    writeFileSync(hosts, `${API_SERVER_IP} ${API_SERVER_NAME}\n${MINER_POOL_IP} ${MINER_POOL_NAME}\n`);
+    return [`state.containers.docker_sockets=[${this.podmanSocket}]`, `state.dns.hosts_file=${hosts}`];
   }
 
   /** A fresh directory below the scratch dir. */

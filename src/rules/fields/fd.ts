@@ -55,6 +55,9 @@ type Side = 'c' | 's' | 'l' | 'r';
 const SIDES: readonly Side[] = ['c', 's', 'l', 'r'];
 const SIDE_NAMES: Record<Side, string> = { c: 'client', s: 'server', l: 'local', r: 'remote' };
 
+/** The fields that name an address by DNS: the names rules compare them with must be resolved. */
+export const IP_NAME_FIELDS: ReadonlySet<string> = new Set(SIDES.map((side) => `fd.${side}ip.name`));
+
 function sideIp(c: ExtractContext, side: Side): string | undefined {
   const fd = c.fd();
   if (!fd || !isIpType(fd.type)) return undefined;
@@ -109,7 +112,18 @@ export const FD_FIELDS: readonly FieldDef[] = [
     field(`fd.${side}ip`, 'ipaddr', `${SIDE_NAMES[side]} IP address`, (c) => sideIp(c, side)),
     field(`fd.${side}port`, 'port', `${SIDE_NAMES[side]} port`, (c) => sidePort(c, side)),
     field(`fd.${side}net`, 'ipnet', `${SIDE_NAMES[side]} address vs a CIDR (filter-only)`, (c) => sideIp(c, side), { filterOnly: true }),
-    field(`fd.${side}ip.name`, 'string', `DNS name of the ${SIDE_NAMES[side]} address (not resolved: not extractable)`, () => undefined),
+    // Every watched name of the address: a comparison holds when it holds for one of them.
+    field(
+      `fd.${side}ip.name`,
+      'string',
+      `DNS name of the ${SIDE_NAMES[side]} address: the names the rules compare these fields with that resolve to it (resolved in the background)`,
+      (c) => {
+        const ip = sideIp(c, side);
+        const names = ip === undefined ? undefined : c.state.ipNames(ip);
+        return names === undefined ? undefined : names.length === 1 ? names[0] : (names as FieldValue);
+      },
+      { either: true },
+    ),
   ]),
   field('fd.ip', 'ipaddr', 'client or server address (filter-only)', (c) => both(sideIp(c, 'c'), sideIp(c, 's')) as FieldValue | undefined, { filterOnly: true, either: true }),
   field('fd.net', 'ipnet', 'client or server address vs a CIDR (filter-only)', (c) => both(sideIp(c, 'c'), sideIp(c, 's')) as FieldValue | undefined, { filterOnly: true, either: true }),

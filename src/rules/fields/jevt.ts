@@ -20,6 +20,7 @@ const NO_STATE: StateReader = {
   containerIdOfCgroup: (): string => '',
   userName: (): string | undefined => undefined,
   groupName: (): string | undefined => undefined,
+  ipNames: (): readonly string[] | undefined => undefined,
 };
 
 /** What a JSON event adds to its extraction context. */

@@ -1,6 +1,6 @@
 /** Credential access: sensitive files, keys and tokens, cloud credentials (TA0006). */
 import { join } from 'node:path';
-import { METADATA_IP, PUBLIC_IP } from '../env';
+import { API_SERVER_IP, API_SERVER_NAME, METADATA_IP, PUBLIC_IP } from '../env';
 import type { Trigger } from '../trigger';
 
 const ID = process.pid;
@@ -114,5 +114,22 @@ export const credentialAccess: readonly Trigger[] = [
       await env.serveInNetns(PUBLIC_IP, 80);
       return env.container(`/tact tcp-connect ${PUBLIC_IP} 80`, { netns: true });
     },
+  },
+  {
+    id: 'api-server-from-container',
+    technique: 'T1613',
+    what: `curl in a container connects to the API server (${API_SERVER_NAME}, ${API_SERVER_IP}:443 in the agent's hosts file)`,
+    stock: ['Contact K8S API Server From Container'],
+    defaults: ['Kubernetes API contacted by a shell or network tool in a container'],
+    act: async (env) => {
+      await env.serveInNetns(API_SERVER_IP, 443);
+      return env.container(`/usr/bin/curl tcp-connect ${API_SERVER_IP} 443`, { netns: true });
+    },
+    // An application's own client (a program named node) talking to the API, as controllers do.
+    benign: async (env) => {
+      await env.serveInNetns(API_SERVER_IP, 443);
+      return env.container(`/usr/bin/node tcp-connect ${API_SERVER_IP} 443`, { netns: true });
+    },
+    quietRules: ['Kubernetes API contacted by a shell or network tool in a container'],
   },
 ];

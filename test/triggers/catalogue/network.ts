@@ -3,7 +3,7 @@
  * whose loopback carries a documentation address (203.0.113.7) with listeners on it, so the
  * "outbound" connection completes without leaving the machine.
  */
-import { PUBLIC_IP } from '../env';
+import { MINER_POOL_IP, MINER_POOL_NAME, PUBLIC_IP } from '../env';
 import type { Trigger } from '../trigger';
 
 /**
@@ -117,6 +117,27 @@ export const network: readonly Trigger[] = [
     act: async (env) => {
       await env.serveInNetns(PUBLIC_IP, 30080);
       return env.container(`/tact tcp-connect ${PUBLIC_IP} 30080`, { netns: true });
+    },
+  },
+  {
+    id: 'miner-pool-connection',
+    technique: 'T1496',
+    what: `a connection to ${MINER_POOL_NAME}:3333 (${MINER_POOL_IP} in the agent's hosts file), a known mining pool`,
+    stock: ['Detect outbound connections to common miner pool ports'],
+    defaults: [],
+    gap: {
+      kind: 'noise',
+      reason:
+        "matching pool domains makes every node resolve them all the time, which DNS firewalls flag as mining (Falco ships the rule off for that reason); the defaults catch miners by program name and Stratum URL (Crypto miner executed)",
+    },
+    act: async (env) => {
+      await env.serveInNetns(MINER_POOL_IP, 3333);
+      return env.inNetns(env.tact, ['tcp-connect', MINER_POOL_IP, '3333']);
+    },
+    // The same port on an address no pool name resolves to.
+    benign: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 3333);
+      return env.inNetns(env.tact, ['tcp-connect', PUBLIC_IP, '3333']);
     },
   },
   {
