@@ -461,6 +461,7 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   out.Set("offsets", off);
   Napi::Object slots = Napi::Object::New(env);
   slots.Set("str0", static_cast<int>(LNR_SLOT_STR0));
+  slots.Set("data", static_cast<int>(LNR_SLOT_DATA));
   slots.Set("str1", static_cast<int>(LNR_SLOT_STR1));
   slots.Set("localSockaddr", static_cast<int>(LNR_SLOT_LOCAL_SOCKADDR));
   slots.Set("sockaddr", static_cast<int>(LNR_SLOT_SOCKADDR));

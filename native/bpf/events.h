@@ -135,6 +135,7 @@ enum lnr_event_type {
 /* Variable-part descriptor slots. */
 enum lnr_slot {
 	LNR_SLOT_STR0 = 0,
+	LNR_SLOT_DATA = 0, /* recvfrom/sendto (no path there): the first LNR_SNAPLEN bytes of the payload */
 	LNR_SLOT_STR1 = 1, /* second path; for a successful exec: the environment, NUL separated */
 	LNR_SLOT_LOCAL_SOCKADDR = 1, /* connect/accept (no second path there): the socket's local end, raw sockaddr */
 	LNR_SLOT_SOCKADDR = 2, /* raw struct sockaddr bytes (family first) */
@@ -185,6 +186,9 @@ struct lnr_hdr {
 #define LNR_MAX_STR 4096 /* one string or path, incl. NUL */
 #define LNR_MAX_SOCKADDR 128 /* sizeof(struct sockaddr_storage) */
 #define LNR_MAX_ARGV 16384
+/* Payload bytes kept from an I/O call (Falco's default snaplen): enough for a magic number or a
+ * protocol greeting (evt.buffer), not for the data. */
+#define LNR_SNAPLEN 80
 
 /*
  * The kernel's interesting-syscall table: x86-64 syscall ids at [0, LNR_IA32_BASE), ia32 ids

@@ -42,6 +42,8 @@ const T_EXECVEAT = eventTypeByName('execveat')!.id;
 const T_CONNECT = eventTypeByName('connect')!.id;
 const T_ACCEPT = eventTypeByName('accept')!.id;
 const T_ACCEPT4 = eventTypeByName('accept4')!.id;
+const T_RECVFROM = eventTypeByName('recvfrom')!.id;
+const T_SENDTO = eventTypeByName('sendto')!.id;
 
 /** "a\0b\0" → ["a", "b"] (argv and environment areas as the kernel stores them). */
 /**
@@ -303,6 +305,10 @@ export class RecordView implements EventView {
 
   localSockaddr(): SockAddr | undefined {
     return this.typeId === T_CONNECT || this.typeId === T_ACCEPT || this.typeId === T_ACCEPT4 ? this.sockaddrIn(SLOT.localSockaddr) : undefined;
+  }
+
+  ioData(): Uint8Array | undefined {
+    return this.typeId === T_RECVFROM || this.typeId === T_SENDTO ? this.slot(SLOT.data) : undefined;
   }
 
   private sockaddrIn(slot: number): SockAddr | undefined {

@@ -133,6 +133,8 @@ export interface EventView {
   sockaddr(): SockAddr | undefined;
   /** connect/accept: the socket's local end as the kernel bound it (inet sockets only). */
   localSockaddr(): SockAddr | undefined;
+  /** recvfrom/sendto: the first bytes of the payload (at most SNAPLEN); a view valid as long as the event. */
+  ioData(): Uint8Array | undefined;
   /** Effective capability mask of the task at event time. */
   capEffective(): bigint;
   /** Permitted capability mask of the task at event time. */

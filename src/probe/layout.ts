@@ -44,8 +44,14 @@ export const OFF = {
   desc: 168,
 } as const;
 
-/** Slots by name; `localSockaddr` shares str1 (connect and accept carry no second path). */
-export const SLOT = { str0: 0, str1: 1, localSockaddr: 1, sockaddr: 2, argv: 3, exe: 4, cwd: 5 } as const;
+/**
+ * Slots by name. Calls without paths lend theirs: `data` shares str0 (recvfrom/sendto payload head),
+ * `localSockaddr` shares str1 (connect and accept).
+ */
+export const SLOT = { str0: 0, data: 0, str1: 1, localSockaddr: 1, sockaddr: 2, argv: 3, exe: 4, cwd: 5 } as const;
+
+/** Payload bytes the probe keeps from an I/O call (LNR_SNAPLEN). */
+export const SNAPLEN = 80;
 
 export const FLAG_TRUNCATED = 0x1;
 export const FLAG_ENTER_STASH = 0x2;

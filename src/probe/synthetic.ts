@@ -33,6 +33,7 @@ export interface SyntheticEventInit {
   str1?: string;
   sockaddr?: SockAddr;
   localSockaddr?: SockAddr;
+  ioData?: Uint8Array;
   capEffective?: bigint;
   capPermitted?: bigint;
   argv?: readonly string[];
@@ -113,6 +114,9 @@ class SyntheticEvent implements EventView {
   }
   localSockaddr(): SockAddr | undefined {
     return this.init.localSockaddr;
+  }
+  ioData(): Uint8Array | undefined {
+    return this.init.ioData;
   }
   capEffective(): bigint {
     return this.init.capEffective ?? 0n;

@@ -129,6 +129,13 @@ describe('kernel probe', () => {
     // program did not bind it), and the server end the accepted socket was reached on.
     expect(connect!.localSockaddr()).toEqual({ family: 'ipv4', address: '127.0.0.1', port: info.clientPort });
     expect(accept!.localSockaddr()).toEqual({ family: 'ipv4', address: '127.0.0.1', port: info.serverPort });
+    // The head of the payload (evt.buffer), both ways.
+    const payload = [0xca, 0xfe, 0xba, 0xbe, ...Buffer.from('-lanner')];
+    const sent = events.find((e) => typeName(e) === 'sendto' && e.rawArg(0) === info.acceptFd);
+    expect(sent!.ret).toBe(11);
+    expect([...sent!.ioData()!]).toEqual(payload);
+    const received = events.find((e) => typeName(e) === 'recvfrom' && e.ret === 11);
+    expect([...received!.ioData()!]).toEqual(payload);
     const socketEvents = events.filter((e) => typeName(e) === 'socket');
     expect(socketEvents.length).toBe(2);
     expect(socketEvents[0]!.rawArg(0)).toBe(2); // AF_INET

@@ -122,6 +122,20 @@ describe('DNS names of connection addresses (fd.sip.name and siblings)', () => {
   ])('%s → %s', (c, want) => expect(evalCond(c, connectApi, s)).toBe(want));
 });
 
+describe('evt.buffer: the head of an I/O payload', () => {
+  const s = world();
+  const recv = { type: 'recvfrom', tgid: 200, ret: 64, args: [4], ioData: new Uint8Array([0xca, 0xfe, 0xba, 0xbe, 0x00, 0x00, 0x00, 0x3d]) };
+  it.each([
+    ['evt.buffer bcontains cafebabe', true],
+    ['evt.buffer bstartswith cafe', true],
+    ['evt.buffer bcontains deadbeef', false],
+    ['evt.buflen = 64', true],
+  ])('%s → %s', (c, want) => expect(evalCond(c, recv, s)).toBe(want));
+  it('is not extractable on calls that carry no payload', () => {
+    expect(evalCond('evt.buffer exists', openShadow, s)).toBe(false);
+  });
+});
+
 describe('numeric literals', () => {
   // libsinsp reads numbers for fields with scanf: decimal integers only.
   it.each(['fd.num = 0x3', 'fd.num = 3.0', 'evt.num > 1e+3'])('%s does not compile', (c) => {

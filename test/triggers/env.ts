@@ -201,9 +201,13 @@ export class TriggerEnv {
     return this.host('ip', ['netns', 'exec', this.netnsName, cmd, ...args]);
   }
 
-  /** Starts a TCP listener (the trigger tool's `serve`) in the network namespace, accepting `count` connections. */
-  async serveInNetns(ip: string, port: number, count = 1, tool = this.tact): Promise<ChildProcess> {
-    const child = spawn('ip', ['netns', 'exec', this.netnsName, tool, 'serve', ip, String(port), String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /**
+   * Starts a TCP listener (the trigger tool's `serve`) in the network namespace, accepting `count`
+   * connections; with `payloadHex`, it sends those bytes to each client first.
+   */
+  async serveInNetns(ip: string, port: number, count = 1, tool = this.tact, payloadHex?: string): Promise<ChildProcess> {
+    const args = [tool, 'serve', ip, String(port), String(count), ...(payloadHex ? [payloadHex] : [])];
+    const child = spawn('ip', ['netns', 'exec', this.netnsName, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.push(child);
     await new Promise<void>((res, rej) => {
       const t = setTimeout(() => rej(new Error('listener did not start')), 10_000);

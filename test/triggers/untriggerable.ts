@@ -4,9 +4,4 @@
  */
 import type { Untriggerable } from './trigger';
 
-export const UNTRIGGERABLE: readonly Untriggerable[] = [
-  {
-    rule: 'Java Process Class File Download',
-    reason: 'keys on evt.buffer (the bytes received): the probe does not capture I/O payloads',
-  },
-];
+export const UNTRIGGERABLE: readonly Untriggerable[] = [];

@@ -30,6 +30,21 @@ static __always_inline __u32 put_user_sockaddr(struct lnr_scratch *s, struct lnr
 	return len;
 }
 
+/* The head of an I/O call's payload (evt.buffer): at most LNR_SNAPLEN of the `len` bytes at uptr. */
+static __always_inline __u32 put_io_data(struct lnr_scratch *s, struct lnr_hdr *h, __u32 off, const void *uptr, __s64 len)
+{
+	if (!uptr || len <= 0)
+		return 0;
+	if (len > LNR_SNAPLEN)
+		len = LNR_SNAPLEN;
+	off = clamp_mask(off, OFF_MASK);
+	if (bpf_probe_read_user(&s->rec[off], clamp_mask(len, 127), uptr))
+		return 0;
+	h->desc[LNR_SLOT_DATA].off = off;
+	h->desc[LNR_SLOT_DATA].len = len;
+	return len;
+}
+
 /*
  * One end of an inet socket as a struct sockaddr_in/sockaddr_in6 at p: the peer, or the local end
  * (the address and port the kernel bound, which connect() picks itself when the caller did not

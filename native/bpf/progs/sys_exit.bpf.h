@@ -187,8 +187,10 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 		break;
 	case LNR_EVT_SENDTO:
 		off += put_user_sockaddr(s, h, off, (void *)a4, a5, NULL);
+		off += put_io_data(s, h, off, (void *)a1, ret);
 		break;
 	case LNR_EVT_RECVFROM:
+		off += put_io_data(s, h, off, (void *)a1, ret);
 		if (a4 && a5 && ret >= 0) {
 			int alen = 0;
 			bpf_probe_read_user(&alen, sizeof(alen), (void *)a5);

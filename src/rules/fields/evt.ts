@@ -105,7 +105,7 @@ export const EVT_FIELDS: readonly FieldDef[] = [
   field('evt.hostname', 'string', 'host name of the node', (c) => c.hostname),
   field('evt.pluginname', 'string', 'plugin that produced the event (never set for syscalls)', () => undefined),
   field('evt.args', 'string', 'all parameters as name=value text', renderArgs),
-  field('evt.buffer', 'bytebuf', 'I/O payload (not captured by Lanner)', () => undefined),
+  field('evt.buffer', 'bytebuf', 'head of the I/O payload: the first 80 bytes of a recvfrom or sendto (the probe traces no read or write)', (c) => c.ev.ioData()),
   field('evt.is_open_read', 'bool', 'open family: opened for reading', (c) => {
     const i = openFlagsArg[c.ev.typeId]!;
     if (i < 0) return false;

@@ -141,6 +141,27 @@ export const network: readonly Trigger[] = [
     },
   },
   {
+    id: 'java-class-download',
+    technique: 'T1190',
+    what: `a program named java receives a class file (CA FE BA BE first) from ${PUBLIC_IP}:8445 with recvfrom, as a Log4Shell-exploited JVM does`,
+    stock: ['Java Process Class File Download'],
+    defaults: [],
+    gap: {
+      kind: 'out-of-scope',
+      reason:
+        "a signature of one exploit's payload, seen only on JVMs before 17 (newer ones receive with read(), which no syscall rule can watch cheaply); the defaults watch what an exploited server does next",
+    },
+    act: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 8445, 1, env.tact, 'cafebabe0000003d');
+      return env.inNetns(env.named(env.tact, 'java'), ['tcp-recv', PUBLIC_IP, '8445']);
+    },
+    // The same JVM receiving an ordinary HTTP response.
+    benign: async (env) => {
+      await env.serveInNetns(PUBLIC_IP, 8446, 1, env.tact, Buffer.from('HTTP/1.1 200 OK\r\n').toString('hex'));
+      return env.inNetns(env.named(env.tact, 'java'), ['tcp-recv', PUBLIC_IP, '8446']);
+    },
+  },
+  {
     id: 'pod-connects-outside-subnet',
     technique: 'T1046',
     what: `a pod of namespace shop (listed as local-subnet only) connects to ${PUBLIC_IP}:8443`,
