@@ -351,6 +351,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
     out.Set("stashMiss", num(t.stashMiss));
     out.Set("filteredByPath", num(t.filteredByPath));
     out.Set("batches", num(delivery_.batches()));
+    out.Set("parks", num(delivery_.parks()));
+    out.Set("parkWakeups", num(delivery_.parkWakeups()));
     out.Set("delivered", num(delivery_.delivered()));
     Napi::Array seenBy = Napi::Array::New(env, LNR_EVT_COUNT), dropBy = Napi::Array::New(env, LNR_EVT_COUNT);
     for (uint32_t i = 0; i < LNR_EVT_COUNT; i++) {

@@ -253,6 +253,10 @@ void ProbeCore::SetCloneCallerEvents(bool on) {
   *static_cast<volatile uint32_t*>(&skel_->bss->clone_caller_wanted) = on ? 1 : 0;
 }
 
+void ProbeCore::SetReaderParked(bool on) {
+  if (skel_ != nullptr) *static_cast<volatile uint32_t*>(&skel_->bss->reader_parked) = on ? 1 : 0;
+}
+
 void ProbeCore::SetExecEnvCapture(bool on) {
   // A plain .bss word: the exec path reads it once per exec, a stale read only misses one env.
   *static_cast<volatile uint32_t*>(&skel_->bss->exec_env_wanted) = on ? 1 : 0;

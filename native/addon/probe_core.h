@@ -118,6 +118,8 @@ class ProbeCore {
   bool ReadKillCounts(KillCounts* out) const;
   int SetSelf(uint32_t tgid, bool add);
   void SetExecEnvCapture(bool on);
+  // Records ask the kernel to wake the ring's waiters (the polled reader parked on an idle ring).
+  void SetReaderParked(bool on);
   // Whether the caller's side of clone-family syscalls is shipped (the child's always is).
   void SetCloneCallerEvents(bool on);
   int TrackFd(uint32_t tgid, uint32_t fd, bool add);

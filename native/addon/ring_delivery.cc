@@ -43,14 +43,33 @@ void RingDelivery::Keep(Napi::Env env, Napi::ArrayBuffer buffer, Napi::Function 
   asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "lanner.probe");
 }
 
+// Empty polls in a row before the reader parks: a quarter of a second at the default 4 ms, long
+// enough that a steady trickle never parks, short enough that a quiet node stops polling soon.
+static constexpr uint32_t kParkAfterEmptyPolls = 64;
+// Parked, the timer still looks every quarter second: a record the kernel wrote just before it saw
+// the parked flag asked for no wakeup, and would otherwise wait for the next quiet spell's end.
+static constexpr uint32_t kParkedPollMs = 250;
+
 bool RingDelivery::StartPolling(Napi::Env env, uv_loop_t* loop) {
   timer_ = new uv_timer_t;
   timer_->data = this;
   int rc = uv_timer_init(loop, timer_);
+  if (rc == 0 && core_->EpollFd() >= 0) {
+    park_ = new uv_poll_t;
+    park_->data = this;
+    if (uv_poll_init(loop, park_, core_->EpollFd()) != 0) {
+      delete park_;
+      park_ = nullptr;  // no parking: the timer polls throughout
+    }
+  }
   if (rc == 0) rc = uv_timer_start(timer_, OnPollTimer, drainMs_, drainMs_);
   if (rc != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     timer_ = nullptr;
+    if (park_ != nullptr) {
+      uv_close(reinterpret_cast<uv_handle_t*>(park_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      park_ = nullptr;
+    }
     Napi::Error::New(env, std::string("starting the ring poll: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
     return false;
   }
@@ -99,10 +118,50 @@ bool RingDelivery::StartReader(Napi::Env env, uv_loop_t* loop) {
 
 void RingDelivery::OnPollTimer(uv_timer_t* h) {
   RingDelivery* self = static_cast<RingDelivery*>(h->data);
-  if (!self->running_ || !self->core_ || self->core_->QueuedBytes() == 0) return;
+  if (!self->running_ || !self->core_) return;
+  if (self->core_->QueuedBytes() == 0) {
+    if (self->park_ != nullptr && !self->parked_ && ++self->emptyPolls_ >= kParkAfterEmptyPolls) self->Park();
+    return;
+  }
+  if (self->parked_) {
+    self->Unpark();
+    uv_timer_start(h, OnPollTimer, self->drainMs_, self->drainMs_);
+  }
+  self->emptyPolls_ = 0;
   // A drain bounded by maxBatches left data behind: take it on the next loop turn (after other
   // I/O had its go) rather than a whole poll later.
   if (self->Pump()) uv_timer_start(h, OnPollTimer, 0, self->drainMs_);
+}
+
+void RingDelivery::Park() {
+  uv_timer_start(timer_, OnPollTimer, kParkedPollMs, kParkedPollMs);
+  core_->SetReaderParked(true);
+  // A record committed before the kernel saw the flag asked for no wakeup: look once more.
+  if (core_->QueuedBytes() > 0 || uv_poll_start(park_, UV_READABLE, OnParkedReadable) != 0) {
+    core_->SetReaderParked(false);
+    emptyPolls_ = 0;
+    uv_timer_start(timer_, OnPollTimer, 0, drainMs_);
+    return;
+  }
+  parked_ = true;
+  parks_++;
+}
+
+void RingDelivery::Unpark() {
+  if (!parked_) return;
+  parked_ = false;
+  uv_poll_stop(park_);
+  core_->SetReaderParked(false);
+  emptyPolls_ = 0;
+}
+
+// Main thread, parked: the kernel signalled a record. Back to polling, draining at once.
+void RingDelivery::OnParkedReadable(uv_poll_t* h, int /*status*/, int /*events*/) {
+  RingDelivery* self = static_cast<RingDelivery*>(h->data);
+  if (!self->running_ || !self->core_) return;
+  self->parkWakeups_++;
+  self->Unpark();
+  uv_timer_start(self->timer_, OnPollTimer, 0, self->drainMs_);
 }
 
 // Reader thread (adaptive mode): wakes the main thread (uv_async) when the ring has data, at
@@ -180,6 +239,13 @@ bool RingDelivery::Pump() {
 void RingDelivery::Stop() {
   if (!running_) return;
   running_ = false;
+  if (park_ != nullptr) {
+    if (parked_ && core_ != nullptr) core_->SetReaderParked(false);
+    parked_ = false;
+    uv_poll_stop(park_);
+    uv_close(reinterpret_cast<uv_handle_t*>(park_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    park_ = nullptr;
+  }
   if (timer_ != nullptr) {
     uv_timer_stop(timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });

@@ -12,6 +12,13 @@
 // agent's CPU at ~1.5x that of the timer. Timer slack of a quarter of drainMs lets the kernel
 // fold the polls into interrupts it takes anyway, for the main thread's other timers too.
 //
+// Parked (polled mode, idle): after 64 empty polls in a row the main loop waits on the ring's fd
+// instead (uv_poll), with the kernel asked to signal the first record (reader_parked in the
+// probe), and the timer slows to 4 looks a second (a record written just before the kernel saw
+// the flag asked for no wakeup). An idle agent then costs a few wakeups a second instead of 250,
+// and the first event after a quiet spell is read at once. Parking costs an epoll_ctl pair once
+// per quiet spell, not once per drain as a uv_poll on every rest would.
+//
 // Adaptive: the kernel signals a record written while the reader had caught up (the first record
 // after an empty ring), so a lone event is read at once. A small reader thread blocks on the
 // ring's epoll fd and wakes the main thread through one uv_async per drain; to bound the wakeup
@@ -64,6 +71,9 @@ class RingDelivery {
     delivered_ += records;
   }
   uint64_t batches() const { return batches_; }
+  // Times the polled reader parked on an idle ring, and times the kernel's signal ended a park.
+  uint64_t parks() const { return parks_; }
+  uint64_t parkWakeups() const { return parkWakeups_; }
   uint64_t delivered() const { return delivered_; }
 
  private:
@@ -71,6 +81,9 @@ class RingDelivery {
   bool StartReader(Napi::Env env, uv_loop_t* loop);
   void Keep(Napi::Env env, Napi::ArrayBuffer buffer, Napi::Function onBatch);
   static void OnPollTimer(uv_timer_t* h);
+  static void OnParkedReadable(uv_poll_t* h, int status, int events);
+  void Park();
+  void Unpark();
   void ReaderLoop();
   void OnReady();
   bool Pump();
@@ -79,6 +92,11 @@ class RingDelivery {
   ProbeCore* core_ = nullptr;
   napi_env env_ = nullptr;
   uv_timer_t* timer_ = nullptr;  // polled mode
+  uv_poll_t* park_ = nullptr;  // polled mode: waits on the ring's fd while parked
+  bool parked_ = false;
+  uint32_t emptyPolls_ = 0;
+  uint64_t parks_ = 0;
+  uint64_t parkWakeups_ = 0;
   int savedTimerSlack_ = 0;  // the main thread's slack before polling set it (ns)
   uv_async_t* async_ = nullptr;  // adaptive mode: the reader thread's wakeup
   std::thread reader_;

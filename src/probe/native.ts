@@ -36,6 +36,10 @@ export interface NativeStats {
   filteredByPath: number;
   batches: number;
   delivered: number;
+  /** Times the polled reader parked on an idle ring (its timer slowed, waiting on the ring's fd). */
+  parks: number;
+  /** Parks the kernel's signal of a new record ended (the rest ended on the slow timer). */
+  parkWakeups: number;
   seenByType: number[];
   dropByType: number[];
 }

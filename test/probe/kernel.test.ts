@@ -348,6 +348,25 @@ describe('kernel probe', () => {
     expect(src.running).toBe(false);
   });
 
+  kernelIt('an idle poller parks, and the kernel wakes it for the next record', async () => {
+    // pidfd_open is rare on this host, so the ring goes quiet and the poller parks.
+    const src = await openProbe({ ringBytes: 1 << 20, types: new Set(['pidfd_open']), drainIntervalMs: 2 });
+    const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+    try {
+      const seen: number[] = [];
+      await src.start((batch) => batch.forEach((ev) => seen.push(ev.tgid)));
+      for (let i = 0; i < 250 && src.nativeStats()!.parks === 0; i++) await sleep(20);
+      expect(src.nativeStats()!.parks, 'parked after 64 empty polls').toBeGreaterThanOrEqual(1);
+      const r = spawnSync('python3', ['-c', 'import os; os.close(os.pidfd_open(os.getpid()))']);
+      expect(r.status, String(r.stderr)).toBe(0);
+      for (let i = 0; i < 150 && !seen.includes(r.pid!); i++) await sleep(20);
+      expect(seen).toContain(r.pid);
+      expect(src.nativeStats()!.parkWakeups, 'the record ended the park through the kernel signal').toBeGreaterThanOrEqual(1);
+    } finally {
+      await src.close();
+    }
+  });
+
   kernelIt('waitAndDrain picks up events without the poller', async () => {
     const src = source!;
     src.drainNow(() => undefined);

@@ -18,7 +18,7 @@ static __always_inline bool is_process_event(__u16 type)
 static __always_inline bool emit(struct lnr_counters *c, struct lnr_scratch *s, __u32 size, __u16 type)
 {
 	struct lnr_hdr *h = (struct lnr_hdr *)s->rec;
-	__u64 avail, flags = cfg_adaptive_wakeup ? 0 : BPF_RB_NO_WAKEUP;
+	__u64 avail, flags = cfg_adaptive_wakeup || reader_parked ? 0 : BPF_RB_NO_WAKEUP;
 
 	size = (size + 7) & ~7u;
 	if (size > LNR_MAX_RECORD) {

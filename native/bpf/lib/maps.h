@@ -131,6 +131,10 @@ volatile __u32 exec_env_wanted;
  * carries its parent. User space asks for the caller's side only while a loaded rule matches one
  * of these types, sparing a quarter of the events of a fork+exec. */
 volatile __u32 clone_caller_wanted;
+/* The polled reader has parked (an idle ring: its timer is off and it waits on the ring's fd), so
+ * records ask for a wakeup; the kernel signals only the first after the reader caught up. Set and
+ * cleared by user space (native/addon/ring_delivery.cc). */
+volatile __u32 reader_parked;
 /* How many leading entries match any open; the rest match only opens that can write. */
 volatile __u32 open_prefix_any;
 
