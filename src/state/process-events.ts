@@ -110,6 +110,19 @@ export class ProcessLifecycle {
         return;
       }
       const parent = this.table.get(ev.ptgid);
+      const comm = ev.comm();
+      if (parent !== undefined && comm !== '' && parent.name !== '' && parent.name !== comm) {
+        // Not its forker: a child whose parent exited before the child's first event (a daemon's
+        // double fork) was handed to a reaper (the node's init, a subreaper), and the header names
+        // the reaper. The child still carries its forker's comm; copying the reaper's image would
+        // name it after init until it execs. /proc has the child's own image (its forker's), when
+        // the budget allows; a thread of another name forking (a JVM's) takes the same path. An
+        // empty name on either side says nothing.
+        const e = this.createUnknown(ev);
+        e.startNs = ev.tsNs;
+        this.forks++;
+        return;
+      }
       this.createChild(ev.tgid, parent, ev.tsNs, ev.ptgid, ev);
       return;
     }

@@ -92,6 +92,25 @@ describe('process table from events', () => {
     }
   });
 
+  it("does not name a child after the reaper it was handed to before its first event", () => {
+    const st = engine();
+    run(st, { type: 'execve', tgid: 1, ptgid: 0, comm: 'systemd', argv: ['/sbin/init', 'splash'], exePath: '/usr/lib/systemd/systemd', tsNs: 500 });
+    withShell(st);
+    // conmon's daemonizing fork: the middle process is gone, so the child's header names pid 1.
+    const orphan = SHELL + 20;
+    run(st, { type: 'clone', tgid: orphan, ptgid: 1, ret: 0, comm: 'conmon', tsNs: 3_000 });
+    const o = st.process(orphan)!;
+    expect(o.name).toBe('conmon');
+    expect(o.exePath).not.toBe('/usr/lib/systemd/systemd');
+    expect(o.args).toEqual([]);
+    expect(o.ptgid).toBe(1);
+    expect(st.stats().processForks).toBe(1);
+    // A child of init that init forked itself still inherits its image.
+    const own = SHELL + 21;
+    run(st, { type: 'clone', tgid: own, ptgid: 1, ret: 0, comm: 'systemd', tsNs: 3_001 });
+    expect(st.process(own)!.exePath).toBe('/usr/lib/systemd/systemd');
+  });
+
   it('does not let a late parent-side report undo an exec seen on the child side', () => {
     const st = engine();
     withShell(st);
