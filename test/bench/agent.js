@@ -10,7 +10,7 @@
  *
  *   node test/bench/agent.js [cost|capacity|memory|latency|all] [--rounds N] [--json FILE]
  *                            [--workloads open_close,fork_exec,...] [--churn-seconds N]
- *                            [--rulesets default,stock]
+ *                            [--rulesets default,stock] [--agent-args "-o key=value ..."]
  *
  * Cost is measured per ruleset: `default` (Lanner's rules) and `stock` (Falco's stock
  * falco_rules.yaml alone, from the repository's copy: what a user migrating from Falco runs).
@@ -36,6 +36,8 @@ const flag = (name, dflt) => {
   return i >= 0 ? argv[i + 1] : dflt;
 };
 const ROUNDS = Number(flag('--rounds', '5'));
+/** Extra `lanner run` arguments for every agent the benchmark starts (`--agent-args "-o probe.drain_interval_ms=8"`). */
+const AGENT_ARGS = (flag('--agent-args') ?? '').split(' ').filter(Boolean);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -210,7 +212,7 @@ async function benchCostWith(dir, ruleset, rulesArgs) {
     for (let round = 0; round < ROUNDS; round++) {
       const measureBase = () => base.push(runWorkload(bin, w.args).cpuNs);
       if (round % 2 === 0) measureBase();
-      const agent = await startAgent([...rulesArgs, ...(w.agentArgs ?? [])]);
+      const agent = await startAgent([...rulesArgs, ...(w.agentArgs ?? []), ...AGENT_ARGS]);
       try {
         // Cold: the first run after start pays V8's compilation of the hot path (tier-up of the
         // decoder, state and rule functions). A node agent runs for days, so the figure that
@@ -354,7 +356,7 @@ async function benchMemory(dir, churnSeconds) {
 
 /** Syscall → alert written: the agent's stdout alerts carry the event time; we read them as they come. */
 async function benchLatency(dir) {
-  const agent = await startAgent((flag('--agent-args') ?? '').split(' ').filter(Boolean), { captureStdout: true });
+  const agent = await startAgent(AGENT_ARGS, { captureStdout: true });
   const latencies = [];
   let buf = '';
   agent.child.stdout.setEncoding('utf8');
