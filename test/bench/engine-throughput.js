@@ -61,6 +61,7 @@ const state = {
   containerIdOfCgroup: () => 'host',
   userName: (uid) => (uid === 0 ? 'root' : uid === 101 ? 'nginx' : undefined),
   groupName: (gid) => (gid === 0 ? 'root' : undefined),
+  ipNames: () => undefined,
   requiredEventTypes: new Set(['clone', 'procexit', 'close']),
 };
 

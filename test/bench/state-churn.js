@@ -30,7 +30,8 @@ const config = (over = {}) =>
     lazy_proc_reads_per_second: 0,
     sweep_interval_seconds: 0,
     users: { max_containers: 64, refresh_seconds: 60 },
-    containers: { metadata: false, max_entries: 1024, negative_ttl_seconds: 30, timeout_ms: 2000, max_concurrent_lookups: 4, docker_sockets: [], cri_sockets: [] },
+    dns: { hosts_file: '', refresh_seconds: 60, timeout_ms: 2000, max_names: 64 },
+    containers: { metadata: false, max_entries: 1024, negative_ttl_seconds: 30, timeout_ms: 2000, first_exec_wait_ms: 0, max_concurrent_lookups: 4, docker_sockets: [], cri_sockets: [] },
     ...over,
   });
 
