@@ -14,6 +14,11 @@ export const metricsConfigSchema = z
     listen: listenAddress,
     /** prom-client's process/Node.js series (CPU, RSS, heap, event-loop lag). */
     process_metrics: z.boolean(),
+    /**
+     * How often the event-loop lag monitor samples (ms). Each sample is a main-thread wakeup of its
+     * own: at prom-client's 10 ms default they were most of an idle agent's CPU.
+     */
+    event_loop_resolution_ms: z.number().int().min(10).max(10_000),
   })
   .strict();
 export type MetricsConfig = z.infer<typeof metricsConfigSchema>;

@@ -14,6 +14,8 @@ import { POSTURE_STATUSES, type MetricsIdentity, type MetricsSources, type Readi
 export interface LannerRegistryOptions {
   /** Also export prom-client's process/Node.js series. */
   readonly processMetrics: boolean;
+  /** Sampling interval of the event-loop lag monitor (ms); prom-client's own default when absent. */
+  readonly eventLoopResolutionMs?: number;
 }
 
 /** Names of the readiness checks, in the order `/readyz` reports them. */
@@ -372,7 +374,9 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
     for (const check of READINESS_CHECKS) ready.set({ check }, failing.includes(check) ? 0 : 1);
   });
 
-  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics) {
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: options.eventLoopResolutionMs });
+  }
   registry.registerMetric(collectErrors);
   return registry;
 }

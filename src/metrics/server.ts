@@ -59,12 +59,15 @@ function json(res: ServerResponse, status: number, body: unknown, head: boolean)
  * function always listens so tests and the CLI share one path.
  */
 export async function startMetricsServer(
-  config: Pick<MetricsConfig, 'listen' | 'process_metrics'>,
+  config: Pick<MetricsConfig, 'listen' | 'process_metrics'> & Partial<Pick<MetricsConfig, 'event_loop_resolution_ms'>>,
   sources: MetricsSources,
   readiness: ReadinessChecks,
   identity: MetricsIdentity,
 ): Promise<MetricsServer> {
-  const registry = createLannerRegistry(sources, identity, readiness, { processMetrics: config.process_metrics });
+  const registry = createLannerRegistry(sources, identity, readiness, {
+    processMetrics: config.process_metrics,
+    eventLoopResolutionMs: config.event_loop_resolution_ms,
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const head = req.method === 'HEAD';

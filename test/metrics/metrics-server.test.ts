@@ -26,7 +26,7 @@ async function scrape(base: string): Promise<ReturnType<typeof parseExposition>>
 
 describe('metrics config', () => {
   it('accepts host:port forms and rejects the rest', () => {
-    const ok = (listen: string) => metricsConfigSchema.safeParse({ enabled: true, listen, process_metrics: true }).success;
+    const ok = (listen: string) => metricsConfigSchema.safeParse({ enabled: true, listen, process_metrics: true, event_loop_resolution_ms: 250 }).success;
     expect(ok('127.0.0.1:8766')).toBe(true);
     expect(ok('0.0.0.0:0')).toBe(true);
     expect(ok('[::1]:8766')).toBe(true);
@@ -34,7 +34,9 @@ describe('metrics config', () => {
     expect(ok('8766')).toBe(false);
     expect(ok('::1:8766')).toBe(false);
     expect(ok('127.0.0.1:70000')).toBe(false);
-    expect(metricsConfigSchema.safeParse({ enabled: true, listen: '127.0.0.1:1', process_metrics: true, extra: 1 }).success).toBe(false);
+    expect(metricsConfigSchema.safeParse({ enabled: true, listen: '127.0.0.1:1', process_metrics: true, event_loop_resolution_ms: 250, extra: 1 }).success).toBe(false);
+    // Below 10 ms the lag monitor's own wakeups would cost more than the lag it reports.
+    expect(metricsConfigSchema.safeParse({ enabled: true, listen: '127.0.0.1:1', process_metrics: true, event_loop_resolution_ms: 1 }).success).toBe(false);
     expect(parseListenAddress('[::1]:9')).toEqual({ host: '::1', port: 9 });
     expect(parseListenAddress('0.0.0.0:8766')).toEqual({ host: '0.0.0.0', port: 8766 });
   });
@@ -267,6 +269,17 @@ describe('metrics server', () => {
     const { samples } = await scrape(base);
     expect(valueOf(samples, 'process_resident_memory_bytes')).toBeGreaterThan(1_000_000);
     expect(samples.some((s) => s.name === 'process_cpu_seconds_total')).toBe(true);
+  });
+
+  it('samples event-loop lag at the configured interval, not every 10 ms', async () => {
+    const agent = new FakeAgent();
+    const server = await startMetricsServer({ listen: '127.0.0.1:0', process_metrics: true, event_loop_resolution_ms: 200 }, agent.sources(), agent.readiness(), TEST_IDENTITY);
+    servers.push(server);
+    await new Promise((r) => setTimeout(r, 900));
+    const { samples } = await scrape(`http://127.0.0.1:${server.address.port}`);
+    // The monitor records the time between its own wakeups: never shorter than the interval
+    // (about 9 ms at prom-client's default), so the smallest sample shows which interval ran.
+    expect(valueOf(samples, 'nodejs_eventloop_lag_min_seconds')).toBeGreaterThan(0.15);
   });
 
   it('fails to start when the port is taken, and close is idempotent', async () => {
