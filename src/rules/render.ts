@@ -201,6 +201,21 @@ export function renderCapabilities(mask: bigint): string {
   return out;
 }
 
+/** Flag sets render on every test of a rule like `evt.arg.flags contains X`: memoized per kind. */
+const FLAG_RENDERERS = {
+  clone_flags: memoized((v) => renderFlags(v & ~linux.CSIGNAL, CLONE_BITS, '0')),
+  ns_flags: memoized((v) => renderFlags(v, NS_BITS, '0')),
+  mount_flags: memoized((v) => renderFlags(v, MOUNT_BITS, '0')),
+  umount_flags: memoized((v) => renderFlags(v, UMOUNT_BITS, '0')),
+  memfd_flags: memoized((v) => renderFlags(v, MEMFD_BITS, '0')),
+  at_flags: memoized((v) => renderFlags(v, AT_BITS, '0')),
+  rename_flags: memoized((v) => renderFlags(v, RENAME_BITS, '0')),
+  module_flags: memoized((v) => renderFlags(v, MODULE_BITS, '0')),
+  exe_flags: memoized((v) => renderFlags(v, EXE_BITS, '0')),
+  prot_flags: memoized((v) => renderFlags(v, PROT_BITS, 'PROT_NONE')),
+  mmap_flags: memoized((v) => renderFlags(v, MMAP_BITS, '0')),
+};
+
 /** Renders a non-fd, non-address numeric parameter of the given kind. */
 export function renderNumericParam(kind: string, v: number): string {
   switch (kind) {
@@ -216,13 +231,13 @@ export function renderNumericParam(kind: string, v: number): string {
       // SOCK_NONBLOCK/SOCK_CLOEXEC ride in the same argument.
       return SOCK_TYPE[v & linux.SOCK_TYPE_MASK] ?? String(v);
     case 'clone_flags':
-      return renderFlags(v & ~linux.CSIGNAL, CLONE_BITS, '0');
+      return FLAG_RENDERERS.clone_flags(v);
     case 'ns_flags':
-      return renderFlags(v, NS_BITS, '0');
+      return FLAG_RENDERERS.ns_flags(v);
     case 'mount_flags':
-      return renderFlags(v, MOUNT_BITS, '0');
+      return FLAG_RENDERERS.mount_flags(v);
     case 'umount_flags':
-      return renderFlags(v, UMOUNT_BITS, '0');
+      return FLAG_RENDERERS.umount_flags(v);
     case 'bpf_cmd':
       return BPF_CMD[v] ?? String(v);
     case 'prctl_option':
@@ -230,21 +245,21 @@ export function renderNumericParam(kind: string, v: number): string {
     case 'signal':
       return SIGNALS[v] || String(v);
     case 'memfd_flags':
-      return renderFlags(v, MEMFD_BITS, '0');
+      return FLAG_RENDERERS.memfd_flags(v);
     case 'fcntl_cmd':
       return FCNTL[v] ?? String(v);
     case 'at_flags':
-      return renderFlags(v, AT_BITS, '0');
+      return FLAG_RENDERERS.at_flags(v);
     case 'rename_flags':
-      return renderFlags(v, RENAME_BITS, '0');
+      return FLAG_RENDERERS.rename_flags(v);
     case 'module_flags':
-      return renderFlags(v, MODULE_BITS, '0');
+      return FLAG_RENDERERS.module_flags(v);
     case 'exe_flags':
-      return renderFlags(v, EXE_BITS, '0');
+      return FLAG_RENDERERS.exe_flags(v);
     case 'prot_flags':
-      return renderFlags(v, PROT_BITS, 'PROT_NONE');
+      return FLAG_RENDERERS.prot_flags(v);
     case 'mmap_flags':
-      return renderFlags(v, MMAP_BITS, '0');
+      return FLAG_RENDERERS.mmap_flags(v);
     case 'keyctl_op':
       return KEYCTL[v] ?? String(v);
     case 'hex':
