@@ -4,6 +4,7 @@
  * re-pointed at each record; `copy()` detaches a record when it must outlive the batch.
  */
 import type { EventBatch, EventView, SockAddr } from './event';
+import { splitNulSeparated } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
 import { FLAG_FD_CHECKED, FLAG_FD_SOCKET, FLAG_KILL_FAILED, FLAG_KILL_HELD, FLAG_KILLED, FLAG_TRUNCATED, HEADER_SIZE, MAX_RECORD, OFF, SLOT } from './layout';
 import { AUDIT_UID_UNSET } from './linux';
@@ -45,7 +46,6 @@ const T_ACCEPT4 = eventTypeByName('accept4')!.id;
 const T_RECVFROM = eventTypeByName('recvfrom')!.id;
 const T_SENDTO = eventTypeByName('sendto')!.id;
 
-/** "a\0b\0" → ["a", "b"] (argv and environment areas as the kernel stores them). */
 /**
  * A capability set as a bigint. Most processes of a node carry one of a few sets, and building a
  * bigint from two words costs four allocations: the last one built is reused when it repeats.
@@ -63,10 +63,7 @@ function capabilitySet(hi: number, lo: number): bigint {
 }
 
 function nulSeparated(text: string | undefined): string[] | undefined {
-  if (text === undefined) return undefined;
-  const parts = text.split('\0');
-  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
-  return parts;
+  return text === undefined ? undefined : splitNulSeparated(text);
 }
 
 const pathSlots = new Uint8Array(256);
@@ -153,6 +150,16 @@ const W = {
   exeFlags: OFF.exeFlags >> 2, capEff: OFF.capEff >> 2, capPrm: OFF.capPrm >> 2, args: OFF.args >> 2,
 } as const;
 const H = { type: OFF.type >> 1, flags: OFF.flags >> 1 } as const;
+
+const COMM_BYTES = 16;
+/**
+ * Process names decoded before, by the 16 bytes of the comm field: nearly every event names one of
+ * a few hundred processes, and decoding anew would allocate a string per event. Direct-mapped: a
+ * collision costs one decode. Shared by all views (a name is the same text in any batch).
+ */
+const COMM_CACHE_SLOTS = 256;
+const commKeys = new Uint32Array(COMM_CACHE_SLOTS * 4);
+const commNames: (string | undefined)[] = new Array<string | undefined>(COMM_CACHE_SLOTS).fill(undefined);
 
 /** An EventView over one record of a buffer; `at()` re-points it (no allocation). */
 export class RecordView implements EventView {
@@ -251,9 +258,31 @@ export class RecordView implements EventView {
   }
 
   comm(): string {
+    const start = this.base + OFF.comm;
+    if (start + COMM_BYTES > this.u8.length) return this.commSlice(start);
+    // The field's four words pick a cache slot; a hit returns the string decoded before.
+    const w = start >> 2;
+    const a = this.u32[w]!;
+    const b = this.u32[w + 1]!;
+    const c = this.u32[w + 2]!;
+    const d = this.u32[w + 3]!;
+    const slot = (Math.imul(a ^ Math.imul(b, 0x9e3779b1) ^ Math.imul(c, 0x85ebca6b) ^ Math.imul(d, 0xc2b2ae35), 0x27d4eb2d) >>> 24) & (COMM_CACHE_SLOTS - 1);
+    const k = slot << 2;
+    const cached = commNames[slot];
+    if (cached !== undefined && commKeys[k] === a && commKeys[k + 1] === b && commKeys[k + 2] === c && commKeys[k + 3] === d) return cached;
+    const name = this.commSlice(start);
+    commKeys[k] = a;
+    commKeys[k + 1] = b;
+    commKeys[k + 2] = c;
+    commKeys[k + 3] = d;
+    commNames[slot] = name;
+    return name;
+  }
+
+  private commSlice(start: number): string {
     // Clamped: a truncated record may end before its comm field.
-    const start = Math.min(this.base + OFF.comm, this.u8.length);
-    const limit = Math.min(start + 16, this.u8.length);
+    start = Math.min(start, this.u8.length);
+    const limit = Math.min(start + COMM_BYTES, this.u8.length);
     let end = start;
     while (end < limit && this.u8[end] !== 0) end++;
     return utf8Slice(this.buf, start, end);
@@ -331,6 +360,9 @@ export class RecordView implements EventView {
   argv(): readonly string[] | undefined {
     return nulSeparated(this.text(SLOT.argv));
   }
+  argvText(): string | undefined {
+    return this.text(SLOT.argv);
+  }
   exePath(): string | undefined {
     return this.text(SLOT.exe);
   }
@@ -341,9 +373,12 @@ export class RecordView implements EventView {
     return this.u32[this.w + W.exeFlags]!;
   }
   env(): readonly string[] | undefined {
+    return nulSeparated(this.envText());
+  }
+  envText(): string | undefined {
     // Only a successful exec carries its environment (in str1; see events.h).
     if (this.ret !== 0 || (this.typeId !== T_EXECVE && this.typeId !== T_EXECVEAT)) return undefined;
-    return nulSeparated(this.text(SLOT.str1));
+    return this.text(SLOT.str1);
   }
 
   copy(): EventView {

@@ -142,6 +142,8 @@ export interface EventView {
 
   /* Exec-only (execve/execveat success); undefined on other events. */
   argv(): readonly string[] | undefined;
+  /** The argv area as the kernel stores it ("a\0b\0"): decoded, not split (see `splitNulSeparated`). */
+  argvText(): string | undefined;
   /** Kernel-resolved path of the executable (mm->exe_file). */
   exePath(): string | undefined;
   /** Current working directory of the task, when the record carries it. */
@@ -150,9 +152,28 @@ export interface EventView {
   exeFlags(): number;
   /** Environment (`K=V` entries) when captured, exec only. */
   env(): readonly string[] | undefined;
+  /** The environment area as the kernel stores it, not split; undefined whenever `env()` is. */
+  envText(): string | undefined;
 
   /** A detached copy that stays valid after the batch buffer is reused. */
   copy(): EventView;
+}
+
+/**
+ * "a\0b\0" → ["a", "b"]: the argv and environment areas as the kernel stores them. An exec keeps
+ * them as text and splits on first read: most argv and environments are never read by a rule.
+ */
+export function splitNulSeparated(text: string): string[] {
+  const parts = text.split('\0');
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/** The inverse of `splitNulSeparated`. */
+export function joinNulSeparated(items: readonly string[]): string {
+  let text = '';
+  for (const item of items) text += item + '\0';
+  return text;
 }
 
 export const EXE_WRITABLE = 1;

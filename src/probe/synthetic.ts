@@ -4,6 +4,7 @@
  * them depends on the kernel.
  */
 import type { EventBatch, EventView, SockAddr } from './event';
+import { joinNulSeparated } from './event';
 import { isPathSlot, normalizePath } from './decoder';
 import { eventTypeByName } from './event-types';
 
@@ -127,6 +128,9 @@ class SyntheticEvent implements EventView {
   argv(): readonly string[] | undefined {
     return this.init.argv;
   }
+  argvText(): string | undefined {
+    return this.init.argv === undefined ? undefined : joinNulSeparated(this.init.argv);
+  }
   exePath(): string | undefined {
     return this.init.exePath;
   }
@@ -138,6 +142,9 @@ class SyntheticEvent implements EventView {
   }
   env(): readonly string[] | undefined {
     return this.init.env;
+  }
+  envText(): string | undefined {
+    return this.init.env === undefined ? undefined : joinNulSeparated(this.init.env);
   }
   copy(): EventView {
     return this;

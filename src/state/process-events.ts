@@ -160,16 +160,13 @@ export class ProcessLifecycle {
     } else if (p.origin === 'header') {
       this.table.setOrigin(p, 'exec');
     }
-    const argv = ev.argv();
-    const exePath = ev.exePath() ?? ev.str(0) ?? '';
     const preExecName = p.name;
     p.name = ev.comm();
-    p.exe = argv !== undefined && argv.length > 0 ? argv[0]! : exePath;
-    p.args = argv !== undefined && argv.length > 1 ? argv.slice(1) : [];
-    p.exePath = exePath;
+    p.setArgvText(ev.argvText(), ev.exePath() ?? ev.str(0) ?? '');
     const cwd = ev.cwd();
     if (cwd !== undefined) p.cwd = cwd;
-    p.env = boundedEnv(ev.env(), this.config.max_env_bytes, p.env);
+    const env = ev.envText();
+    if (env !== undefined) p.setEnvText(boundedEnvText(env, this.config.max_env_bytes));
     p.capEffective = ev.capEffective();
     p.capPermitted = ev.capPermitted();
     const flags = ev.exeFlags();
@@ -357,15 +354,11 @@ function isThisChild(e: ProcessEntry, parentTgid: number, forkTsNs: number): boo
   return e.origin === 'proc' && e.startNs > forkTsNs - RECENT_EXIT_WINDOW_NS;
 }
 
-/** The exec's environment cut to the configured byte budget (the old one when the event has none). */
-function boundedEnv(env: readonly string[] | undefined, maxBytes: number, fallback: readonly string[]): readonly string[] {
-  if (env === undefined) return fallback;
-  if (maxBytes === 0) return [];
-  let bytes = 0;
-  let n = 0;
-  for (; n < env.length; n++) {
-    bytes += env[n]!.length + 1;
-    if (bytes > maxBytes) break;
-  }
-  return n === env.length ? env : env.slice(0, n);
+/** The exec's environment area cut to the configured byte budget, at an entry's end. */
+function boundedEnvText(text: string, maxBytes: number): string {
+  if (text.length <= maxBytes) return text;
+  if (maxBytes === 0) return '';
+  // Whole entries only: up to the last separator that fits (its NUL counts against the budget).
+  const end = text.lastIndexOf('\0', maxBytes - 1);
+  return end < 0 ? '' : text.slice(0, end + 1);
 }

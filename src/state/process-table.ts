@@ -5,6 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { FdTable } from './fd-table';
+import { splitNulSeparated } from '../probe/event';
 import type { ProcessInfo } from './types';
 
 /** How an entry came to be: from /proc, from a fork/exec event, or guessed from an event header. */
@@ -14,9 +15,7 @@ export class ProcessEntry implements ProcessInfo {
   tgid: number;
   ptgid = 0;
   name = '';
-  exe = '';
   exePath = '';
-  args: readonly string[] = [];
   cwd = '';
   tty = 0;
   sid = 0;
@@ -35,12 +34,21 @@ export class ProcessEntry implements ProcessInfo {
   exeFromMemfd = false;
   pidNs = 0;
   mntNs = 0;
-  env: readonly string[] = [];
   /** cgroup v2 id the container id was derived from (0 = not known). */
   cgroupId = 0;
   origin: ProcessOrigin;
   fds: FdTable;
   private exeTimes: { ctime: bigint; mtime: bigint } | undefined;
+  /**
+   * An exec's argv and environment as the kernel stores them ("a\0b\0"), split on first read:
+   * splitting costs an array and a string per item, and most are never read (a fork copies the
+   * text, an exec replaces it). undefined once split, or when set whole.
+   */
+  private argvText: string | undefined;
+  private envText: string | undefined;
+  private exeValue = '';
+  private argsValue: readonly string[] = [];
+  private envValue: readonly string[] = [];
 
   constructor(
     tgid: number,
@@ -51,6 +59,57 @@ export class ProcessEntry implements ProcessInfo {
     this.tgid = tgid;
     this.origin = origin;
     this.fds = fds;
+  }
+
+  /** argv[0] as the process gave it (the exe path when argv was empty). */
+  get exe(): string {
+    if (this.argvText !== undefined) this.splitArgv();
+    return this.exeValue;
+  }
+  set exe(exe: string) {
+    if (this.argvText !== undefined) this.splitArgv();
+    this.exeValue = exe;
+  }
+  /** argv[1..]. */
+  get args(): readonly string[] {
+    if (this.argvText !== undefined) this.splitArgv();
+    return this.argsValue;
+  }
+  set args(args: readonly string[]) {
+    if (this.argvText !== undefined) this.splitArgv();
+    this.argsValue = args;
+  }
+  /** `K=V` entries, when the exec carried its environment. */
+  get env(): readonly string[] {
+    if (this.envText !== undefined) {
+      this.envValue = splitNulSeparated(this.envText);
+      this.envText = undefined;
+    }
+    return this.envValue;
+  }
+  set env(env: readonly string[]) {
+    this.envText = undefined;
+    this.envValue = env;
+  }
+
+  /** An exec's argv area (undefined: none recorded) and resolved executable path. */
+  setArgvText(text: string | undefined, exePath: string): void {
+    this.exePath = exePath;
+    this.exeValue = exePath;
+    this.argsValue = [];
+    this.argvText = text === undefined || text === '' ? undefined : text;
+  }
+
+  /** An exec's environment area, not split until read. */
+  setEnvText(text: string): void {
+    this.envText = text;
+  }
+
+  private splitArgv(): void {
+    const argv = splitNulSeparated(this.argvText!);
+    this.argvText = undefined;
+    if (argv.length > 0) this.exeValue = argv[0]!;
+    this.argsValue = argv.length > 1 ? argv.slice(1) : [];
   }
 
   /** Inode times are only rendered in outputs: stat the live executable on first ask. */
@@ -82,9 +141,10 @@ export class ProcessEntry implements ProcessInfo {
   /** Copies what a forked child inherits. */
   inheritFrom(p: ProcessEntry): void {
     this.name = p.name;
-    this.exe = p.exe;
     this.exePath = p.exePath;
-    this.args = p.args;
+    this.argvText = p.argvText;
+    this.exeValue = p.exeValue;
+    this.argsValue = p.argsValue;
     this.cwd = p.cwd;
     this.tty = p.tty;
     this.sid = p.sid;
@@ -102,7 +162,8 @@ export class ProcessEntry implements ProcessInfo {
     this.exeFromMemfd = p.exeFromMemfd;
     this.pidNs = p.pidNs;
     this.mntNs = p.mntNs;
-    this.env = p.env;
+    this.envText = p.envText;
+    this.envValue = p.envValue;
     this.exeTimes = p.exeTimes;
   }
 }

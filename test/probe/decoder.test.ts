@@ -101,6 +101,18 @@ describe('record decoder', () => {
     );
   });
 
+  it('names every process exactly when far more names than the comm cache holds alternate', () => {
+    const names = Array.from({ length: 2000 }, (_, i) => `p${i.toString(36)}-${'x'.repeat(i % 11)}`.slice(0, 15));
+    const records = names.map((comm) => viewOf(encodeRecord({
+      type: 1, tsNs: 1, tid: 1, tgid: 1, ptgid: 0, cpu: 0, cgroupId: 0, ret: 0, uid: 0, gid: 0, euid: 0, egid: 0,
+      loginuid: 0, vpid: 1, pidNs: 0, mntNs: 0, tty: 0, exeFlags: 0, capEff: 0n, capPrm: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n], comm,
+    })));
+    // Forward, backward, forward: hits, collisions and refills, each must give the record's own name.
+    for (const order of [records, [...records].reverse(), records]) {
+      for (const ev of order) expect(ev.comm()).toBe(names[records.indexOf(ev)]);
+    }
+  });
+
   it('applies C int / u32 semantics to fd, int and uid args and keeps 64-bit ones', () => {
     const base = (type: string, args: bigint[]): RecordView =>
       viewOf(

@@ -52,6 +52,26 @@ describe('process table from events', () => {
     expect(st.stats().processMisses).toBe(1);
   });
 
+  it('keeps argv and env exact through a fork and a later exec, whole env entries within the byte budget', () => {
+    const st = engine({ max_env_bytes: 22 });
+    withShell(st);
+    const child = SHELL + 50;
+    run(st, { type: 'clone', tgid: SHELL, ptgid: 1, ret: child, args: [0x11] });
+    // The child inherits what its parent ran, argv and env alike.
+    expect(st.process(child)).toMatchObject({ exe: 'bash', args: ['-l'], env: ['HOME=/root', 'TERM=xterm'] });
+    // 'A=1\0' + 'LONGER=12345678\0' is 20 of the 22 bytes; 'C=3\0' would pass the budget: left out whole.
+    run(st, { type: 'execve', tgid: child, ptgid: SHELL, comm: 'ls', argv: ['ls', '', '-a b'], exePath: '/usr/bin/ls', env: ['A=1', 'LONGER=12345678', 'C=3'] });
+    const p = st.process(child)!;
+    expect(p.exe).toBe('ls');
+    expect(p.args).toEqual(['', '-a b']);
+    expect(p.env).toEqual(['A=1', 'LONGER=12345678']);
+    // An empty argv names the process by its executable; an exec without env keeps the old one.
+    run(st, { type: 'execve', tgid: child, ptgid: SHELL, comm: 'sh', argv: [], exePath: '/bin/sh' });
+    expect(st.process(child)).toMatchObject({ exe: '/bin/sh', args: [], env: ['A=1', 'LONGER=12345678'] });
+    // The parent was not touched by its child's execs.
+    expect(st.process(SHELL)).toMatchObject({ exe: 'bash', args: ['-l'], env: ['HOME=/root', 'TERM=xterm'] });
+  });
+
   it('keeps session and process group current: setsid, setpgid by the child and by its shell', () => {
     const st = engine();
     withShell(st);
