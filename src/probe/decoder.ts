@@ -83,10 +83,22 @@ export function isPathSlot(typeId: number, slot: 0 | 1): boolean {
   return ((pathSlots[typeId & 255]! >> slot) & 1) === 1;
 }
 
+/** A `/` followed by `/` or `.`: one pass, where two substring searches stopped at every `/`. */
+function needsNormalizing(path: string): boolean {
+  const last = path.length - 1;
+  for (let i = 0; i < last; i++) {
+    if (path.charCodeAt(i) === 47) {
+      const next = path.charCodeAt(i + 1);
+      if (next === 47 || next === 46) return true;
+    }
+  }
+  return false;
+}
+
 /** Resolves `.` and `..` components of an absolute path the way the kernel joins them (no symlinks). */
 export function normalizePath(path: string): string {
   if (path.length === 0 || path.charCodeAt(0) !== 47 /* / */) return path;
-  if (!path.includes('/.') && !path.includes('//')) return path;
+  if (!needsNormalizing(path)) return path;
   const out: string[] = [];
   for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;
@@ -183,6 +195,7 @@ export class RecordView implements EventView {
   at(byteOffset: number): this {
     this.base = byteOffset;
     this.w = byteOffset >> 2;
+    this.strRead = 0;
     return this;
   }
 
@@ -318,10 +331,23 @@ export class RecordView implements EventView {
     return this.locate(slot) ? this.u8.subarray(this.slotStart, this.slotEnd) : undefined;
   }
 
+  /**
+   * `str` of the current record, per slot (bit `1 << slot` of `strRead` says it is set): fd.name,
+   * fd.directory, fd.filename and evt.arg.name all read the same path, which would otherwise be
+   * decoded and normalised once per field. `at()` clears it.
+   */
+  private strRead = 0;
+  private str0: string | undefined;
+  private str1: string | undefined;
+
   str(slot: 0 | 1): string | undefined {
+    if ((this.strRead & (1 << slot)) !== 0) return slot === 0 ? this.str0 : this.str1;
     const s = this.text(slot);
-    if (s === undefined) return undefined;
-    return isPathSlot(this.typeId, slot) ? normalizePath(s) : s;
+    const v = s === undefined || !isPathSlot(this.typeId, slot) ? s : normalizePath(s);
+    if (slot === 0) this.str0 = v;
+    else this.str1 = v;
+    this.strRead |= 1 << slot;
+    return v;
   }
 
   strRaw(slot: 0 | 1): string | undefined {

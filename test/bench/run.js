@@ -20,6 +20,7 @@ const quick = argv.includes('--quick');
 /** name → [script, args]; each prints a JSON document, JSON lines, or plain result lines. */
 const BENCHES = [
   ['engine', ['test/bench/engine-throughput.js']],
+  ['decoder_paths', ['test/bench/decoder-paths.js']],
   ['state', ['test/bench/state-churn.js']],
   ['outputs', ['test/bench/outputs-throughput.js']],
   ['probe', ['test/bench/probe-bench.js', '--rounds', quick ? '3' : '5']],

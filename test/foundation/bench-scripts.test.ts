@@ -22,6 +22,12 @@ describe('benchmark scripts still run against the current contracts', () => {
     expect(out.match(/"events_per_sec": \d+/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
+  it('decoder-paths reports CPU per event', () => {
+    const out = runBench('decoder-paths.js');
+    expect(out).toMatch(/"cpu_ns_per_event": \d/);
+    expect(out).toContain('"check": true');
+  }, 120_000);
+
   it('state-churn reports its churn, steady and seed figures', () => {
     const out = runBench('state-churn.js');
     for (const bench of ['churn', 'steady', 'seed']) expect(out).toContain(`"bench":"${bench}"`);

@@ -148,6 +148,42 @@ describe('record decoder', () => {
     expect(normalizePath('/tmp/./a/../b//c')).toBe('/tmp/b/c');
     expect(normalizePath('/..')).toBe('/');
     expect(normalizePath('rel/../x')).toBe('rel/../x');
+    // Only a '/' followed by '/' or '.' sends a path to the component walk; anything else is kept as given.
+    const walk = (p: string): string => {
+      const out: string[] = [];
+      for (const part of p.split('/')) {
+        if (part === '' || part === '.') continue;
+        if (part === '..') out.pop();
+        else out.push(part);
+      }
+      return '/' + out.join('/');
+    };
+    fc.assert(
+      fc.property(fc.stringMatching(/^[/.a]{0,12}$/), (p) => {
+        const expected = p.startsWith('/') && (p.includes('/.') || p.includes('//')) ? walk(p) : p;
+        expect(normalizePath(p)).toBe(expected);
+      }),
+      { numRuns: runs(500) },
+    );
+  });
+
+  it("reads each record's own strings when the view moves between records", () => {
+    const at = (path: string, target: string) =>
+      encodeRecord({
+        type: eventTypeByName('renameat2')!.id, tsNs: 1, tid: 1, tgid: 1, ptgid: 0, cpu: 0, cgroupId: 0, ret: 0, uid: 0, gid: 0, euid: 0, egid: 0,
+        loginuid: 0, vpid: 1, pidNs: 0, mntNs: 0, tty: 0, exeFlags: 0, capEff: 0n, capPrm: 0n, args: [0n, 0n, 0n, 0n, 0n, 0n], comm: 'mv',
+        str0: utf8(path), str1: utf8(target),
+      });
+    const records = [at('/a/./b', '/c//d'), at('/e', '/f'), at('/g/../h', '/i')];
+    const view = viewOf(records.reduce((all, r) => new Uint8Array([...all, ...r]), new Uint8Array()));
+    const offsets = [0, records[0]!.length, records[0]!.length + records[1]!.length];
+    const expected = [['/a/b', '/c/d'], ['/e', '/f'], ['/h', '/i']];
+    for (const order of [[0, 1, 2], [2, 1, 0], [1, 1, 0]]) {
+      for (const i of order) {
+        view.at(offsets[i]!);
+        expect([view.str(0), view.str(1), view.str(0)]).toEqual(expected[i]!.concat(expected[i]![0]!));
+      }
+    }
   });
 
   it('never throws on random bytes except RecordError from the framing check', () => {
