@@ -39,7 +39,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
                            InstanceMethod<&Probe::Attach>("attach"),
                            InstanceMethod<&Probe::SetInterestingTypes>("setInterestingTypes"),
                            InstanceMethod<&Probe::SetTrackedFdTypes>("setTrackedFdTypes"),
-                           InstanceMethod<&Probe::SetOpenFilter>("setOpenFilter"),
+                           InstanceMethod<&Probe::SetPathFilters>("setPathFilters"),
                            InstanceMethod<&Probe::SetAliasTargets>("setAliasTargets"),
                            InstanceMethod<&Probe::SetKillTables>("setKillTables"),
                            InstanceMethod<&Probe::KillCounts>("killCounts"),
@@ -118,28 +118,54 @@ class Probe : public Napi::ObjectWrap<Probe> {
     return info.Env().Undefined();
   }
 
-  // setOpenFilter(prefixes: string[] | null, writeOnly?: boolean[], comms?: string[]): null turns
-  // the in-kernel open filter off; writeOnly[i] limits prefix i to opens that can write; an open
-  // also ships when its task's name is one of comms.
-  Napi::Value SetOpenFilter(const Napi::CallbackInfo& info) {
+  // setPathFilters(open, change): each null (off) or {atoms: {text, match: 0 prefix | 1 exact |
+  // 2 suffix, writeOnly}[], comms: string[], types: number[]} (types: the change filter's event
+  // type ids). Replaces both filters in one update.
+  Napi::Value SetPathFilters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!core_) return ThrowErrno(env, "setOpenFilter on a closed probe", -EBADF);
-    const bool on = info.Length() > 0 && info[0].IsArray();
-    if (!on && info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) {
-      Napi::TypeError::New(env, "setOpenFilter expects an array of prefixes or null").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    std::vector<std::string> prefixes;
-    std::vector<bool> writeOnly;
-    std::vector<std::string> comms;
-    if (on && (!StringsOf(env, info[0], "prefixes", prefixes) || (info.Length() > 2 && !StringsOf(env, info[2], "comms", comms)))) return env.Undefined();
-    if (info.Length() > 1 && info[1].IsArray()) {
-      Napi::Array arr = info[1].As<Napi::Array>();
-      for (uint32_t i = 0; i < arr.Length(); i++) writeOnly.push_back(arr.Get(i).ToBoolean().Value());
-    }
-    const int rc = core_->SetOpenFilter(on, prefixes, writeOnly, comms);
-    if (rc != 0) return ThrowErrno(env, "updating the open filter", rc);
+    if (!core_) return ThrowErrno(env, "setPathFilters on a closed probe", -EBADF);
+    ProbeCore::PathFilterSpec open, change;
+    if (!FilterOf(env, info[0], open) || !FilterOf(env, info[1], change)) return env.Undefined();
+    const int rc = core_->SetPathFilters(open, change);
+    if (rc != 0) return ThrowErrno(env, "updating the path filters", rc);
     return env.Undefined();
+  }
+
+  // One filter of setPathFilters; false after throwing a TypeError.
+  static bool FilterOf(Napi::Env env, Napi::Value value, ProbeCore::PathFilterSpec& out) {
+    if (value.IsUndefined() || value.IsNull()) return true;
+    if (!value.IsObject()) {
+      Napi::TypeError::New(env, "setPathFilters: a filter must be an object or null").ThrowAsJavaScriptException();
+      return false;
+    }
+    Napi::Object f = value.As<Napi::Object>();
+    out.on = true;
+    Napi::Value atoms = f.Get("atoms");
+    if (!atoms.IsArray()) {
+      Napi::TypeError::New(env, "setPathFilters: atoms must be an array").ThrowAsJavaScriptException();
+      return false;
+    }
+    Napi::Array arr = atoms.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsObject() || !v.As<Napi::Object>().Get("text").IsString()) {
+        Napi::TypeError::New(env, "setPathFilters: an atom must be {text, match, writeOnly}").ThrowAsJavaScriptException();
+        return false;
+      }
+      Napi::Object a = v.As<Napi::Object>();
+      ProbeCore::PathAtom atom;
+      atom.text = a.Get("text").As<Napi::String>().Utf8Value();
+      atom.match = static_cast<uint8_t>(a.Get("match").ToNumber().Uint32Value());
+      atom.writeOnly = a.Get("writeOnly").ToBoolean().Value();
+      out.atoms.push_back(std::move(atom));
+    }
+    if (!StringsOf(env, f.Get("comms"), "comms", out.comms)) return false;
+    Napi::Value types = f.Get("types");
+    if (types.IsArray()) {
+      Napi::Array t = types.As<Napi::Array>();
+      for (uint32_t i = 0; i < t.Length(); i++) out.types.push_back(t.Get(i).ToNumber().Uint32Value());
+    }
+    return true;
   }
 
   // setAliasTargets(targets: {dev, ino, dir, path}[]): replaces the kernel's alias targets.
@@ -234,14 +260,14 @@ class Probe : public Napi::ObjectWrap<Probe> {
   static bool StringsOf(Napi::Env env, Napi::Value value, const char* what, std::vector<std::string>& out) {
     if (value.IsUndefined() || value.IsNull()) return true;
     if (!value.IsArray()) {
-      Napi::TypeError::New(env, std::string("setOpenFilter: ") + what + " must be an array of strings").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, std::string("setPathFilters: ") + what + " must be an array of strings").ThrowAsJavaScriptException();
       return false;
     }
     Napi::Array arr = value.As<Napi::Array>();
     for (uint32_t i = 0; i < arr.Length(); i++) {
       Napi::Value v = arr.Get(i);
       if (!v.IsString()) {
-        Napi::TypeError::New(env, std::string("setOpenFilter: ") + what + " must be strings").ThrowAsJavaScriptException();
+        Napi::TypeError::New(env, std::string("setPathFilters: ") + what + " must be strings").ThrowAsJavaScriptException();
         return false;
       }
       out.push_back(v.As<Napi::String>().Utf8Value());
@@ -416,9 +442,12 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   out.Set("headerSize", LNR_HDR_SIZE);
   out.Set("maxRecord", LNR_MAX_RECORD);
   out.Set("typeCount", static_cast<int>(LNR_EVT_COUNT));
-  out.Set("openPrefixMax", LNR_OPEN_PREFIX_MAX);
-  out.Set("openPrefixLen", LNR_OPEN_PREFIX_LEN);
-  out.Set("openFilterWindow", LNR_OPEN_FILTER_WINDOW);
+  out.Set("pathPrefixMax", LNR_PATH_PREFIX_MAX);
+  out.Set("pathPrefixLen", LNR_PATH_PREFIX_LEN);
+  out.Set("pathSuffixMax", LNR_PATH_SUFFIX_MAX);
+  out.Set("pathSuffixLen", LNR_PATH_SUFFIX_LEN);
+  out.Set("filterCommMax", LNR_FILTER_COMM_MAX);
+  out.Set("pathFilterWindow", LNR_PATH_FILTER_WINDOW);
   out.Set("aliasMax", LNR_ALIAS_MAX);
   out.Set("aliasPathLen", LNR_ALIAS_PATH_LEN);
   out.Set("killPathMax", LNR_KILL_PATH_MAX);

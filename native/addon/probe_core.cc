@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <set>
 
 #include "probe.skel.h"
 #include "syscalls.h"
@@ -262,56 +263,101 @@ void ProbeCore::SetExecEnvCapture(bool on) {
   *static_cast<volatile uint32_t*>(&skel_->bss->exec_env_wanted) = on ? 1 : 0;
 }
 
-int ProbeCore::SetOpenFilter(bool on, const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly,
-                             const std::vector<std::string>& comms) {
-  if (prefixes.size() > LNR_OPEN_PREFIX_MAX || comms.size() > LNR_OPEN_COMM_MAX) return -E2BIG;
-  if (!writeOnly.empty() && writeOnly.size() != prefixes.size()) return -EINVAL;
-  for (const std::string& p : prefixes) {
-    if (p.empty() || p[0] != '/' || p.find('\0') != std::string::npos) return -EINVAL;
-    if (p.size() > LNR_OPEN_PREFIX_LEN) return -E2BIG;
+int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& change) {
+  size_t prefixes = 0, suffixes = 0;
+  for (const PathFilterSpec* f : {&open, &change}) {
+    if (!f->on) continue;
+    for (const PathAtom& a : f->atoms) {
+      if (a.text.empty() || a.text.find('\0') != std::string::npos) return -EINVAL;
+      if (a.match == kMatchSuffix) {
+        if (a.text.size() > LNR_PATH_SUFFIX_LEN) return -E2BIG;
+        suffixes++;
+      } else {
+        if (a.text[0] != '/' || a.match > kMatchSuffix) return -EINVAL;
+        if (a.text.size() > LNR_PATH_PREFIX_LEN) return -E2BIG;
+        prefixes++;
+      }
+    }
+    for (const std::string& c : f->comms) {
+      if (c.empty() || c.find('\0') != std::string::npos) return -EINVAL;
+      if (c.size() >= LNR_COMM_LEN) return -E2BIG;
+    }
+    for (uint32_t type : f->types)
+      if (type >= LNR_TYPE_SLOTS) return -EINVAL;
   }
-  for (const std::string& c : comms) {
-    if (c.empty() || c.find('\0') != std::string::npos) return -EINVAL;
-    if (c.size() >= LNR_COMM_LEN) return -E2BIG;
-  }
-  // The BPF side reads the switch first: turn the filter off so entries are never read
-  // half-written (meanwhile every open ships, which is more, never less).
-  volatile uint32_t* filterOn = &skel_->bss->open_filter_on;
-  *filterOn = 0;
+  std::set<std::string> comms;
+  for (const PathFilterSpec* f : {&open, &change})
+    if (f->on) comms.insert(f->comms.begin(), f->comms.end());
+  if (prefixes > LNR_PATH_PREFIX_MAX || suffixes > LNR_PATH_SUFFIX_MAX || comms.size() > LNR_FILTER_COMM_MAX) return -E2BIG;
+
+  // The BPF side reads the switches first: turn both filters off so entries are never read
+  // half-written (meanwhile every call ships, which is more, never less).
+  volatile uint32_t* openOn = &skel_->bss->open_filter_on;
+  volatile uint32_t* changeOn = &skel_->bss->change_filter_on;
+  *openOn = 0;
+  *changeOn = 0;
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  if (!on) return 0;
-  // Prefixes for any open first, write-only ones after: the BPF side compares only the first
-  // open_prefix_any entries for opens that cannot write.
-  std::vector<uint32_t> order;
-  for (uint32_t i = 0; i < prefixes.size(); i++)
-    if (writeOnly.empty() || !writeOnly[i]) order.push_back(i);
-  const uint32_t anyCount = static_cast<uint32_t>(order.size());
-  for (uint32_t i = 0; i < prefixes.size(); i++)
-    if (!writeOnly.empty() && writeOnly[i]) order.push_back(i);
-  const int prefixFd = bpf_map__fd(skel_->maps.open_prefixes);
-  for (uint32_t slot = 0; slot < order.size(); slot++) {
-    const std::string& p = prefixes[order[slot]];
-    lnr_open_prefix entry{};
-    entry.len = static_cast<uint32_t>(p.size());
-    memcpy(entry.bytes, p.data(), p.size());
+  if (!open.on && !change.on) return 0;
+
+  // Each array in three ranges: atoms for any open, then for opens that can write, then for path
+  // changes (the BPF side compares only the ranges a call can use).
+  std::vector<const PathAtom*> prefixOrder, suffixOrder;
+  uint32_t ranges[2][3] = {};  // [prefix|suffix][end of open-any, open-write, change]
+  auto take = [&](const PathFilterSpec& f, bool pick(const PathAtom&)) {
+    if (!f.on) return;
+    for (const PathAtom& a : f.atoms)
+      if (pick(a)) (a.match == kMatchSuffix ? suffixOrder : prefixOrder).push_back(&a);
+  };
+  take(open, [](const PathAtom& a) { return !a.writeOnly; });
+  ranges[0][0] = static_cast<uint32_t>(prefixOrder.size());
+  ranges[1][0] = static_cast<uint32_t>(suffixOrder.size());
+  take(open, [](const PathAtom& a) { return a.writeOnly; });
+  ranges[0][1] = static_cast<uint32_t>(prefixOrder.size());
+  ranges[1][1] = static_cast<uint32_t>(suffixOrder.size());
+  take(change, [](const PathAtom&) { return true; });
+  ranges[0][2] = static_cast<uint32_t>(prefixOrder.size());
+  ranges[1][2] = static_cast<uint32_t>(suffixOrder.size());
+
+  const int prefixFd = bpf_map__fd(skel_->maps.path_prefixes);
+  for (uint32_t slot = 0; slot < prefixOrder.size(); slot++) {
+    lnr_path_prefix entry{};
+    entry.len = static_cast<uint32_t>(prefixOrder[slot]->text.size());
+    entry.exact = prefixOrder[slot]->match == kMatchExact ? 1 : 0;
+    memcpy(entry.bytes, prefixOrder[slot]->text.data(), entry.len);
     if (bpf_map_update_elem(prefixFd, &slot, &entry, BPF_ANY) != 0) return -errno;
   }
+  const int suffixFd = bpf_map__fd(skel_->maps.path_suffixes);
+  for (uint32_t slot = 0; slot < suffixOrder.size(); slot++) {
+    lnr_path_suffix entry{};
+    entry.len = static_cast<uint32_t>(suffixOrder[slot]->text.size());
+    memcpy(entry.bytes, suffixOrder[slot]->text.data(), entry.len);
+    if (bpf_map_update_elem(suffixFd, &slot, &entry, BPF_ANY) != 0) return -errno;
+  }
   // Names: replace the whole set (the previous one is ours to remember; the map has no clear).
-  const int commFd = bpf_map__fd(skel_->maps.open_comms);
-  for (const std::array<char, LNR_COMM_LEN>& key : openComms_) bpf_map_delete_elem(commFd, key.data());
-  openComms_.clear();
+  const int commFd = bpf_map__fd(skel_->maps.filter_comms);
+  for (const std::array<char, LNR_COMM_LEN>& key : filterComms_) bpf_map_delete_elem(commFd, key.data());
+  filterComms_.clear();
   const uint8_t one = 1;
   for (const std::string& c : comms) {
     std::array<char, LNR_COMM_LEN> key{};
     memcpy(key.data(), c.data(), c.size());
     if (bpf_map_update_elem(commFd, key.data(), &one, BPF_ANY) != 0) return -errno;
-    openComms_.push_back(key);
+    filterComms_.push_back(key);
   }
-  skel_->bss->open_prefix_any = anyCount;
-  skel_->bss->open_prefix_count = static_cast<uint32_t>(prefixes.size());
-  skel_->bss->open_comm_count = static_cast<uint32_t>(comms.size());
+  auto* bss = skel_->bss;
+  bss->prefix_open_any = ranges[0][0];
+  bss->prefix_open_end = ranges[0][1];
+  bss->prefix_change_end = ranges[0][2];
+  bss->suffix_open_any = ranges[1][0];
+  bss->suffix_open_end = ranges[1][1];
+  bss->suffix_change_end = ranges[1][2];
+  bss->filter_comm_count = static_cast<uint32_t>(comms.size());
+  for (uint32_t& word : bss->change_filter_types) word = 0;
+  if (change.on)
+    for (uint32_t type : change.types) bss->change_filter_types[type / 32] |= 1u << (type % 32);
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
-  *filterOn = 1;
+  if (open.on) *openOn = 1;
+  if (change.on) *changeOn = 1;
   return 0;
 }
 

@@ -73,11 +73,25 @@ class ProbeCore {
   int SetInterestingTypes(const uint8_t* enabled, size_t count);
   // enabled[typeId] != 0 -> fds returned by that type are remembered so their close is shipped.
   int SetTrackedFdTypes(const uint8_t* enabled, size_t count);
-  // The in-kernel open filter (events.h): off, or on with these prefixes (writeOnly[i] limits
-  // prefix i to opens that can write) and process names. -EINVAL for a prefix that is not
-  // absolute, empty or holds a NUL, -E2BIG past LNR_OPEN_PREFIX_MAX prefixes or
-  // LNR_OPEN_PREFIX_LEN bytes. Returns 0 or -errno.
-  int SetOpenFilter(bool on, const std::vector<std::string>& prefixes, const std::vector<bool>& writeOnly, const std::vector<std::string>& comms);
+  // The in-kernel path filters (events.h): for opens and for path changes, each off or on with
+  // these atoms (prefix, exact path or suffix; writeOnly limits an open atom to opens that can
+  // write), process names and, for changes, the event type ids it judges. -EINVAL for an empty
+  // atom, one with a NUL or a prefix or exact path that is not absolute; -E2BIG past the tables'
+  // sizes (LNR_PATH_PREFIX_MAX / _LEN, LNR_PATH_SUFFIX_MAX / _LEN, LNR_FILTER_COMM_MAX names for
+  // both filters together). Returns 0 or -errno.
+  static constexpr uint8_t kMatchPrefix = 0, kMatchExact = 1, kMatchSuffix = 2;
+  struct PathAtom {
+    std::string text;
+    uint8_t match = kMatchPrefix;
+    bool writeOnly = false;
+  };
+  struct PathFilterSpec {
+    bool on = false;
+    std::vector<PathAtom> atoms;
+    std::vector<std::string> comms;
+    std::vector<uint32_t> types;
+  };
+  int SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& change);
   // Replaces the alias targets (events.h): files and directories by inode, with the path an open
   // reaching them reports. -E2BIG past LNR_ALIAS_MAX targets or LNR_ALIAS_PATH_LEN - 1 bytes,
   // -EINVAL for an empty or relative path. Returns 0 or -errno.
@@ -143,8 +157,8 @@ class ProbeCore {
   lanner_probe* skel_ = nullptr;
   ring_buffer* ring_ = nullptr;
   std::vector<bpf_link*> links_;
-  // The names in the kernel's open_comms map, so a new set can replace them.
-  std::vector<std::array<char, LNR_COMM_LEN>> openComms_;
+  // The names in the kernel's filter_comms map, so a new set can replace them.
+  std::vector<std::array<char, LNR_COMM_LEN>> filterComms_;
   // The keys in the kernel's alias_targets map, so a new set can replace them.
   std::vector<lnr_alias_key> aliasKeys_;
   // sys_enter runs on every syscall, so it is attached only while a type that uses it is wanted.

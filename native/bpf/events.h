@@ -211,30 +211,43 @@ struct lnr_counters {
 	__u64 stash_miss; /* exit found no entry stash (e.g. attached mid-syscall) */
 	__u64 seen_by_type[LNR_TYPE_SLOTS];
 	__u64 drop_by_type[LNR_TYPE_SLOTS];
-	/* Open-family events the path-prefix filter kept in the kernel. Not a drop, and not in `seen`:
-	 * seen == emitted + drop_* stays true for what is shipped. */
+	/* Events the path filters (opens and path changes) kept in the kernel. Not a drop, and not in
+	 * `seen`: seen == emitted + drop_* stays true for what is shipped. */
 	__u64 filtered_path;
 };
 
 /*
- * Optional in-kernel filter for open/openat/openat2/creat, compiled from the loaded rules: an open
- * ships when its absolute path (as copied at syscall entry) starts with one of the prefixes, or
- * the task's name (its comm, or its thread group leader's) is one of the names. Paths the kernel
- * cannot judge byte by byte always ship. Off while open_filter_on is 0.
+ * Optional in-kernel path filters, compiled from the loaded rules (src/rules/path-filter.ts):
+ *   - opens (open/openat/openat2/creat): an open ships when its path matches one of the open atoms
+ *     (some only for opens that can write);
+ *   - path changes (unlink, rename, link, symlink, mkdir, rmdir, chmod, chown, truncate and their
+ *     *at forms), per event type: a call ships when one of its paths matches a change atom.
+ * An atom is a prefix, an exact path or a suffix of the path as passed (as copied at syscall entry
+ * for opens). Either filter also ships a call by a task whose name (its comm, or its thread group
+ * leader's) is one of the names. Paths the kernel cannot judge byte by byte always ship. Each is
+ * off while its .bss switch is 0.
  * Prefix bytes past `len` are zero so the kernel compares whole 8-byte words.
  */
-#define LNR_OPEN_PREFIX_MAX 64
-#define LNR_OPEN_PREFIX_LEN 128
+#define LNR_PATH_PREFIX_MAX 128
+#define LNR_PATH_PREFIX_LEN 128
+#define LNR_PATH_SUFFIX_MAX 64
+#define LNR_PATH_SUFFIX_LEN 32
 /* Process names: keys are the comm's 16 bytes, zero-padded after the name (at most 15 bytes). */
-#define LNR_OPEN_COMM_MAX 64
+#define LNR_FILTER_COMM_MAX 64
 #define LNR_COMM_LEN 16
 /* Paths longer than this are always shipped (the normalisation check scans only this far). */
-#define LNR_OPEN_FILTER_WINDOW 256
+#define LNR_PATH_FILTER_WINDOW 256
 
-struct lnr_open_prefix {
+struct lnr_path_prefix {
+	__u32 len;
+	__u32 exact; /* 1: the whole path, not a prefix */
+	__u8 bytes[LNR_PATH_PREFIX_LEN];
+};
+
+struct lnr_path_suffix {
 	__u32 len;
 	__u32 pad;
-	__u8 bytes[LNR_OPEN_PREFIX_LEN];
+	__u8 bytes[LNR_PATH_SUFFIX_LEN];
 };
 
 /*

@@ -5,7 +5,7 @@
 import { createAuditSource, type AuditConfig, type AuditSource } from '../audit';
 import type { LannerConfig } from '../config';
 import { createLogger, type Logger } from '../log';
-import { POSTURE_STATUSES, startMetricsServer, type KernelFilterInfo, type MetricsServer, type PostureCount } from '../metrics';
+import { POSTURE_STATUSES, startMetricsServer, type KernelFilterInfo, type PathFilterTypeInfo, type MetricsServer, type PostureCount } from '../metrics';
 import type { MetricsConfig } from '../metrics/config';
 import { DropMonitor } from '../outputs';
 import type { DropsConfig } from '../outputs/drops-config';
@@ -38,7 +38,10 @@ export async function runAgent(config: LannerConfig, reloadConfig?: () => Lanner
     const capture = pipeline.kernelCapture();
     if (!probe || !capture) return;
     const probeConfig = config.probe as ProbeConfig;
-    const filtered = probeConfig.open_path_filter ? capture : { ...capture, openFilter: null, openFilterOffBecause: 'probe.open_path_filter is false' };
+    const off = 'probe.open_path_filter is false';
+    const filtered = probeConfig.open_path_filter
+      ? capture
+      : { ...capture, openFilter: null, openFilterOffBecause: off, changeFilter: null, changeFilterByType: Object.fromEntries(Object.keys(capture.changeFilterByType).map((t) => [t, { filtered: false as const, unboundedBy: off }])) };
     applied = applyKernelCapture(probe, probeConfig.resolve_aliases ? filtered : { ...filtered, aliasPaths: [] });
     log.info(applied, 'kernel capture');
     const killTablesRefused = pipeline.enforcer.applyTo(probe);
@@ -56,6 +59,7 @@ export async function runAgent(config: LannerConfig, reloadConfig?: () => Lanner
   const agent = agentSteps(config, log, pipeline, {
     audit,
     kernelFilters: () => kernelFilterInfo(applied),
+    pathFilterTypes: () => Object.entries(applied?.pathFilterByType ?? {}).map(([eventType, st]) => ({ eventType, filtered: st.filtered, keptOpenBy: st.filtered ? '' : st.unboundedBy })),
     probeLoaded: (p) => {
       probe = p;
       applyCapture();
@@ -150,7 +154,7 @@ function agentSteps(
   config: LannerConfig,
   log: Logger,
   pipeline: Pipeline,
-  on: { readonly audit: AuditSource; probeLoaded(probe: KernelEventSource): void; kernelFilters(): KernelFilterInfo[] },
+  on: { readonly audit: AuditSource; probeLoaded(probe: KernelEventSource): void; kernelFilters(): KernelFilterInfo[]; pathFilterTypes(): PathFilterTypeInfo[] },
 ): AgentSteps {
   const { engine, rules, outputs, state, posture, histograms, captures } = pipeline;
   let source: KernelEventSource | undefined;
@@ -213,6 +217,7 @@ function agentSteps(
             dropAlerts: () => dropMonitor?.counts.fired ?? 0,
             posture: () => postureCounts(posture),
             kernelFilters: () => on.kernelFilters(),
+            pathFilterTypes: () => on.pathFilterTypes(),
             audit: () => on.audit.metricsStats(),
             enforcement: () => pipeline.enforcer.metricsStats(source),
             ...(captures ? { captures: () => captures.stats() } : {}),
@@ -271,10 +276,20 @@ function kernelFilterInfo(applied: AppliedKernelCapture | undefined): KernelFilt
   const active = typeof open !== 'string';
   const alias = applied.aliasTargets.targets;
   return [
-    { filter: 'open', active, entries: active ? [{ kind: 'prefix', count: open.prefixes }, { kind: 'name', count: open.comms }] : [] },
+    { filter: 'open', active, entries: active ? [{ kind: 'prefix', count: open.prefixes }, { kind: 'suffix', count: open.suffixes }, { kind: 'name', count: open.comms }] : [] },
+    changeFilterInfo(applied.changeFilter),
     // Not a filter that drops: the inode lookups that name an open by the path its rule knows.
     { filter: 'alias', active: alias > 0, entries: [{ kind: 'inode', count: alias }] },
   ];
+}
+
+function changeFilterInfo(change: AppliedKernelCapture['changeFilter']): KernelFilterInfo {
+  if (typeof change === 'string') return { filter: 'change', active: false, entries: [] };
+  return {
+    filter: 'change',
+    active: true,
+    entries: [{ kind: 'prefix', count: change.prefixes }, { kind: 'suffix', count: change.suffixes }, { kind: 'name', count: change.comms }, { kind: 'event_type', count: change.types.length }],
+  };
 }
 
 function postureCounts(posture: PostureEngine | undefined): PostureCount[] {

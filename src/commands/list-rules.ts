@@ -5,11 +5,18 @@ import { EVENT_TYPES } from '../probe';
 import { formatLoadMessage, loadRules, reportRules, type KernelFilterReport } from '../rules';
 import { configOptions, loadRunConfig, rulesOption, type CommonRunOptions } from './options';
 
-/** One line on what the kernel's open filter does for these rules. */
+/** What the kernel's path filters do for these rules: the open filter on one line, then each path-changing type. */
 export function describeOpenFilter(kernel: KernelFilterReport): string {
   const f = kernel.openFilter;
-  if (!f.active) return `kernel open filter: off (${f.offBecause})`;
-  return `kernel open filter: on, ${f.prefixes.length} path prefixes, ${f.comms.length} process names`;
+  const lines = [
+    f.active
+      ? `kernel open filter: on, ${f.prefixes.length} path prefixes, ${f.suffixes.length} suffixes, ${f.comms.length} process names`
+      : `kernel open filter: off (${f.offBecause})`,
+  ];
+  const c = kernel.changeFilter;
+  if (c.active) lines.push(`kernel change filter: on, ${c.prefixes.length} path prefixes, ${c.suffixes.length} suffixes, ${c.comms.length} process names`);
+  for (const [type, st] of Object.entries(kernel.changeFilterByType)) lines.push(`  ${type}: ${st.filtered ? 'filtered' : `every call ships (rule '${st.unboundedBy}' can match any path)`}`);
+  return lines.join('\n');
 }
 
 export function addListRulesCommand(program: Command): void {

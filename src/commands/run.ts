@@ -77,10 +77,16 @@ function describeKernelCapture(capture: KernelCapture, probe: ProbeConfig): stri
     ? 'off (probe.open_path_filter is false)'
     : capture.openFilter === null
       ? `off (${capture.openFilterOffBecause ?? 'a rule can match any open'})`
-      : `on, ${capture.openFilter.prefixes.length} path prefixes, ${capture.openFilter.comms?.length ?? 0} process names`;
+      : `on, ${capture.openFilter.prefixes.length} path prefixes, ${capture.openFilter.suffixes?.length ?? 0} suffixes, ${capture.openFilter.comms?.length ?? 0} process names`;
+  const change = !probe.open_path_filter
+    ? 'off (probe.open_path_filter is false)'
+    : Object.entries(capture.changeFilterByType)
+        .map(([t, st]) => `${t} ${st.filtered ? 'filtered' : `unfiltered (rule '${st.unboundedBy}')`}`)
+        .join(', ') || 'no path-changing type needed';
   return [
     `kernel capture: ${types.length} event types: ${types.join(' ')}`,
     `  open filter: ${open}`,
+    `  change filter: ${change}`,
     `  exec environments: ${capture.execEnvironment ? 'on (a rule reads proc.env)' : 'off'}; forks from the caller's side: ${capture.cloneCallerSide ? 'on' : 'off'}`,
     `  files the rules name, followed by inode: ${probe.resolve_aliases ? capture.aliasPaths.length : 'off (probe.resolve_aliases is false)'}`,
   ].join('\n');

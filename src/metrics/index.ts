@@ -19,5 +19,6 @@ export type {
   RulesInfo,
   SinkStatsSource,
   KernelFilterInfo,
+  PathFilterTypeInfo,
 } from './sources';
 export { POSTURE_STATUSES } from './sources';

@@ -252,6 +252,20 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
     }));
   }
 
+  const filterByType = new Gauge({
+    name: 'lanner_kernel_path_filter',
+    help: 'Per event type a kernel path filter can judge: 1 filtered in the kernel, 0 every call ships (kept_open_by: the rule that can match any path, or why the filter is off).',
+    labelNames: ['event_type', 'kept_open_by'],
+    registers,
+  });
+  const readPathFilterTypes = sources.pathFilterTypes;
+  if (readPathFilterTypes) {
+    onCollect(filterByType, guarded('path_filter_types', () => {
+      filterByType.reset();
+      for (const t of readPathFilterTypes.call(sources)) filterByType.set({ event_type: t.eventType, kept_open_by: t.keptOpenBy }, t.filtered ? 1 : 0);
+    }));
+  }
+
   // --- rule-triggered captures ------------------------------------------------------------------
   const captures = new Counter({ name: 'lanner_captures_total', help: 'Rule-triggered captures by result: written, truncated (stopped at max_file_size_mb), refused (bound reached), deleted (old file removed for room), failed.', labelNames: ['result'], registers });
   const captureFiles = new Gauge({ name: 'lanner_capture_files', help: 'Capture files kept under capture.path_prefix.', registers });

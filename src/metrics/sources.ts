@@ -96,6 +96,14 @@ export interface PostureCount {
 }
 
 /** One in-kernel filter compiled from the rules: whether it is on, and its entries by kind. */
+/** One event type a kernel path filter can judge (`lanner_kernel_path_filter`). */
+export interface PathFilterTypeInfo {
+  readonly eventType: string;
+  readonly filtered: boolean;
+  /** The rule that can match any path, or why the filter is off ('' when filtered). */
+  readonly keptOpenBy: string;
+}
+
 export interface KernelFilterInfo {
   /** Which filter (`open`). */
   readonly filter: string;
@@ -141,6 +149,8 @@ export interface MetricsSources {
   posture?(): Iterable<PostureCount>;
   /** The kernel filters the loaded rules compiled to (what the probe drops before user space). */
   kernelFilters?(): Iterable<KernelFilterInfo>;
+  /** Per event type a kernel path filter can judge: filtered, or the rule (or reason) that keeps it open. */
+  pathFilterTypes?(): Iterable<PathFilterTypeInfo>;
   bpfPrograms?(): Iterable<BpfProgramStats>;
   /** Rule-triggered captures, when enabled. */
   captures?(): CaptureMetrics;

@@ -2,7 +2,7 @@
 export * from './event';
 export * from './event-types';
 export { syntheticEvent, syntheticBatch, type SyntheticEventInit } from './synthetic';
-export { openProbe, ProbeError, typeMask, validateOpenPathPrefixes, DEFAULT_TRACKED_FD_TYPES, type ProbeOptions, type KernelEventSource, type OpenPathPrefix, type OpenPathFilterEntry, type OpenFilterSpec } from './probe';
+export { openProbe, ProbeError, typeMask, validateOpenPathPrefixes, DEFAULT_TRACKED_FD_TYPES, type ProbeOptions, type KernelEventSource, type OpenPathPrefix, type OpenPathFilterEntry, type OpenFilterSpec, type ChangeFilterSpec, type PathSuffix } from './probe';
 export { applyKernelCapture, type AppliedKernelCapture, type KernelCapture } from './kernel-capture';
 export {
   openCapture,

@@ -5,8 +5,11 @@
  * applies it to the probe after every rules load, so the kernel never hides what the running
  * rules look for and never copies what none of them reads.
  */
-import type { KernelEventSource, OpenFilterSpec } from './probe';
+import type { ChangeFilterSpec, KernelEventSource, OpenFilterSpec } from './probe';
 import type { AliasPath } from './alias-targets';
+import { EVENT_FAMILIES } from './event-types';
+
+const OPEN_TYPES: readonly string[] = EVENT_FAMILIES.open;
 
 export interface KernelCapture {
   /** Event type names to ship (rule types plus what state and posture need). */
@@ -15,6 +18,10 @@ export interface KernelCapture {
   readonly openFilter: OpenFilterSpec | null;
   /** Why the open filter is off, when it is (the rule that keeps it open). */
   readonly openFilterOffBecause?: string;
+  /** Which path changes ship, for the types it names; null when none is filtered. */
+  readonly changeFilter: ChangeFilterSpec | null;
+  /** Per path-changing type a rule or another part needs: filtered, or the rule that keeps it open. */
+  readonly changeFilterByType: Readonly<Record<string, PathFilterState>>;
   /** Successful execs carry their environment (a rule reads proc.env). */
   readonly execEnvironment: boolean;
   /** Forks ship from the caller's side too (a rule matches a fork-family type). */
@@ -23,11 +30,17 @@ export interface KernelCapture {
   readonly aliasPaths: readonly AliasPath[];
 }
 
+export type PathFilterState = { readonly filtered: true } | { readonly filtered: false; readonly unboundedBy: string };
+
 /** What the probe ended up doing, for the log and metrics. */
 export interface AppliedKernelCapture {
   readonly eventTypes: number;
   /** The open filter's size, or why it is off. */
-  readonly openFilter: { readonly prefixes: number; readonly comms: number } | string;
+  readonly openFilter: { readonly prefixes: number; readonly suffixes: number; readonly comms: number } | string;
+  /** The change filter's types and size, or why it is off. */
+  readonly changeFilter: { readonly types: readonly string[]; readonly prefixes: number; readonly suffixes: number; readonly comms: number } | string;
+  /** Per event type a path filter can judge and something needs: filtered in the kernel, or what keeps it open. */
+  readonly pathFilterByType: Readonly<Record<string, PathFilterState>>;
   readonly execEnvironment: boolean;
   readonly cloneCallerSide: boolean;
   /** Alias targets the kernel holds, and paths that did not fit its table. */
@@ -48,14 +61,36 @@ export function applyKernelCapture(probe: KernelEventSource, capture: KernelCapt
   } else {
     try {
       probe.setOpenFilter(capture.openFilter);
-      openFilter = { prefixes: capture.openFilter.prefixes.length, comms: capture.openFilter.comms?.length ?? 0 };
+      openFilter = { prefixes: capture.openFilter.prefixes.length, suffixes: capture.openFilter.suffixes?.length ?? 0, comms: capture.openFilter.comms?.length ?? 0 };
     } catch (err) {
       probe.setOpenFilter(null);
       openFilter = `off: ${(err as Error).message}`;
     }
   }
+  let changeFilter: AppliedKernelCapture['changeFilter'];
+  if (capture.changeFilter === null) {
+    probe.setChangeFilter(null);
+    changeFilter = 'off: no path-changing type can be narrowed';
+  } else {
+    try {
+      probe.setChangeFilter(capture.changeFilter);
+      const f = capture.changeFilter;
+      changeFilter = { types: f.types, prefixes: f.prefixes.length, suffixes: f.suffixes?.length ?? 0, comms: f.comms?.length ?? 0 };
+    } catch (err) {
+      probe.setChangeFilter(null);
+      changeFilter = `off: ${(err as Error).message}`;
+    }
+  }
+  const pathFilterByType: Record<string, PathFilterState> = {};
+  for (const t of OPEN_TYPES) {
+    if (!capture.eventTypes.has(t)) continue;
+    pathFilterByType[t] = typeof openFilter === 'string' ? { filtered: false, unboundedBy: openFilter.replace(/^off: /, '') } : { filtered: true };
+  }
+  for (const [t, state] of Object.entries(capture.changeFilterByType)) {
+    pathFilterByType[t] = typeof changeFilter === 'string' && state.filtered ? { filtered: false, unboundedBy: changeFilter.replace(/^off: /, '') } : state;
+  }
   probe.setExecEnvCapture(capture.execEnvironment);
   probe.setCloneCallerEvents(capture.cloneCallerSide);
   const aliasTargets = probe.setAliasTargets(capture.aliasPaths);
-  return { eventTypes: capture.eventTypes.size, openFilter, execEnvironment: capture.execEnvironment, cloneCallerSide: capture.cloneCallerSide, aliasTargets };
+  return { eventTypes: capture.eventTypes.size, openFilter, changeFilter, pathFilterByType, execEnvironment: capture.execEnvironment, cloneCallerSide: capture.cloneCallerSide, aliasTargets };
 }

@@ -72,11 +72,16 @@ export const FLAG_FD_SOCKET = 0x100;
 export const ALIAS_MAX = 256;
 export const ALIAS_PATH_LEN = 256;
 
-/** Open-path filter limits (LNR_OPEN_PREFIX_MAX / _LEN / LNR_OPEN_FILTER_WINDOW in events.h). */
-export const OPEN_PREFIX_MAX = 64;
-export const OPEN_PREFIX_LEN = 128;
-/** Open filter process names (LNR_OPEN_COMM_MAX, and LNR_COMM_LEN less the NUL). */
-export const OPEN_COMM_MAX = 64;
+/**
+ * Path filter limits (LNR_PATH_PREFIX_MAX / _LEN, LNR_PATH_SUFFIX_MAX / _LEN and
+ * LNR_PATH_FILTER_WINDOW in events.h): the open and change filters share the tables.
+ */
+export const PATH_PREFIX_MAX = 128;
+export const PATH_PREFIX_LEN = 128;
+export const PATH_SUFFIX_MAX = 64;
+export const PATH_SUFFIX_LEN = 32;
+/** Path filter process names, both filters together (LNR_FILTER_COMM_MAX, and LNR_COMM_LEN less the NUL). */
+export const FILTER_COMM_MAX = 64;
 export const COMM_NAME_MAX = 15;
 /** Paths longer than this (bytes) always pass the filter. */
-export const OPEN_FILTER_WINDOW = 256;
+export const PATH_FILTER_WINDOW = 256;

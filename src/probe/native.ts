@@ -73,12 +73,23 @@ export interface NativeKillCounts {
   readonly failed: readonly number[];
 }
 
+/** How an atom matches a path (ProbeCore::kMatch* in native/addon/probe_core.h). */
+export const NATIVE_PATH_MATCH = { prefix: 0, exact: 1, suffix: 2 } as const;
+export type NativePathMatch = (typeof NATIVE_PATH_MATCH)[keyof typeof NATIVE_PATH_MATCH];
+
+export interface NativePathFilter {
+  readonly atoms: readonly { readonly text: string; readonly match: NativePathMatch; readonly writeOnly: boolean }[];
+  readonly comms: readonly string[];
+  /** The change filter's event type ids. */
+  readonly types: readonly number[];
+}
+
 export interface NativeProbe {
   attach(): void;
   setInterestingTypes(mask: Uint8Array): void;
   setTrackedFdTypes(mask: Uint8Array): void;
-  /** null = off. Prefixes and names must already be valid (see validateOpenFilter). */
-  setOpenFilter(prefixes: readonly string[] | null, writeOnly?: readonly boolean[], comms?: readonly string[]): void;
+  /** Both path filters at once; null = off. Atoms and names must already be valid (see probe.ts). */
+  setPathFilters(open: NativePathFilter | null, change: NativePathFilter | null): void;
   /** Replaces the kernel's alias targets (already validated: see src/probe/alias-targets.ts). */
   setAliasTargets(targets: readonly NativeAliasTarget[]): void;
   /** null turns kernel enforcement off. */
@@ -102,9 +113,12 @@ export interface NativeAbi {
   headerSize: number;
   maxRecord: number;
   typeCount: number;
-  openPrefixMax: number;
-  openPrefixLen: number;
-  openFilterWindow: number;
+  pathPrefixMax: number;
+  pathPrefixLen: number;
+  pathSuffixMax: number;
+  pathSuffixLen: number;
+  filterCommMax: number;
+  pathFilterWindow: number;
   aliasMax: number;
   aliasPathLen: number;
   killPathMax: number;

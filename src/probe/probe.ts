@@ -6,7 +6,8 @@
 import type { EventBatch, EventSource, SourceStats } from './event';
 import { EVENT_TYPES, EVENT_TYPE_COUNT, eventTypeByName } from './event-types';
 import { BufferBatch } from './decoder';
-import { COMM_NAME_MAX, OPEN_COMM_MAX, OPEN_PREFIX_LEN, OPEN_PREFIX_MAX } from './layout';
+import { nativePathFilter, type ChangeFilterSpec, type OpenFilterSpec } from './path-filter-spec';
+import { ProbeError } from './probe-error';
 import { loadAddon, type NativeAliasTarget, type NativeKillCounts, type NativeKillTables, type NativeProbe, type NativeProbeError, type NativeStats } from './native';
 import { ALIAS_REFRESH_MS, resolveAliasTargets, sameAliasTargets, type AliasPath } from './alias-targets';
 
@@ -64,19 +65,11 @@ export interface ProbeOptions {
   maxBatchesPerWake?: number;
 }
 
+export { validateOpenPathPrefixes, validatePathSuffixes, validateOpenFilterComms, type OpenPathPrefix, type OpenPathFilterEntry, type OpenFilterSpec, type ChangeFilterSpec, type PathSuffix } from './path-filter-spec';
+
 export const DEFAULT_TRACKED_FD_TYPES: ReadonlySet<string> = new Set(['socket', 'accept', 'accept4']);
 
-/** A probe failure with a stable `code` (EPERM, ENOBTF, EVERIFIER, ENOADDON, …) and, for verifier rejections, the log. */
-export class ProbeError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-    readonly verifierLog?: string,
-  ) {
-    super(message);
-    this.name = 'ProbeError';
-  }
-}
+export { ProbeError };
 
 /** Mask for the kernel's interesting table, indexed by event type id. */
 export function typeMask(names: ReadonlySet<string> | undefined): Uint8Array {
@@ -92,83 +85,12 @@ export function typeMask(names: ReadonlySet<string> | undefined): Uint8Array {
   return mask;
 }
 
-/**
- * Checks prefixes for the open-path filter and returns them deduplicated; throws ProbeError
- * (EINVAL) naming the offending prefix. A prefix must be absolute, 1..OPEN_PREFIX_LEN UTF-8 bytes,
- * free of NUL, and normalised (no '//', '.' or '..' components): the kernel ships
- * non-normalised paths unfiltered, so such a prefix could never match anything.
- */
-export function validateOpenPathPrefixes(prefixes: readonly OpenPathFilterEntry[] | null): OpenPathPrefix[] {
-  if (prefixes === null) return [];
-  if (!Array.isArray(prefixes)) throw new ProbeError('open path prefixes must be an array of strings or null', 'EINVAL');
-  // A prefix wanted for any open and for write opens only is wanted for any open.
-  const modes = new Map<string, boolean>();
-  for (const e of prefixes) {
-    const entry = typeof e === 'string' ? { prefix: e, writeOnly: false } : e;
-    modes.set(entry.prefix, (modes.get(entry.prefix) ?? true) && entry.writeOnly);
-  }
-  const unique = [...modes.keys()];
-  if (unique.length > OPEN_PREFIX_MAX) {
-    throw new ProbeError(`at most ${OPEN_PREFIX_MAX} open path prefixes are supported, got ${unique.length}`, 'EINVAL');
-  }
-  for (const p of unique) {
-    const bad = (why: string): ProbeError => new ProbeError(`invalid open path prefix ${JSON.stringify(p)}: ${why}`, 'EINVAL');
-    if (typeof p !== 'string') throw bad('not a string');
-    if (!p.startsWith('/')) throw bad('must be an absolute path');
-    if (p.includes('\0')) throw bad('contains a NUL byte');
-    if (Buffer.byteLength(p, 'utf8') > OPEN_PREFIX_LEN) throw bad(`longer than ${OPEN_PREFIX_LEN} bytes`);
-    if (/\/\/|\/\.\.?(\/|$)/.test(p)) throw bad("not normalised ('//', '.' or '..' component)");
-  }
-  return unique.map((prefix) => ({ prefix, writeOnly: modes.get(prefix)! }));
-}
-
-/**
- * Checks an open filter's process names and returns them deduplicated; throws ProbeError (EINVAL)
- * naming the offending one. A name is what the kernel keeps as a task's comm: 1..15 bytes, no NUL.
- */
-export function validateOpenFilterComms(comms: readonly string[]): string[] {
-  const unique = [...new Set(comms)];
-  if (unique.length > OPEN_COMM_MAX) throw new ProbeError(`at most ${OPEN_COMM_MAX} open filter process names are supported, got ${unique.length}`, 'EINVAL');
-  for (const c of unique) {
-    const bad = (why: string): ProbeError => new ProbeError(`invalid open filter process name ${JSON.stringify(c)}: ${why}`, 'EINVAL');
-    if (typeof c !== 'string' || c.length === 0) throw bad('not a non-empty string');
-    if (c.includes('\0')) throw bad('contains a NUL byte');
-    if (Buffer.byteLength(c, 'utf8') > COMM_NAME_MAX) throw bad(`longer than ${COMM_NAME_MAX} bytes (a task name holds no more)`);
-  }
-  return unique;
-}
-
-/** A prefix for the open-path filter; `writeOnly` limits it to opens that can write. */
-export interface OpenPathPrefix {
-  readonly prefix: string;
-  readonly writeOnly: boolean;
-}
-/** A plain string is a prefix for any open. */
-export type OpenPathFilterEntry = string | OpenPathPrefix;
-
-/**
- * The open filter: an open ships when its path starts with one of `prefixes` or the calling
- * task's name (comm, or its thread group leader's) is one of `comms`.
- */
-export interface OpenFilterSpec {
-  readonly prefixes: readonly OpenPathFilterEntry[];
-  readonly comms?: readonly string[];
-}
-
-/** Validates a filter, then hands it to the kernel in one update. */
-function setNativeOpenFilter(probe: NativeProbe | undefined, filter: OpenFilterSpec | null): void {
-  if (filter === null) {
-    probe?.setOpenFilter(null);
-    return;
-  }
-  const prefixes = validateOpenPathPrefixes(filter.prefixes);
-  const comms = validateOpenFilterComms(filter.comms ?? []);
+/** Validates both filters, then hands them to the kernel in one update. */
+function setNativePathFilters(probe: NativeProbe | undefined, open: OpenFilterSpec | null, change: ChangeFilterSpec | null): void {
+  const nativeOpen = nativePathFilter(open);
+  const nativeChange = nativePathFilter(change);
   try {
-    probe?.setOpenFilter(
-      prefixes.map((v) => v.prefix),
-      prefixes.map((v) => v.writeOnly),
-      comms,
-    );
+    probe?.setPathFilters(nativeOpen, nativeChange);
   } catch (err) {
     throw wrapNativeError(err);
   }
@@ -186,15 +108,25 @@ export interface KernelEventSource extends EventSource {
   trackFd(tgid: number, fd: number, tracked: boolean): void;
   /**
    * In-kernel filter for open/openat/openat2/creat: when set, an open ships only when its absolute
-   * path (as copied at syscall entry) starts with one of `prefixes`, byte for byte, or the task's
-   * name (its comm, or its thread group leader's) is one of `comms`. A filtered open's fd is not
+   * path (as copied at syscall entry) starts with one of `prefixes` (or equals an exact one) or
+   * ends with one of `suffixes`, byte for byte, or the task's name (its comm, or its thread group
+   * leader's) is one of `comms`. A filtered open's fd is not
    * tracked, so its close is not shipped either. '/etc/shadow' also matches '/etc/shadowx': add
    * the trailing '/' for a directory. Relative paths, paths with '//', '/./' or '../' in them and
-   * paths longer than OPEN_FILTER_WINDOW bytes always ship. Without an entry copy (enterHooks off)
+   * paths longer than PATH_FILTER_WINDOW bytes always ship. Without an entry copy (enterHooks off)
    * the kernel judges the path it reads from user memory at sys_exit. null turns it off (the
    * default). Counted in nativeStats().filteredByPath. Throws ProbeError EINVAL.
    */
   setOpenFilter(filter: OpenFilterSpec | null): void;
+  /**
+   * The same for path changes (unlink, rename, link, symlink, mkdir, rmdir, chmod, chown, truncate
+   * and their *at forms), per event type in `types`: a call ships when one of its paths as passed
+   * matches an atom, or its task is named; the other types ship. The same paths are never judged.
+   * Both filters share the kernel's tables (PATH_PREFIX_MAX prefixes, PATH_SUFFIX_MAX suffixes,
+   * FILTER_COMM_MAX names): setting one that does not fit beside the other throws ProbeError
+   * E2BIG and leaves the kernel as it was. null turns it off (the default).
+   */
+  setChangeFilter(filter: ChangeFilterSpec | null): void;
   /**
    * The paths the rules name, resolved to inodes the kernel looks up at each successful open (see
    * src/probe/alias-targets.ts): an open reaching one by another name ships, whatever the open
@@ -247,6 +179,8 @@ class NativeEventSource implements KernelEventSource {
   private aliasPaths: readonly AliasPath[] = [];
   private aliasTargets: readonly NativeAliasTarget[] = [];
   private aliasTimer: NodeJS.Timeout | undefined;
+  private openFilter: OpenFilterSpec | null;
+  private changeFilter: ChangeFilterSpec | null = null;
   running = false;
 
   constructor(
@@ -254,6 +188,7 @@ class NativeEventSource implements KernelEventSource {
     private readonly opts: ProbeOptions,
   ) {
     this.probe = probe;
+    this.openFilter = opts.openFilter ?? null;
     this.buffer = new ArrayBuffer(Math.max(opts.batchBytes ?? 1 << 20, 1 << 16));
     this.batch = new BufferBatch(this.buffer);
   }
@@ -306,7 +241,13 @@ class NativeEventSource implements KernelEventSource {
   }
 
   setOpenFilter(filter: OpenFilterSpec | null): void {
-    setNativeOpenFilter(this.probe, filter);
+    setNativePathFilters(this.probe, filter, this.changeFilter);
+    this.openFilter = filter;
+  }
+
+  setChangeFilter(filter: ChangeFilterSpec | null): void {
+    setNativePathFilters(this.probe, this.openFilter, filter);
+    this.changeFilter = filter;
   }
 
   setAliasTargets(paths: readonly AliasPath[]): { targets: number; overflow: number } {
@@ -436,7 +377,7 @@ export async function openProbe(options: ProbeOptions = {}): Promise<KernelEvent
     throw wrapNativeError(err);
   }
   try {
-    setNativeOpenFilter(probe, options.openFilter ?? null);
+    setNativePathFilters(probe, options.openFilter ?? null, null);
   } catch (err) {
     probe.close();
     throw err;

@@ -31,6 +31,11 @@ const eventFdSource: Int32Array = (() => {
   return out;
 })();
 
+/** Whether events of this type refer to an fd (the `fd.*` fields have a value to read). */
+export function eventTypeHasFd(typeId: number): boolean {
+  return eventFdSource[typeId] !== FD_NONE;
+}
+
 /** 1 for open-family event type ids. */
 export const isOpenFamily: Uint8Array = familyMask('open');
 

@@ -8,7 +8,7 @@ import { EVENT_FAMILIES, EVENT_TYPES } from '../probe/event-types';
 import type { KernelCapture } from '../probe/kernel-capture';
 import type { OpenPathPrefix } from '../probe/probe';
 import { rulesetMatchesType, rulesetReadsField } from './field-use';
-import { aliasPathsFor, openFilterFor } from './open-filter';
+import { aliasPathsFor, changeFilterFor, openFilterFor } from './open-filter';
 import type { CompiledRuleset } from './ruleset';
 
 /** Fields that read a process's environment (captured at exec). */
@@ -18,7 +18,10 @@ const ENV_FIELDS: ReadonlySet<string> = new Set(['proc.env', 'proc.aenv']);
 export interface OtherKernelNeeds {
   /** Event types needed whether or not a rule names them. */
   readonly eventTypes: Iterable<string>;
-  /** Path prefixes whose opens must ship (posture's watched files: writes only). */
+  /**
+   * Path prefixes whose write-opens and path changes must ship (posture's watched files). Of the
+   * path-changing types in eventTypes, these paths are all the other parts need.
+   */
   readonly openPaths?: readonly OpenPathPrefix[];
 }
 
@@ -33,10 +36,13 @@ export function ruleEventTypes(ruleset: CompiledRuleset): Set<string> {
 
 export function kernelCaptureFor(ruleset: CompiledRuleset, others: OtherKernelNeeds): KernelCapture {
   const open = openFilterFor(ruleset, others.openPaths ?? []);
+  const change = changeFilterFor(ruleset, others.openPaths ?? [], others.eventTypes);
   return {
     eventTypes: new Set([...ruleEventTypes(ruleset), ...others.eventTypes]),
     openFilter: open.filter,
     ...(open.unboundedBy !== undefined ? { openFilterOffBecause: `rule '${open.unboundedBy}' can match any open` } : {}),
+    changeFilter: change.filter,
+    changeFilterByType: change.byType,
     execEnvironment: rulesetReadsField(ruleset, ENV_FIELDS),
     cloneCallerSide: rulesetMatchesType(ruleset, EVENT_FAMILIES.fork),
     aliasPaths: aliasPathsFor(ruleset),

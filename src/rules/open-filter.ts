@@ -1,59 +1,78 @@
 /**
- * The kernel's open filter, derived from the loaded rules: which opens some rule can match, so the
- * probe can drop the rest before it builds a record. Sound by over-approximation: an open any
- * enabled rule can match always ships; whatever cannot be decided counts as "may match".
- *
- * Each rule indexed under an open-family type is read as a filter on open events, made of atoms
- * the kernel can test: a path prefix (optionally for opens that can write only) and a process
- * name (the task's comm). A filter ships an open when any of its atoms holds; "any" ships all.
- *   - `fd.name startswith P`, `= P`, `in (…)`, `pmatch (…)`, `glob` (up to its first wildcard) and
- *     `fd.directory = D` give path prefixes; `evt.is_open_write = true` and the write flags limit
- *     them to opens that can write.
- *   - `proc.name = N` / `in (…)` gives process names.
- *   - A test that only a non-normalised path can pass (`fd.nameraw contains '../'`) needs no atom:
- *     the kernel ships every path it cannot judge byte by byte (relative, or with `//`, `./` or
- *     `../` in it).
- *   - `and` keeps the narrower side (the intersection when both are path sets), `or` the union;
- *     `not`, transformers and other fields mean "any".
+ * The kernel's path filters, derived from the loaded rules (the algebra is in ./path-atoms.ts):
+ *   - the open filter: which opens some rule can match, so the probe can drop the rest before it
+ *     builds a record;
+ *   - the change filter: the same per event type for calls that change a path (unlink, rename,
+ *     link, symlink, mkdir, rmdir, chmod, chown, truncate and their *at forms).
+ * Sound by over-approximation: a call any enabled rule can match always ships; whatever cannot be
+ * decided counts as "may match", and a type one rule can match on any path ships unfiltered.
  */
-import type { CheckNode, ConditionNode } from './ast';
 import type { CompiledRule, CompiledRuleset } from './ruleset';
-import { EVENT_FAMILIES, familyTypeIds } from '../probe/event-types';
-import { COMM_NAME_MAX } from '../probe/layout';
-import type { OpenPathPrefix } from '../probe/probe';
+import { EVENT_FAMILIES, eventTypeByName, familyTypeIds } from '../probe/event-types';
+import type { OpenPathPrefix, PathSuffix } from '../probe/probe';
 import type { AliasPath } from '../probe/alias-targets';
+import { eventTypeHasFd } from './context';
+import { ANY_WRITE, filterOf, isUnbounded, minimalAtoms, NOTHING, union, type FieldRole, type FilterClass, type PathFilter } from './path-atoms';
 
-export type { OpenPathPrefix };
-
+export type { OpenPathPrefix, PathSuffix };
 
 const OPEN_IDS = familyTypeIds('open');
-const OPEN_NAMES: ReadonlySet<string> = new Set(EVENT_FAMILIES.open);
-/** Fields whose value is the opened path on open-family events (normalised, or as requested). */
-const PATH_FIELDS = new Set(['fd.name', 'evt.arg.name']);
-const RAW_PATH_FIELDS = new Set(['fd.nameraw', 'fd.name', 'evt.arg.name']);
 const WRITE_FLAGS = new Set(['O_WRONLY', 'O_RDWR', 'O_TRUNC', 'O_CREAT']);
-/** The byte sequence whose presence makes the kernel ship a path unjudged. */
-const UNJUDGED_SEQUENCE = '../';
 
-/**
- * A filter on opens: `any`, or path prefixes (prefix → only opens that can write) and process
- * names. Nothing at all (no atom) is an open no rule can match.
- */
-interface Filter {
-  readonly any: boolean;
-  readonly paths: ReadonlyMap<string, boolean>;
-  readonly comms: ReadonlySet<string>;
+/** Opens: the opened path is fd.name and evt.arg.name (fd.nameraw as passed); writes are a class of their own. */
+const OPEN_CLASS: FilterClass = {
+  typeNames: new Set(EVENT_FAMILIES.open),
+  role(field: string): FieldRole {
+    if (field === 'fd.name' || field === 'evt.arg.name' || field === 'fd.nameraw') return 'path';
+    if (field === 'fd.directory') return 'directory';
+    if (field === 'fd.filename') return 'basename';
+    return 'other';
+  },
+  special(field, op, vals) {
+    if (field === 'evt.is_open_write' && (op === '=' || op === '==') && vals[0] === 'true') return ANY_WRITE;
+    if (field === 'evt.arg.flags' && op === 'contains' && vals.length === 1 && WRITE_FLAGS.has(vals[0]!)) return ANY_WRITE;
+    return undefined;
+  },
+};
+
+/** Event types the change filter judges: each passes its paths in string slots the kernel reads from user memory. */
+export const CHANGE_FILTER_TYPES: readonly string[] = [
+  ...EVENT_FAMILIES.unlink, 'rmdir', ...EVENT_FAMILIES.rename, ...EVENT_FAMILIES.link, ...EVENT_FAMILIES.symlink,
+  ...EVENT_FAMILIES.mkdir, 'chmod', 'fchmodat', 'truncate', 'chown', 'lchown', 'fchownat',
+];
+
+const ONE_PATH: ReadonlySet<string> = new Set<string>([...EVENT_FAMILIES.unlink, 'rmdir', ...EVENT_FAMILIES.mkdir, 'chown', 'lchown', 'fchownat']);
+const TWO_PATHS: ReadonlySet<string> = new Set<string>([...EVENT_FAMILIES.rename, ...EVENT_FAMILIES.link, ...EVENT_FAMILIES.symlink]);
+const FD_PATH_FIELDS = new Set(['fd.name', 'fd.nameraw', 'fd.directory', 'fd.filename']);
+
+/** One change type: its string parameters and fs.path.* are its paths; other parameters are absent. */
+function changeClass(typeName: string): FilterClass {
+  const spec = eventTypeByName(typeName)!;
+  const params = new Map(spec.params.map((p) => [p.name, p]));
+  return {
+    typeNames: new Set([typeName]),
+    role(field: string): FieldRole {
+      const arg = /^evt\.(?:raw)?arg\.(.+)$/.exec(field);
+      if (arg) {
+        const p = params.get(arg[1]!);
+        if (p === undefined) return 'absent';
+        return p.source.from === 'str' ? 'path' : 'other';
+      }
+      if (field === 'fs.path.name' || field === 'fs.path.nameraw') return ONE_PATH.has(typeName) ? 'path' : 'absent';
+      if (/^fs\.path\.(source|target)(raw)?$/.test(field)) return TWO_PATHS.has(typeName) ? 'path' : 'absent';
+      if (FD_PATH_FIELDS.has(field) && !eventTypeHasFd(spec.id)) return 'absent';
+      return 'other';
+    },
+  };
 }
-
-const ANY: Filter = { any: true, paths: new Map(), comms: new Set() };
-const NOTHING: Filter = { any: false, paths: new Map(), comms: new Set() };
-const pathsFilter = (paths: ReadonlyMap<string, boolean>): Filter => ({ any: false, paths, comms: new Set() });
-const ANY_WRITE: Filter = pathsFilter(new Map([['/', true]]));
+const CHANGE_CLASSES: ReadonlyMap<string, FilterClass> = new Map(CHANGE_FILTER_TYPES.map((t) => [t, changeClass(t)]));
 
 export interface OpenFilter {
-  /** Prefixes an open's absolute path may start with. */
+  /** Prefixes (or exact paths) an open's absolute path may start with. */
   readonly prefixes: readonly OpenPathPrefix[];
-  /** Process names (at most COMM_NAME_MAX bytes) whose opens ship whatever their path. */
+  /** Suffixes it may end with. */
+  readonly suffixes: readonly PathSuffix[];
+  /** Process names (at most COMM_NAME_MAX bytes) whose calls ship whatever their path. */
   readonly comms: readonly string[];
 }
 
@@ -64,150 +83,46 @@ export interface OpenFilterDecision {
   readonly unboundedBy?: string;
 }
 
-/** The part of a glob pattern before its first wildcard. */
-function literalHead(pattern: string): string {
-  const i = pattern.search(/[*?[\\]/);
-  return i < 0 ? pattern : pattern.slice(0, i);
+export interface ChangeFilter extends OpenFilter {
+  /** The event types the filter judges (the others ship). */
+  readonly types: readonly string[];
 }
 
-function values(check: CheckNode): string[] | undefined {
-  const rhs = check.rhs;
-  if (rhs === undefined) return undefined;
-  if (rhs.kind === 'literal') return [rhs.value];
-  if (rhs.kind === 'list') return rhs.items.map((i) => i.value);
-  return undefined;
+export interface ChangeFilterDecision {
+  /** null: no type is filtered. */
+  readonly filter: ChangeFilter | null;
+  /** Per type with a rule or an extra need: filtered, or the rule that can match it on any path. */
+  readonly byType: Readonly<Record<string, { readonly filtered: true } | { readonly filtered: false; readonly unboundedBy: string }>>;
 }
 
-/** Prefixes only make sense for absolute paths; a relative value can only match a relative path, which the kernel never filters. */
-function absolute(prefixes: readonly string[]): Filter {
-  return pathsFilter(new Map(prefixes.filter((p) => p.startsWith('/')).map((p) => [p, false])));
+function withExtra(extra: readonly OpenPathPrefix[]): PathFilter {
+  return { ...NOTHING, prefixes: new Map(extra.filter((e) => e.exact !== true).map((e) => [e.prefix, e.writeOnly])), exacts: new Map(extra.filter((e) => e.exact === true).map((e) => [e.prefix, e.writeOnly])) };
 }
 
-const isEquality = (op: string): boolean => op === '=' || op === '==' || op === 'in';
-
-function checkFilter(check: CheckNode): Filter {
-  if (check.lhs.kind !== 'field' || check.modifier !== undefined) return ANY;
-  const field = check.lhs.arg === undefined ? check.lhs.name : `${check.lhs.name}[${check.lhs.arg}]`;
-  const vals = values(check);
-  if (vals === undefined) return ANY;
-  if (field === 'evt.type') {
-    // Restricted to open events: a test for other types is false, one for an open type true.
-    if (isEquality(check.op) || check.op === 'intersects') return vals.some((v) => OPEN_NAMES.has(v)) ? ANY : NOTHING;
-    return ANY;
-  }
-  if (field === 'evt.is_open_write' && (check.op === '=' || check.op === '==') && vals[0] === 'true') return ANY_WRITE;
-  if (field === 'evt.arg.flags' && check.op === 'contains' && vals.length === 1 && WRITE_FLAGS.has(vals[0]!)) return ANY_WRITE;
-  if (field === 'proc.name' && isEquality(check.op)) {
-    return { any: false, paths: new Map(), comms: new Set(vals.map((v) => v.slice(0, COMM_NAME_MAX))) };
-  }
-  if (RAW_PATH_FIELDS.has(field) && vals.length === 1 && vals[0]!.includes(UNJUDGED_SEQUENCE)) {
-    // Only a path with '../' in it can pass, and the kernel ships every such path unjudged. (A
-    // glob's '../' is literal unless inside a bracket expression.)
-    if (check.op === 'contains' || (check.op === 'glob' && !vals[0]!.includes('['))) return NOTHING;
-  }
-  if (PATH_FIELDS.has(field)) {
-    switch (check.op) {
-      case '=':
-      case '==':
-      case 'startswith':
-      case 'in':
-      case 'intersects':
-        return absolute(vals);
-      case 'pmatch':
-      case 'glob': {
-        // A pattern that starts with a wildcard can match any absolute path.
-        const heads = vals.map(literalHead);
-        return heads.includes('') ? ANY : absolute(heads);
-      }
-      default:
-        return ANY;
-    }
-  }
-  if (field === 'fd.directory' && isEquality(check.op)) return absolute(vals.map((d) => (d.endsWith('/') ? d : `${d}/`)));
-  return ANY;
-}
-
-function unionPaths(a: ReadonlyMap<string, boolean>, b: ReadonlyMap<string, boolean>): Map<string, boolean> {
-  // Either side may match: a prefix needs only the weaker mode of the two.
-  const out = new Map(a);
-  for (const [p, w] of b) out.set(p, out.has(p) ? out.get(p)! && w : w);
-  return out;
-}
-
-function union(a: Filter, b: Filter): Filter {
-  if (a.any || b.any) return ANY;
-  return { any: false, paths: unionPaths(a.paths, b.paths), comms: new Set([...a.comms, ...b.comms]) };
-}
-
-/** Both sides must match: the intersection of prefix sets, with the stricter mode. */
-function intersectPaths(a: ReadonlyMap<string, boolean>, b: ReadonlyMap<string, boolean>): Map<string, boolean> {
-  const out = new Map<string, boolean>();
-  for (const [p, wp] of a) {
-    for (const [q, wq] of b) {
-      const longer = p.startsWith(q) ? p : q.startsWith(p) ? q : undefined;
-      if (longer === undefined) continue;
-      const w = wp || wq;
-      out.set(longer, out.has(longer) ? out.get(longer)! && w : w);
+function rulesOf(ruleset: CompiledRuleset, ids: Iterable<number>): CompiledRule[] {
+  const seen = new Set<string>();
+  const out: CompiledRule[] = [];
+  for (const id of ids) {
+    for (const rule of ruleset.byType[id] ?? []) {
+      if (seen.has(rule.name)) continue;
+      seen.add(rule.name);
+      out.push(rule);
     }
   }
   return out;
-}
-
-const isEmpty = (f: Filter): boolean => !f.any && f.paths.size === 0 && f.comms.size === 0;
-
-/**
- * Both must hold, so either filter alone is sound; two path sets (or two name sets) intersect.
- * Between a path set and a name set the path set is kept: names in rules are often busy
- * programs (shells, package managers), prefixes rarely the paths every program opens.
- */
-function intersect(a: Filter, b: Filter): Filter {
-  if (a.any) return b;
-  if (b.any) return a;
-  if (isEmpty(a) || isEmpty(b)) return NOTHING;
-  const aPaths = a.comms.size === 0;
-  const bPaths = b.comms.size === 0;
-  const aNames = a.paths.size === 0;
-  const bNames = b.paths.size === 0;
-  if (aPaths && bPaths) return pathsFilter(intersectPaths(a.paths, b.paths));
-  if (aNames && bNames) return { any: false, paths: new Map(), comms: new Set([...a.comms].filter((c) => b.comms.has(c))) };
-  if (aPaths) return a;
-  if (bPaths) return b;
-  return a.paths.size + a.comms.size <= b.paths.size + b.comms.size ? a : b;
-}
-
-function filterOf(node: ConditionNode): Filter {
-  switch (node.kind) {
-    case 'and':
-      return node.children.map(filterOf).reduce(intersect, ANY);
-    case 'or':
-      return node.children.map(filterOf).reduce(union, NOTHING);
-    case 'check':
-      return checkFilter(node);
-    default:
-      // `not` and anything unresolved: cannot bound the open.
-      return ANY;
-  }
 }
 
 /** Whether the kernel's open filter can narrow this rule's opens (false: it keeps the filter off). */
 export function ruleNarrowsOpens(rule: CompiledRule): boolean {
-  return !isUnbounded(filterOf(rule.expandedCondition));
+  return !isUnbounded(filterOf(rule.expandedCondition, OPEN_CLASS));
 }
 
-/** A prefix wanted for any open counts as any open; '/' for any open is no filter at all. */
-function isUnbounded(f: Filter): boolean {
-  return f.any || f.paths.get('/') === false;
-}
-
-/** Drops prefixes a shorter one with a weaker (or equal) mode already covers. */
-function minimal(all: ReadonlyMap<string, boolean>): OpenPathPrefix[] {
-  const sorted = [...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const out: OpenPathPrefix[] = [];
-  for (const [prefix, writeOnly] of sorted) {
-    if (out.some((q) => prefix.startsWith(q.prefix) && (!q.writeOnly || writeOnly))) continue;
-    out.push({ prefix, writeOnly });
-  }
-  return out;
+/** Whether the change filter can narrow this rule on every change type it is indexed under. */
+export function ruleNarrowsChanges(rule: CompiledRule): boolean {
+  return rule.evttypeNames.every((t) => {
+    const cls = CHANGE_CLASSES.get(t);
+    return cls === undefined || !isUnbounded(filterOf(rule.expandedCondition, cls));
+  });
 }
 
 /**
@@ -215,19 +130,53 @@ function minimal(all: ReadonlyMap<string, boolean>): OpenPathPrefix[] {
  * posture checks' watched files, which matter for writes only).
  */
 export function openFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPathPrefix[] = []): OpenFilterDecision {
-  let all: Filter = pathsFilter(new Map(extra.map((e) => [e.prefix, e.writeOnly])));
-  const seen = new Set<string>();
-  for (const id of OPEN_IDS) {
-    for (const rule of ruleset.byType[id] ?? []) {
-      if (seen.has(rule.name)) continue;
-      seen.add(rule.name);
-      const f = filterOf(rule.expandedCondition);
-      if (isUnbounded(f)) return { filter: null, unboundedBy: rule.name };
-      all = union(all, f);
-    }
+  let all = withExtra(extra);
+  for (const rule of rulesOf(ruleset, OPEN_IDS)) {
+    const f = filterOf(rule.expandedCondition, OPEN_CLASS);
+    if (isUnbounded(f)) return { filter: null, unboundedBy: rule.name };
+    all = union(all, f);
   }
   if (isUnbounded(all)) return { filter: null, unboundedBy: 'the extra prefixes' };
-  return { filter: { prefixes: minimal(all.paths), comms: [...all.comms].sort() } };
+  return { filter: minimalAtoms(all) };
+}
+
+/**
+ * The change filter for a ruleset. `wanted` are the change types other consumers need whatever
+ * the rules say, for the `extra` paths only (the posture checks' watched files).
+ */
+export function changeFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPathPrefix[] = [], wanted: Iterable<string> = []): ChangeFilterDecision {
+  const byType: Record<string, { filtered: true } | { filtered: false; unboundedBy: string }> = {};
+  const others = new Set(wanted);
+  let all = withExtra(extra);
+  const types: string[] = [];
+  for (const [name, cls] of CHANGE_CLASSES) {
+    const rules = ruleset.byType[eventTypeByName(name)!.id] ?? [];
+    if (rules.length === 0 && !others.has(name)) continue;
+    let typeFilter: PathFilter = NOTHING;
+    let by: string | undefined;
+    for (const rule of rules) {
+      const f = filterOf(rule.expandedCondition, cls);
+      if (isUnbounded(f)) {
+        by = rule.name;
+        break;
+      }
+      typeFilter = union(typeFilter, f);
+    }
+    if (by !== undefined) {
+      byType[name] = { filtered: false, unboundedBy: by };
+      continue;
+    }
+    byType[name] = { filtered: true };
+    types.push(name);
+    all = union(all, typeFilter);
+  }
+  if (types.length === 0) return { filter: null, byType };
+  // Opens' write-only mode means nothing for a change: every atom holds for any call.
+  const atoms = minimalAtoms(all);
+  return {
+    filter: { types, prefixes: atoms.prefixes.map((p) => ({ ...p, writeOnly: false })), suffixes: atoms.suffixes.map((s) => ({ ...s, writeOnly: false })), comms: atoms.comms },
+    byType,
+  };
 }
 
 /**
@@ -237,15 +186,11 @@ export function openFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPath
  * names no path; one that names paths among other atoms still contributes them.
  */
 export function aliasPathsFor(ruleset: CompiledRuleset): AliasPath[] {
-  let all = new Map<string, boolean>();
-  const seen = new Set<string>();
-  for (const id of OPEN_IDS) {
-    for (const rule of ruleset.byType[id] ?? []) {
-      if (seen.has(rule.name)) continue;
-      seen.add(rule.name);
-      const f = filterOf(rule.expandedCondition);
-      if (!f.any) all = unionPaths(all, f.paths);
-    }
+  const all = new Map<string, boolean>();
+  for (const rule of rulesOf(ruleset, OPEN_IDS)) {
+    const f = filterOf(rule.expandedCondition, OPEN_CLASS);
+    if (f.any) continue;
+    for (const m of [f.prefixes, f.exacts]) for (const [p, w] of m) all.set(p, all.has(p) ? all.get(p)! && w : w);
   }
   return [...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, writeOnly]) => ({ path, writeOnly }));
 }

@@ -3,17 +3,19 @@
  * filters for it (`lanner list-rules`), and the load result (`lanner validate`).
  */
 import { EVENT_FAMILIES, EVENT_TYPES } from '../probe/event-types';
-import type { OpenPathPrefix } from '../probe/probe';
+import type { OpenPathPrefix, PathSuffix } from '../probe/probe';
+import type { KernelCapture } from '../probe/kernel-capture';
 import { killPlacementOf } from '../enforce/kernel-predicate';
 import { killRefusal } from '../enforce/plan';
 import { kernelCaptureFor } from './kernel-needs';
 import type { EnforcementMode, RuleAction } from './loader';
 import type { LoadMessage } from './messages';
-import { ruleNarrowsOpens } from './open-filter';
+import { CHANGE_FILTER_TYPES, ruleNarrowsChanges, ruleNarrowsOpens } from './open-filter';
 import { PRIORITY_NAMES } from './priority';
 import { loadRules, type CompiledRule, type CompiledRuleset, type RulesetOptions } from './ruleset';
 
 const OPEN_TYPES: ReadonlySet<string> = new Set(EVENT_FAMILIES.open);
+const CHANGE_TYPES: ReadonlySet<string> = new Set(CHANGE_FILTER_TYPES);
 
 export interface RuleReport {
   readonly name: string;
@@ -23,11 +25,12 @@ export interface RuleReport {
   readonly enabled: boolean;
   readonly evttypes: readonly string[];
   /**
-   * What the kernel decides for this rule's events: `types` (only its event types ship),
-   * `types+open filter` (its opens also pass the open filter, which it narrows), or
-   * `types, open filter off` (it can match any open, so it keeps the open filter off).
+   * What the kernel decides for this rule's events: `types` (only its event types ship), then for
+   * each path filter its types meet, `+open filter` / `+change filter` (its calls also pass the
+   * filter, which it narrows) or `, open filter off` / `, change filter off` (it can match any
+   * path, so it keeps that filter off for its types).
    */
-  readonly kernelFilter: 'types' | 'types+open filter' | 'types, open filter off';
+  readonly kernelFilter: string;
   /** Lanner rule actions (`actions: [kill]`, src/enforce): where each is enforced, and why. */
   readonly actions: readonly RuleActionReport[];
 }
@@ -59,12 +62,21 @@ export interface KernelFilterReport {
   /** Event types the kernel ships for these rules (with what state and posture need at run time). */
   readonly eventTypes: readonly string[];
   readonly openFilter:
-    | { readonly active: true; readonly prefixes: readonly OpenPathPrefix[]; readonly comms: readonly string[] }
+    | { readonly active: true; readonly prefixes: readonly OpenPathPrefix[]; readonly suffixes: readonly PathSuffix[]; readonly comms: readonly string[] }
     | { readonly active: false; readonly offBecause: string };
+  readonly changeFilter:
+    | { readonly active: true; readonly types: readonly string[]; readonly prefixes: readonly OpenPathPrefix[]; readonly suffixes: readonly PathSuffix[]; readonly comms: readonly string[] }
+    | { readonly active: false; readonly offBecause: string };
+  /** Per path-changing type a rule names: filtered in the kernel, or the rule that can match any path. */
+  readonly changeFilterByType: KernelCapture['changeFilterByType'];
 }
 
 function ruleReport(rule: CompiledRule): RuleReport {
   const opens = rule.evttypeNames.some((t) => OPEN_TYPES.has(t));
+  const changes = rule.evttypeNames.some((t) => CHANGE_TYPES.has(t));
+  let kernelFilter = 'types';
+  if (rule.enabled && opens) kernelFilter += ruleNarrowsOpens(rule) ? '+open filter' : ', open filter off';
+  if (rule.enabled && changes) kernelFilter += ruleNarrowsChanges(rule) ? '+change filter' : ', change filter off';
   return {
     name: rule.name,
     priority: PRIORITY_NAMES[rule.priority],
@@ -72,7 +84,7 @@ function ruleReport(rule: CompiledRule): RuleReport {
     tags: rule.tags,
     enabled: rule.enabled,
     evttypes: [...rule.evttypeNames],
-    kernelFilter: !opens || !rule.enabled ? 'types' : ruleNarrowsOpens(rule) ? 'types+open filter' : 'types, open filter off',
+    kernelFilter,
     actions: actionsReport(rule),
   };
 }
@@ -81,13 +93,18 @@ function ruleReport(rule: CompiledRule): RuleReport {
 export function reportRules(rs: CompiledRuleset): { rules: RuleReport[]; kernel: KernelFilterReport } {
   const capture = kernelCaptureFor(rs, { eventTypes: [] });
   const open = capture.openFilter;
+  const change = capture.changeFilter;
   return {
     rules: rs.rules.map(ruleReport),
     kernel: {
       eventTypes: EVENT_TYPES.filter((t) => capture.eventTypes.has(t.name)).map((t) => t.name),
       openFilter: open
-        ? { active: true, prefixes: open.prefixes.map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), comms: open.comms ?? [] }
+        ? { active: true, prefixes: open.prefixes.map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), suffixes: open.suffixes ?? [], comms: open.comms ?? [] }
         : { active: false, offBecause: capture.openFilterOffBecause ?? 'no open filter' },
+      changeFilter: change
+        ? { active: true, types: change.types, prefixes: [...change.prefixes].map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), suffixes: change.suffixes ?? [], comms: change.comms ?? [] }
+        : { active: false, offBecause: 'no path-changing type a rule names can be narrowed' },
+      changeFilterByType: capture.changeFilterByType,
     },
   };
 }

@@ -78,11 +78,43 @@ describe('lanner list-rules', () => {
 
   it('names the rule that keeps the open filter off', () => {
     const any = join(tmp, 'any-open.yaml');
-    writeFileSync(any, ['- rule: Any open of a key', '  desc: d', '  condition: evt.type = openat and fd.name endswith .key', '  output: x', '  priority: WARNING', ''].join('\n'));
+    writeFileSync(any, ['- rule: Any open of a key', '  desc: d', '  condition: evt.type = openat and fd.name contains .key', '  output: x', '  priority: WARNING', ''].join('\n'));
     const r = runCli(['list-rules', '-r', any]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("kernel open filter: off (rule 'Any open of a key' can match any open)");
     expect(r.stdout).toContain('kernel: types, open filter off');
+    // A suffix is an atom the kernel tests: the same rule on `endswith` keeps the filter on.
+    writeFileSync(any, ['- rule: Any open of a key', '  desc: d', '  condition: evt.type = openat and fd.name endswith .key', '  output: x', '  priority: WARNING', ''].join('\n'));
+    const bounded = runCli(['list-rules', '-r', any]);
+    expect(bounded.stdout).toContain('kernel open filter: on, 0 path prefixes, 1 suffixes, 0 process names');
+  });
+
+  it('says per path-changing type whether the kernel filters it, and which rule keeps it open', () => {
+    const rules = join(tmp, 'changes.yaml');
+    writeFileSync(
+      rules,
+      [
+        '- rule: History removed',
+        '  desc: d',
+        '  condition: evt.type in (unlink, unlinkat) and evt.arg.name endswith _history',
+        '  output: x',
+        '  priority: WARNING',
+        '- rule: Any rename',
+        '  desc: d',
+        '  condition: evt.type = rename and not proc.name = mv',
+        '  output: x',
+        '  priority: WARNING',
+        '',
+      ].join('\n'),
+    );
+    const r = runCli(['list-rules', '-r', rules]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('kernel change filter: on, 0 path prefixes, 1 suffixes, 0 process names');
+    expect(r.stdout).toContain('  unlinkat: filtered');
+    expect(r.stdout).toContain("  rename: every call ships (rule 'Any rename' can match any path)");
+    expect(r.stdout).toContain('kernel: types+change filter');
+    const json = JSON.parse(runCli(['list-rules', '--json', '-r', rules]).stdout) as { kernel: { changeFilterByType: Record<string, unknown> } };
+    expect(json.kernel.changeFilterByType).toMatchObject({ unlinkat: { filtered: true }, rename: { filtered: false, unboundedBy: 'Any rename' } });
   });
 });
 

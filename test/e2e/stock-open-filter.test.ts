@@ -2,8 +2,11 @@
  * The kernel's open filter with Falco's stock rules loaded, end to end: the real agent compiles
  * the stable file into a filter that is on (it no longer turns itself off), and the stock rules
  * whose opens it must keep still fire: a sensitive file read, and a read through '../' that only
- * the raw path shows. Opens no loaded rule can match do not reach user space.
+ * the raw path shows. Opens no loaded rule can match do not reach user space. The change filter
+ * is on for the link and symlink calls, and a symlink over a sensitive file still fires.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet, metricValue } from '../support/net';
 import { STOCK_STABLE } from '../support/stock-rules';
@@ -27,7 +30,22 @@ describe.skipIf(skip !== undefined)("the open filter with Falco's stable rules",
     const body = (await httpGet(agent.metricsPort, '/metrics')).body;
     expect(metricValue(body, 'lanner_kernel_filter_active', 'filter="open"')).toBe(1);
     expect(metricValue(body, 'lanner_kernel_filter_entries', 'filter="open"', 'kind="prefix"')).toBeGreaterThan(0);
-    expect(agent.stderrTail(200)).toMatch(/"openFilter":\{"prefixes":\d+,"comms":\d+\}.*"msg":"kernel capture"/);
+    expect(agent.stderrTail(200)).toMatch(/"openFilter":\{"prefixes":\d+,"suffixes":\d+,"comms":\d+\}.*"msg":"kernel capture"/);
+  });
+
+  it('filters path changes per type, and keeps the ones a rule matches (Create Symlink Over Sensitive Files)', async () => {
+    const body = (await httpGet(agent.metricsPort, '/metrics')).body;
+    expect(metricValue(body, 'lanner_kernel_filter_active', 'filter="change"')).toBe(1);
+    expect(metricValue(body, 'lanner_kernel_path_filter', 'event_type="symlinkat"', 'kept_open_by=""')).toBe(1);
+    const dir = mkdtempSync('/tmp/lanner-sym-');
+    try {
+      const from = agent.mark();
+      expect((await run('ln', ['-s', '/etc/shadow', join(dir, 'shadow-link')])).code).toBe(0);
+      const alert = await agent.waitFor((a) => a.rule === 'Create Symlink Over Sensitive Files', 15_000, from);
+      expect(alert.output_fields['evt.arg.target']).toBe('/etc/shadow');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps the stock rules' opens: a sensitive file read fires", async () => {

@@ -20,9 +20,9 @@ import {
   HEADER_SIZE,
   MAX_RECORD,
   OFF,
-  OPEN_FILTER_WINDOW,
-  OPEN_PREFIX_LEN,
-  OPEN_PREFIX_MAX,
+  PATH_FILTER_WINDOW,
+  PATH_PREFIX_LEN,
+  PATH_PREFIX_MAX,
   SLOT,
 } from '../../src/probe/layout';
 import { ADDON_PATH, tryLoadAddon } from '../../src/probe/native';
@@ -52,7 +52,7 @@ describe('probe ABI', () => {
     expect(abi.headerSize).toBe(HEADER_SIZE);
     expect(abi.maxRecord).toBe(MAX_RECORD);
     expect(abi.typeCount).toBe(EVENT_TYPES.length);
-    expect([abi.openPrefixMax, abi.openPrefixLen, abi.openFilterWindow]).toEqual([OPEN_PREFIX_MAX, OPEN_PREFIX_LEN, OPEN_FILTER_WINDOW]);
+    expect([abi.pathPrefixMax, abi.pathPrefixLen, abi.pathFilterWindow]).toEqual([PATH_PREFIX_MAX, PATH_PREFIX_LEN, PATH_FILTER_WINDOW]);
     expect(abi.offsets).toEqual({ ...OFF });
     expect(abi.slots).toEqual({ ...SLOT });
     expect([abi.killPathMax, abi.killRuleMax, abi.killNameMax, abi.killPathLen]).toEqual([KILL_PATH_MAX, KILL_RULE_MAX, KILL_NAME_MAX, KILL_PATH_LEN]);

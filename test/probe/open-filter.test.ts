@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventView } from '../../src/probe/event';
 import { EVENT_TYPES } from '../../src/probe/event-types';
-import { OPEN_PREFIX_LEN, OPEN_PREFIX_MAX } from '../../src/probe/layout';
+import { PATH_PREFIX_LEN, PATH_PREFIX_MAX } from '../../src/probe/layout';
 import { ProbeError, openProbe, validateOpenPathPrefixes, type KernelEventSource } from '../../src/probe/probe';
 import { normalizePath } from '../../src/probe/decoder';
 import { kernelShipsOpen } from '../support/open-filter-model';
@@ -25,20 +25,22 @@ describe('open path prefix validation', () => {
       { prefix: '/etc', writeOnly: false },
       { prefix: '/usr', writeOnly: true },
     ]);
-    expect(validateOpenPathPrefixes(['/' + 'a'.repeat(OPEN_PREFIX_LEN - 1)])).toHaveLength(1);
+    expect(validateOpenPathPrefixes(['/' + 'a'.repeat(PATH_PREFIX_LEN - 1)])).toHaveLength(1);
     expect(validateOpenPathPrefixes(['/.hidden', '/a/..b'])).toHaveLength(2);
+    // A prefix may end in '/.': it holds the hidden names of a directory.
+    expect(validateOpenPathPrefixes(['/dev/shm/.'])).toHaveLength(1);
   });
 
   it.each([
     ['relative', ['etc/shadow'], /absolute/],
     ['empty', [''], /absolute/],
     ['NUL byte', ['/etc/\0shadow'], /NUL/],
-    ['too long', ['/' + 'a'.repeat(OPEN_PREFIX_LEN)], /longer than 128 bytes/],
+    ['too long', ['/' + 'a'.repeat(PATH_PREFIX_LEN)], /longer than 128 bytes/],
     ['too long in UTF-8 bytes', ['/' + 'é'.repeat(64)], /longer than 128 bytes/],
     ['double slash', ['/etc//shadow'], /not normalised/],
     ['dot-dot component', ['/tmp/../etc'], /not normalised/],
-    ['trailing dot', ['/etc/.'], /not normalised/],
-    ['too many', Array.from({ length: OPEN_PREFIX_MAX + 1 }, (_, i) => `/p${i}`), /at most 64/],
+    ['trailing dot on a whole path', [{ prefix: '/etc/.', writeOnly: false, exact: true }], /not normalised/],
+    ['too many', Array.from({ length: PATH_PREFIX_MAX + 1 }, (_, i) => `/p${i}`), /at most 128/],
     ['not a string', [42 as unknown as string], /not a string/],
   ])('rejects %s', (_name, prefixes, message) => {
     expect(() => validateOpenPathPrefixes(prefixes)).toThrowError(message);
@@ -184,7 +186,7 @@ describe.each([
     src.setOpenFilter({ prefixes: ['/etc/sha'] });
     try {
       expect(() => src.setOpenFilter({ prefixes: ['relative'] })).toThrowError(/absolute/);
-      expect(() => src.setOpenFilter({ prefixes: Array.from({ length: OPEN_PREFIX_MAX + 1 }, (_, i) => `/p${i}`) })).toThrowError(/at most 64/);
+      expect(() => src.setOpenFilter({ prefixes: Array.from({ length: PATH_PREFIX_MAX + 1 }, (_, i) => `/p${i}`) })).toThrowError(/at most 128/);
       expect(() => src.setOpenFilter({ prefixes: [], comms: ['a-name-longer-than-15'] })).toThrowError(/longer than 15 bytes/);
       expect(() => src.setOpenFilter({ prefixes: [], comms: [''] })).toThrowError(/non-empty/);
       expect(run(['/etc/hostname']).events.some((e) => e.str(0) === '/etc/hostname')).toBe(false);
@@ -220,11 +222,16 @@ describe.each([
     mkdirSync(dotted, { recursive: true });
     writeFileSync(join(dotted, 'f'), 'f');
     // One file per spelling, so a non-normalised spelling never normalises to another's path.
-    for (const name of ['v', 'y', 'z']) writeFileSync(join(otherDir, name), name);
-    const filter = { prefixes: [{ prefix: '/etc/sha', writeOnly: false }, { prefix: `${otherDir}/w`, writeOnly: true }], comms: ['not-this'] };
+    for (const name of ['v', 'y', 'z', 'zy', 'xx']) writeFileSync(join(otherDir, name), name);
+    // Prefix, write-only prefix, exact path and suffix atoms, and a name no opener has.
+    const filter = {
+      prefixes: [{ prefix: '/etc/sha', writeOnly: false }, { prefix: `${otherDir}/w`, writeOnly: true }, { prefix: `${otherDir}/x`, writeOnly: false, exact: true }],
+      suffixes: [{ suffix: 'y', writeOnly: false }],
+      comms: ['not-this'],
+    };
     src.setOpenFilter(filter);
     try {
-      const paths = ['/etc/hostname', '/etc/shadow', `${dotted}/f`, `${otherDir}/../${otherDir.split('/').pop()}/v`, `${otherDir}//y`, `${otherDir}/./z`, `${otherDir}/x`, `/${'d'.repeat(300)}`];
+      const paths = ['/etc/hostname', '/etc/shadow', `${dotted}/f`, `${otherDir}/../${otherDir.split('/').pop()}/v`, `${otherDir}//y`, `${otherDir}/./z`, `${otherDir}/x`, `${otherDir}/xx`, `${otherDir}/zy`, `/${'d'.repeat(300)}`];
       const { events } = run(paths);
       for (const path of paths) {
         const model = kernelShipsOpen(filter, { type: 'openat', path, flags: 0, comm: 'actions' });

@@ -11,10 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { AT_FDCWD, O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../src/probe/linux';
 import { syntheticEvent } from '../../src/probe/synthetic';
 import { ExtractContext } from '../../src/rules/context';
-import { openFilterFor } from '../../src/rules/open-filter';
+import { CHANGE_FILTER_TYPES, changeFilterFor, openFilterFor } from '../../src/rules/open-filter';
 import { loadRules, type CompiledRuleset } from '../../src/rules/ruleset';
 import { eventTypeByName } from '../../src/probe/event-types';
-import { kernelShipsOpen, type ModelOpen } from '../support/open-filter-model';
+import { kernelShipsChange, kernelShipsOpen, type ModelChange, type ModelOpen } from '../support/open-filter-model';
 import { STOCK_SYSCALL_FILES } from '../support/stock-rules';
 import { FakeState, proc } from './fake-state';
 
@@ -103,5 +103,96 @@ describe('the kernel open filter is sound', () => {
     );
     // The corpus reaches the rules: a soundness check over opens no rule matches would prove nothing.
     expect(matched).toBeGreaterThan(20);
+  });
+});
+
+const CHANGE_FIELDS = [
+  'evt.arg.path', 'evt.arg.name', 'evt.arg.oldpath', 'evt.arg.newpath', 'evt.arg.target', 'evt.arg.linkpath', 'evt.arg.filename', 'evt.arg.pathname',
+  'fs.path.name', 'fs.path.nameraw', 'fs.path.source', 'fs.path.target', 'fs.path.targetraw', 'fd.name', 'fd.directory', 'fd.filename',
+];
+const changeCheck = fc.oneof(
+  fc.tuple(fc.constantFrom(...CHANGE_FIELDS), fc.constantFrom('=', 'startswith', 'contains', 'endswith', 'glob', 'pmatch', 'in', '!='), fc.subarray([...VALUES, '_history', '.bash_history', '/root/.bash_history', 'passwd'], { minLength: 1, maxLength: 3 })).map(
+    ([f, op, vs]) => (op === 'in' || op === 'pmatch' ? `${f} ${op} (${vs.join(', ')})` : op === 'glob' ? `${f} glob '*${vs[0]}'` : `${f} ${op} ${vs[0]}`),
+  ),
+  fc.tuple(fc.constantFrom('=', 'in'), fc.subarray(NAMES, { minLength: 1, maxLength: 3 })).map(([op, vs]) => (op === 'in' ? `proc.name in (${vs.join(', ')})` : `proc.name ${op} ${vs[0]}`)),
+  fc.constantFrom('evt.rawres = 0', 'evt.type in (unlink, unlinkat)', 'evt.type = rename', 'evt.arg.mode contains S_ISUID', 'fd.num >= 0'),
+);
+const changeCondition: fc.Arbitrary<string> = fc.letrec((tie) => ({
+  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, changeCheck, tie('and'), tie('or'), tie('not')),
+  and: fc.array(tie('node') as fc.Arbitrary<string>, { minLength: 2, maxLength: 3 }).map((xs) => `(${xs.join(' and ')})`),
+  or: fc.array(tie('node') as fc.Arbitrary<string>, { minLength: 2, maxLength: 3 }).map((xs) => `(${xs.join(' or ')})`),
+  not: (tie('node') as fc.Arbitrary<string>).map((x) => `not ${x}`),
+})).node as fc.Arbitrary<string>;
+
+const CHANGE_PATHS = [...PATHS, '/root/.bash_history', '/home/u/.zsh_history', '/etc/sudoers', '/etc', '/etc/', '/', 'x_history'];
+const change: fc.Arbitrary<ModelChange> = fc.record({
+  type: fc.constantFrom(...CHANGE_FILTER_TYPES),
+  paths: fc.tuple(fc.constantFrom(...CHANGE_PATHS), fc.constantFrom(...CHANGE_PATHS)),
+  comm: fc.constantFrom(...NAMES.map((n) => n.slice(0, 15))),
+});
+
+function changeRulesetOf(types: readonly string[], conditions: readonly string[]): CompiledRuleset {
+  const file = join(tmp, `c${fileNo++}.yaml`);
+  writeFileSync(file, conditions.map((c, i) => `- rule: r${i}\n  desc: d\n  condition: evt.type in (${types.join(', ')}) and ${c}\n  output: o\n  priority: NOTICE\n`).join('\n'));
+  const rs = loadRules([file]);
+  expect(rs.errors).toEqual([]);
+  return rs;
+}
+
+/** Whether any enabled rule matches this path change, as the engine evaluates it. */
+function anyRuleMatchesChange(rs: CompiledRuleset, c: ModelChange): boolean {
+  const state = new FakeState().addProcess(proc({ tgid: 42, name: c.comm, exe: c.comm }));
+  const type = eventTypeByName(c.type)!;
+  const twoPaths = type.params.some((p) => p.source.from === 'str' && p.source.slot === 1);
+  const ev = syntheticEvent({ type: c.type, tgid: 42, ret: 0, comm: c.comm, args: [AT_FDCWD, 0, AT_FDCWD, 0, 0, 0], str0: c.paths[0], ...(twoPaths ? { str1: c.paths[1] } : {}) });
+  const ctx = new ExtractContext(state, rs.slotCount, rs.nodeCount, 0n, 'node');
+  let hit = false;
+  ctx.reset(ev);
+  rs.evaluators[type.id]?.(ctx, () => (hit = true));
+  return hit;
+}
+
+/** The call as the kernel sees it: one path, or both of a two-path call. */
+function asCalled(c: ModelChange): ModelChange {
+  const type = eventTypeByName(c.type)!;
+  const twoPaths = type.params.some((p) => p.source.from === 'str' && p.source.slot === 1);
+  return { ...c, paths: twoPaths ? c.paths : c.paths.slice(0, 1) };
+}
+
+describe('the kernel change filter is sound', () => {
+  it('random rulesets over path-changing types: every call a rule matches ships', () => {
+    let matched = 0;
+    fc.assert(
+      fc.property(fc.subarray([...CHANGE_FILTER_TYPES], { minLength: 1, maxLength: 4 }), fc.array(changeCondition, { minLength: 1, maxLength: 3 }), fc.array(change, { minLength: 10, maxLength: 30 }), (types, conds, calls) => {
+        const rs = changeRulesetOf(types, conds);
+        const { filter } = changeFilterFor(rs);
+        for (const c of calls.map(asCalled)) {
+          if (!anyRuleMatchesChange(rs, c)) continue;
+          matched++;
+          expect(kernelShipsChange(filter, c), `${c.type} ${c.paths.join(' -> ')} by ${c.comm}`).toBe(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
+    expect(matched).toBeGreaterThan(50);
+  });
+
+  it("Falco's stock files and the default rules: every path change a rule matches ships", () => {
+    for (const files of [[...STOCK_SYSCALL_FILES], [join(__dirname, '../../rules/lanner_rules.yaml')]]) {
+      const rs = loadRules(files);
+      const { filter } = changeFilterFor(rs);
+      expect(filter).not.toBeNull();
+      let matched = 0;
+      fc.assert(
+        fc.property(change, (raw) => {
+          const c = asCalled(raw);
+          if (!anyRuleMatchesChange(rs, c)) return;
+          matched++;
+          expect(kernelShipsChange(filter, c), `${c.type} ${c.paths.join(' -> ')} by ${c.comm}`).toBe(true);
+        }),
+        { numRuns: 3000 },
+      );
+      expect(matched, files.join(' ')).toBeGreaterThan(5);
+    }
   });
 });

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRules } from '../../src/rules/ruleset';
-import { openFilterFor, type OpenFilter, type OpenPathPrefix } from '../../src/rules/open-filter';
-import { OPEN_PREFIX_MAX } from '../../src/probe/layout';
+import { changeFilterFor, openFilterFor, type OpenFilter, type OpenPathPrefix } from '../../src/rules/open-filter';
+import { nativePathFilter } from '../../src/probe/path-filter-spec';
+import { NATIVE_PATH_MATCH } from '../../src/probe/native';
+import { FILTER_COMM_MAX, PATH_PREFIX_MAX, PATH_SUFFIX_MAX } from '../../src/probe/layout';
 import { STOCK_SYSCALL_FILES } from '../support/stock-rules';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lanner-of-'));
@@ -30,10 +32,10 @@ function filterOf(...conditions: string[]): OpenFilter | undefined {
 
 describe('openFilterFor', () => {
   it('collects the prefixes open rules test', () => {
-    expect(prefixesOf('evt.type in (open, openat) and fd.name startswith /etc/kubernetes/pki', 'evt.type = openat and fd.name in (/etc/shadow, /etc/gshadow)')).toEqual([
-      '/etc/gshadow',
-      '/etc/kubernetes/pki',
-      '/etc/shadow',
+    expect(modesOf('evt.type in (open, openat) and fd.name startswith /etc/kubernetes/pki', 'evt.type = openat and fd.name in (/etc/shadow, /etc/gshadow)')).toEqual([
+      { prefix: '/etc/kubernetes/pki', writeOnly: false },
+      { prefix: '/etc/gshadow', writeOnly: false, exact: true },
+      { prefix: '/etc/shadow', writeOnly: false, exact: true },
     ]);
   });
 
@@ -41,7 +43,7 @@ describe('openFilterFor', () => {
     expect(prefixesOf('evt.type = openat and proc.name = cat and fd.name startswith /var/log')).toEqual(['/var/log']);
     expect(prefixesOf('evt.type = openat and (fd.name startswith /a or fd.name pmatch (/b/c, /d/*/e))')).toEqual(['/a', '/b/c', '/d/']);
     // Either a path or a process name: both atoms ship.
-    expect(filterOf('evt.type = openat and (fd.name startswith /a or proc.name = x)')).toEqual({ prefixes: [{ prefix: '/a', writeOnly: false }], comms: ['x'] });
+    expect(filterOf('evt.type = openat and (fd.name startswith /a or proc.name = x)')).toEqual({ prefixes: [{ prefix: '/a', writeOnly: false }], suffixes: [], comms: ['x'] });
     expect(filterOf('evt.type = openat and (fd.name contains x or proc.name = averyveryverylongname)')).toBeUndefined();
   });
 
@@ -67,7 +69,7 @@ describe('openFilterFor', () => {
       modesOf('evt.type = openat and evt.is_open_write = true and fd.name startswith /etc', 'evt.type = openat and fd.name = /etc/shadow'),
     ).toEqual([
       { prefix: '/etc', writeOnly: true },
-      { prefix: '/etc/shadow', writeOnly: false },
+      { prefix: '/etc/shadow', writeOnly: false, exact: true },
     ]);
     expect(modesOf('evt.type = openat and fd.name startswith /etc', 'evt.type = openat and evt.is_open_write = true and fd.name startswith /etc/x')).toEqual([
       { prefix: '/etc', writeOnly: false },
@@ -77,16 +79,16 @@ describe('openFilterFor', () => {
   });
 
   it('a process name bounds a rule whose path test is open; names are cut to the 15 bytes of a comm', () => {
-    expect(filterOf('evt.type = openat and proc.name = sshd and fd.name contains liblzma')).toEqual({ prefixes: [], comms: ['sshd'] });
+    expect(filterOf('evt.type = openat and proc.name = sshd and fd.name contains liblzma')).toEqual({ prefixes: [], suffixes: [], comms: ['sshd'] });
     expect(filterOf('evt.type = openat and proc.name in (tar, averyveryverylongname)')?.comms).toEqual(['averyveryverylo', 'tar']);
     // A path set is kept over a name set (names in rules are often busy programs).
-    expect(filterOf('evt.type = openat and proc.name = bash and fd.name startswith /etc')).toEqual({ prefixes: [{ prefix: '/etc', writeOnly: false }], comms: [] });
-    expect(filterOf('evt.type = openat and proc.name in (a, b) and proc.name in (b, c)')).toEqual({ prefixes: [], comms: ['b'] });
+    expect(filterOf('evt.type = openat and proc.name = bash and fd.name startswith /etc')).toEqual({ prefixes: [{ prefix: '/etc', writeOnly: false }], suffixes: [], comms: [] });
+    expect(filterOf('evt.type = openat and proc.name in (a, b) and proc.name in (b, c)')).toEqual({ prefixes: [], suffixes: [], comms: ['b'] });
   });
 
   it("a test only a path with '../' passes needs no atom: the kernel ships such paths unjudged", () => {
-    expect(filterOf('evt.type = openat and fd.nameraw contains ../ and fd.name contains id_rsa')).toEqual({ prefixes: [], comms: [] });
-    expect(filterOf("evt.type = openat and fd.nameraw glob '*../*../*'")).toEqual({ prefixes: [], comms: [] });
+    expect(filterOf('evt.type = openat and fd.nameraw contains ../ and fd.name contains id_rsa')).toEqual({ prefixes: [], suffixes: [], comms: [] });
+    expect(filterOf("evt.type = openat and fd.nameraw glob '*../*../*'")).toEqual({ prefixes: [], suffixes: [], comms: [] });
     expect(filterOf("evt.type = openat and fd.nameraw glob '*[.]./*'")).toBeUndefined();
     expect(filterOf('evt.type = openat and not fd.nameraw contains ../')).toBeUndefined();
   });
@@ -100,7 +102,7 @@ describe('openFilterFor', () => {
     }
     const all = openFilterFor(loadRules([...STOCK_SYSCALL_FILES])).filter!;
     expect(all.comms).toContain('sshd');
-    expect(all.prefixes.length).toBeLessThanOrEqual(OPEN_PREFIX_MAX);
+    expect(all.prefixes.length).toBeLessThanOrEqual(PATH_PREFIX_MAX);
   });
 
   it('names the rule that turns the filter off', () => {
@@ -123,8 +125,29 @@ describe('openFilterFor', () => {
 describe('openFilterFor, patterns', () => {
   it('a glob or pmatch that starts with a wildcard can match any path', () => {
     expect(filterOf("evt.type = openat and fd.name glob '*/var/log*'")).toBeUndefined();
-    expect(filterOf("evt.type = openat and fd.name glob '/var/log/*.log'")).toEqual({ prefixes: [{ prefix: '/var/log/', writeOnly: false }], comms: [] });
+    expect(filterOf("evt.type = openat and fd.name glob '/var/log/*.log'")).toEqual({ prefixes: [{ prefix: '/var/log/', writeOnly: false }], suffixes: [], comms: [] });
     // A relative head only matches relative paths, which always ship.
-    expect(filterOf("evt.type = openat and fd.name glob 'log/*'")).toEqual({ prefixes: [], comms: [] });
+    expect(filterOf("evt.type = openat and fd.name glob 'log/*'")).toEqual({ prefixes: [], suffixes: [], comms: [] });
+  });
+});
+
+describe('the filters the rules compile to fit the probe', () => {
+  it('the stock files and the default rules give atoms the probe accepts, within the shared tables', () => {
+    const sets = [[join(__dirname, '../../rules/lanner_rules.yaml')], ...STOCK_SYSCALL_FILES.map((f) => [f]), [join(__dirname, '../../rules/lanner_rules.yaml'), ...STOCK_SYSCALL_FILES]];
+    for (const files of sets) {
+      const rs = loadRules(files);
+      const open = nativePathFilter(openFilterFor(rs).filter);
+      const change = nativePathFilter(changeFilterFor(rs).filter);
+      const atoms = [...(open?.atoms ?? []), ...(change?.atoms ?? [])];
+      const suffixes = atoms.filter((a) => a.match === NATIVE_PATH_MATCH.suffix).length;
+      expect(atoms.length - suffixes, files.join(' ')).toBeLessThanOrEqual(PATH_PREFIX_MAX);
+      expect(suffixes, files.join(' ')).toBeLessThanOrEqual(PATH_SUFFIX_MAX);
+      expect(new Set([...(open?.comms ?? []), ...(change?.comms ?? [])]).size).toBeLessThanOrEqual(FILTER_COMM_MAX);
+    }
+  });
+
+  it('values a judged path cannot hold give no atom', () => {
+    expect(filterOf('evt.type = openat and fd.name in (/etc//shadow, /etc/./x, /etc/.)')).toEqual({ prefixes: [], suffixes: [], comms: [] });
+    expect(modesOf('evt.type = openat and fd.name startswith /dev/shm/.')).toEqual([{ prefix: '/dev/shm/.', writeOnly: false }]);
   });
 });

@@ -17,7 +17,7 @@
 
 #include <bpf/bpf_core_read.h>
 #include "lib/common.h"
-#include "lib/open_filter.h"
+#include "lib/path_filter.h"
 #include "lib/alias.h"
 
 /* Access bits an open has (kill_rule_access asks for them); openat2 keeps its flags in user memory. */

@@ -101,27 +101,41 @@ struct {
 
 
 /*
- * Open filter (see events.h): prefixes [0, open_prefix_count) of open_prefixes, and the names in
- * open_comms. The switch is in .bss so user space can turn the filter off with one store before
- * rewriting entries: mid-update the filter errs towards shipping.
+ * Path filters (see events.h). Atoms live in two arrays, each in three ranges:
+ *   [0, *_open_any)              any open
+ *   [*_open_any, *_open_end)     opens that can write
+ *   [*_open_end, *_change_end)   path changes of the types in change_filter_types
+ * and the names in filter_comms serve both. The switches are in .bss so user space can turn a
+ * filter off with one store before rewriting entries: mid-update a filter errs towards shipping.
  */
 volatile __u32 open_filter_on;
+volatile __u32 change_filter_on;
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LNR_OPEN_COMM_MAX);
+	__uint(max_entries, LNR_FILTER_COMM_MAX);
 	__type(key, char[LNR_COMM_LEN]);
 	__type(value, __u8);
-} open_comms SEC(".maps");
-volatile __u32 open_comm_count;
+} filter_comms SEC(".maps");
+volatile __u32 filter_comm_count;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, LNR_OPEN_PREFIX_MAX);
+	__uint(max_entries, LNR_PATH_PREFIX_MAX);
 	__type(key, __u32);
-	__type(value, struct lnr_open_prefix);
-} open_prefixes SEC(".maps");
+	__type(value, struct lnr_path_prefix);
+} path_prefixes SEC(".maps");
 
-volatile __u32 open_prefix_count;
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LNR_PATH_SUFFIX_MAX);
+	__type(key, __u32);
+	__type(value, struct lnr_path_suffix);
+} path_suffixes SEC(".maps");
+
+volatile __u32 prefix_open_any, prefix_open_end, prefix_change_end;
+volatile __u32 suffix_open_any, suffix_open_end, suffix_change_end;
+/* Event types (bit per type id) whose paths the change filter judges; the others ship. */
+volatile __u32 change_filter_types[LNR_TYPE_SLOTS / 32];
 
 /* Capture the environment of a successful exec (up to cfg_max_env): user space turns this on only
  * while a loaded rule reads proc.env, since reading it costs every exec a few KiB of copying. */
@@ -135,8 +149,6 @@ volatile __u32 clone_caller_wanted;
  * records ask for a wakeup; the kernel signals only the first after the reader caught up. Set and
  * cleared by user space (native/addon/ring_delivery.cc). */
 volatile __u32 reader_parked;
-/* How many leading entries match any open; the rest match only opens that can write. */
-volatile __u32 open_prefix_any;
 
 /* Alias targets (events.h): inode -> target; alias_count (files + dirs) and alias_dirs gate the
  * lookups, so an empty set costs an open nothing and a set without directories one lookup. */

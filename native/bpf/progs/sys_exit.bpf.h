@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * lnr_sys_exit (tp_btf/sys_exit): the dispatcher. Syscall id -> event type through `interesting`,
- * then self-exclusion, the caller's side of clones, failed calls, the open-path filter and tracked
+ * then self-exclusion, the caller's side of clones, failed calls, the path filters and tracked
  * closes decide whether the event ships; the record is built in the per-CPU scratch and emitted.
  * Included once, from probe.bpf.c.
  */
@@ -12,7 +12,7 @@
 #include "lib/sockaddr.h"
 #include "lib/exec.h"
 #include "lib/emit.h"
-#include "lib/open_filter.h"
+#include "lib/path_filter.h"
 #include "lib/alias.h"
 #include "lib/enforce.h"
 #include "lib/mem_exec.h"
@@ -59,9 +59,8 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	/* Before `seen`: a filtered open is neither shipped nor a loss, and since it is not emitted
-	 * its fd never enters tracked_fds (its close stays unshipped too). */
-	__u32 prefixes = open_prefix_count;
-	/* The open path the filter judges and the record carries: the entry copy, or without one
+	 * its fd never enters tracked_fds (its close stays unshipped too).
+	 * The open path the filter judges and the record carries: the entry copy, or without one
 	 * (entry hooks off, or a syscall that began before attach) a copy read now from user memory.
 	 * The exit copy is not TOCTOU-safe (another thread may have rewritten the buffer since the
 	 * kernel read it), which is the price of running without the sys_enter hook. */
@@ -78,16 +77,21 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 				path_copy = ec;
 			}
 		}
-		/* Entries [0, open_prefix_any) match any open, the rest only opens that can write: a read
-		 * compares fewer entries instead of testing a flag per entry (which the verifier's state
-		 * exploration of the nested loops could not afford). */
-		if (path_copy && !open_path_ships(path_copy, open_can_write(type, a1, a2) ? prefixes : open_prefix_any) &&
-		    !(open_comm_count && open_comm_ships(t)) && !open_reaches_alias(ret)) {
+		/* Entries [0, *_open_any) match any open, the rest of the open range only opens that can
+		 * write: a read compares fewer entries instead of testing a flag per entry (which the
+		 * verifier's state exploration of the nested loops could not afford). */
+		bool writes = open_can_write(type, a1, a2);
+		if (path_copy &&
+		    !path_ships(path_copy, 0, writes ? prefix_open_end : prefix_open_any, 0, writes ? suffix_open_end : suffix_open_any) &&
+		    !filter_comm_ships(t) && !open_reaches_alias(ret)) {
 			c->filtered_path++;
 			if (st)
 				st->nr = ~0u;
 			return 0;
 		}
+	} else if (change_type_filtered(type) && !change_ships(type, a0, a1, a2, a3)) {
+		c->filtered_path++;
+		return 0;
 	}
 	if (type == LNR_EVT_CLOSE && cfg_close_tracked_only) {
 		__u64 key = ((__u64)tgid << 32) | (__u32)a0;
