@@ -119,8 +119,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
   }
 
   // setPathFilters(open, change): each null (off) or {atoms: {text, match: 0 prefix | 1 exact |
-  // 2 suffix, writeOnly}[], comms: string[], types: number[]} (types: the change filter's event
-  // type ids). Replaces both filters in one update.
+  // 2 suffix, writeOnly}[], comms: string[], types: number[], modeMask: number} (types and mode
+  // bits: the change filter's). Replaces both filters in one update.
   Napi::Value SetPathFilters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!core_) return ThrowErrno(env, "setPathFilters on a closed probe", -EBADF);
@@ -165,6 +165,8 @@ class Probe : public Napi::ObjectWrap<Probe> {
       Napi::Array t = types.As<Napi::Array>();
       for (uint32_t i = 0; i < t.Length(); i++) out.types.push_back(t.Get(i).ToNumber().Uint32Value());
     }
+    Napi::Value mode = f.Get("modeMask");
+    if (mode.IsNumber()) out.modeMask = mode.As<Napi::Number>().Uint32Value();
     return true;
   }
 

@@ -284,6 +284,7 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
     }
     for (uint32_t type : f->types)
       if (type >= LNR_TYPE_SLOTS) return -EINVAL;
+    if (f->modeMask > 07777) return -EINVAL;
   }
   std::set<std::string> comms;
   for (const PathFilterSpec* f : {&open, &change})
@@ -352,6 +353,7 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
   bss->suffix_open_end = ranges[1][1];
   bss->suffix_change_end = ranges[1][2];
   bss->filter_comm_count = static_cast<uint32_t>(comms.size());
+  bss->change_mode_mask = change.on ? change.modeMask : 0;
   for (uint32_t& word : bss->change_filter_types) word = 0;
   if (change.on)
     for (uint32_t type : change.types) bss->change_filter_types[type / 32] |= 1u << (type % 32);

@@ -90,6 +90,7 @@ class ProbeCore {
     std::vector<PathAtom> atoms;
     std::vector<std::string> comms;
     std::vector<uint32_t> types;
+    uint32_t modeMask = 0;  // change filter: chmod/mkdir calls with one of these mode bits ship
   };
   int SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& change);
   // Replaces the alias targets (events.h): files and directories by inode, with the path an open

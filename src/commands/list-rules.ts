@@ -14,7 +14,10 @@ export function describeOpenFilter(kernel: KernelFilterReport): string {
       : `kernel open filter: off (${f.offBecause})`,
   ];
   const c = kernel.changeFilter;
-  if (c.active) lines.push(`kernel change filter: on, ${c.prefixes.length} path prefixes, ${c.suffixes.length} suffixes, ${c.comms.length} process names`);
+  if (c.active) {
+    const mode = c.modeMask !== 0 ? `, mode bits 0${c.modeMask.toString(8)}` : '';
+    lines.push(`kernel change filter: on, ${c.prefixes.length} path prefixes, ${c.suffixes.length} suffixes, ${c.comms.length} process names${mode}`);
+  }
   for (const [type, st] of Object.entries(kernel.changeFilterByType)) lines.push(`  ${type}: ${st.filtered ? 'filtered' : `every call ships (rule '${st.unboundedBy}' can match any path)`}`);
   return lines.join('\n');
 }

@@ -38,7 +38,7 @@ export interface AppliedKernelCapture {
   /** The open filter's size, or why it is off. */
   readonly openFilter: { readonly prefixes: number; readonly suffixes: number; readonly comms: number } | string;
   /** The change filter's types and size, or why it is off. */
-  readonly changeFilter: { readonly types: readonly string[]; readonly prefixes: number; readonly suffixes: number; readonly comms: number } | string;
+  readonly changeFilter: { readonly types: readonly string[]; readonly prefixes: number; readonly suffixes: number; readonly comms: number; readonly modeMask: string } | string;
   /** Per event type a path filter can judge and something needs: filtered in the kernel, or what keeps it open. */
   readonly pathFilterByType: Readonly<Record<string, PathFilterState>>;
   readonly execEnvironment: boolean;
@@ -75,7 +75,7 @@ export function applyKernelCapture(probe: KernelEventSource, capture: KernelCapt
     try {
       probe.setChangeFilter(capture.changeFilter);
       const f = capture.changeFilter;
-      changeFilter = { types: f.types, prefixes: f.prefixes.length, suffixes: f.suffixes?.length ?? 0, comms: f.comms?.length ?? 0 };
+      changeFilter = { types: f.types, prefixes: f.prefixes.length, suffixes: f.suffixes?.length ?? 0, comms: f.comms?.length ?? 0, modeMask: `0${(f.modeMask ?? 0).toString(8)}` };
     } catch (err) {
       probe.setChangeFilter(null);
       changeFilter = `off: ${(err as Error).message}`;

@@ -82,6 +82,8 @@ export interface NativePathFilter {
   readonly comms: readonly string[];
   /** The change filter's event type ids. */
   readonly types: readonly number[];
+  /** The change filter's mode bits (chmod, mkdir). */
+  readonly modeMask: number;
 }
 
 export interface NativeProbe {

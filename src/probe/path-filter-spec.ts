@@ -42,6 +42,8 @@ export interface OpenFilterSpec {
 /** The change filter: for the event types in `types`, a call ships when one of its paths matches an atom, or its task is named. */
 export interface ChangeFilterSpec extends OpenFilterSpec {
   readonly types: readonly string[];
+  /** A chmod, fchmodat, mkdir or mkdirat whose mode argument has one of these bits (of 07777) ships. */
+  readonly modeMask?: number;
 }
 
 /**
@@ -113,6 +115,8 @@ export function nativePathFilter(filter: OpenFilterSpec | ChangeFilterSpec | nul
   const prefixes = validateOpenPathPrefixes(filter.prefixes);
   const suffixes = validatePathSuffixes(filter.suffixes ?? []);
   const comms = validateOpenFilterComms(filter.comms ?? []);
+  const modeMask = 'modeMask' in filter ? filter.modeMask ?? 0 : 0;
+  if (!Number.isInteger(modeMask) || modeMask < 0 || modeMask > 0o7777) throw new ProbeError(`invalid change filter mode mask ${modeMask}: bits of 07777 only`, 'EINVAL');
   const types: number[] = [];
   for (const name of 'types' in filter ? filter.types : []) {
     const t = eventTypeByName(name);
@@ -126,5 +130,6 @@ export function nativePathFilter(filter: OpenFilterSpec | ChangeFilterSpec | nul
     ],
     comms,
     types,
+    modeMask,
   };
 }

@@ -12,6 +12,7 @@ import { EVENT_FAMILIES, eventTypeByName, familyTypeIds } from '../probe/event-t
 import type { OpenPathPrefix, PathSuffix } from '../probe/probe';
 import type { AliasPath } from '../probe/alias-targets';
 import { eventTypeHasFd } from './context';
+import { modeBitsNamedBy } from './render';
 import { ANY_WRITE, filterOf, isUnbounded, minimalAtoms, NOTHING, union, type FieldRole, type FilterClass, type PathFilter } from './path-atoms';
 
 export type { OpenPathPrefix, PathSuffix };
@@ -45,12 +46,23 @@ const ONE_PATH: ReadonlySet<string> = new Set<string>([...EVENT_FAMILIES.unlink,
 const TWO_PATHS: ReadonlySet<string> = new Set<string>([...EVENT_FAMILIES.rename, ...EVENT_FAMILIES.link, ...EVENT_FAMILIES.symlink]);
 const FD_PATH_FIELDS = new Set(['fd.name', 'fd.nameraw', 'fd.directory', 'fd.filename']);
 
-/** One change type: its string parameters and fs.path.* are its paths; other parameters are absent. */
+/** Change types whose mode argument the kernel tests against mode bits (events.h: change_mode_mask). */
+export const MODE_FILTER_TYPES: ReadonlySet<string> = new Set(['chmod', 'fchmodat', 'mkdir', 'mkdirat']);
+
+/**
+ * One change type: its string parameters and fs.path.* are its paths; other parameters are absent;
+ * on a type with a mode, `evt.arg.mode contains` a flag name gives mode bits.
+ */
 function changeClass(typeName: string): FilterClass {
   const spec = eventTypeByName(typeName)!;
   const params = new Map(spec.params.map((p) => [p.name, p]));
   return {
     typeNames: new Set([typeName]),
+    special(field, op, vals) {
+      if (field !== 'evt.arg.mode' || op !== 'contains' || vals.length !== 1 || !MODE_FILTER_TYPES.has(typeName)) return undefined;
+      const mask = modeBitsNamedBy(vals[0]!);
+      return mask === undefined ? undefined : { ...NOTHING, modeMask: mask };
+    },
     role(field: string): FieldRole {
       const arg = /^evt\.(?:raw)?arg\.(.+)$/.exec(field);
       if (arg) {
@@ -86,6 +98,8 @@ export interface OpenFilterDecision {
 export interface ChangeFilter extends OpenFilter {
   /** The event types the filter judges (the others ship). */
   readonly types: readonly string[];
+  /** A chmod or mkdir whose mode has one of these bits ships (MODE_FILTER_TYPES). */
+  readonly modeMask: number;
 }
 
 export interface ChangeFilterDecision {
@@ -137,7 +151,8 @@ export function openFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPath
     all = union(all, f);
   }
   if (isUnbounded(all)) return { filter: null, unboundedBy: 'the extra prefixes' };
-  return { filter: minimalAtoms(all) };
+  const { prefixes, suffixes, comms } = minimalAtoms(all);
+  return { filter: { prefixes, suffixes, comms } };
 }
 
 /**
@@ -174,7 +189,7 @@ export function changeFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPa
   // Opens' write-only mode means nothing for a change: every atom holds for any call.
   const atoms = minimalAtoms(all);
   return {
-    filter: { types, prefixes: atoms.prefixes.map((p) => ({ ...p, writeOnly: false })), suffixes: atoms.suffixes.map((s) => ({ ...s, writeOnly: false })), comms: atoms.comms },
+    filter: { types, prefixes: atoms.prefixes.map((p) => ({ ...p, writeOnly: false })), suffixes: atoms.suffixes.map((s) => ({ ...s, writeOnly: false })), comms: atoms.comms, modeMask: atoms.modeMask },
     byType,
   };
 }

@@ -15,6 +15,8 @@
  *     too long). A judged path is its own normal form, so bytes decide what the rule would.
  *   - A value that can only match a relative path contributes nothing, for the same reason.
  *   - A test on a field the event type does not have is false (when it can only hold for a value).
+ *   - On a call with a mode argument (chmod, mkdir), `evt.arg.mode contains S_ISUID` gives mode bits:
+ *     the rendered mode names a bit only when it is set.
  *   - `and` keeps the narrower side (the intersection where both are atom sets), `or` the union;
  *     `not`, transformers and other fields mean "any".
  */
@@ -28,11 +30,13 @@ export interface PathFilter {
   readonly exacts: ReadonlyMap<string, boolean>;
   readonly suffixes: ReadonlyMap<string, boolean>;
   readonly comms: ReadonlySet<string>;
+  /** Mode bits (chmod, mkdir): a call whose mode argument has one of them matches. */
+  readonly modeMask: number;
 }
 
 const none = (): Map<string, boolean> => new Map();
-export const ANY: PathFilter = { any: true, prefixes: none(), exacts: none(), suffixes: none(), comms: new Set() };
-export const NOTHING: PathFilter = { any: false, prefixes: none(), exacts: none(), suffixes: none(), comms: new Set() };
+export const ANY: PathFilter = { any: true, prefixes: none(), exacts: none(), suffixes: none(), comms: new Set(), modeMask: 0 };
+export const NOTHING: PathFilter = { any: false, prefixes: none(), exacts: none(), suffixes: none(), comms: new Set(), modeMask: 0 };
 
 function atoms(kind: 'prefixes' | 'exacts' | 'suffixes', values: Iterable<string>, writeOnly = false): PathFilter {
   return { ...NOTHING, [kind]: new Map([...values].map((v) => [v, writeOnly])) };
@@ -209,11 +213,13 @@ export function union(a: PathFilter, b: PathFilter): PathFilter {
     exacts: unionMap(a.exacts, b.exacts),
     suffixes: unionMap(a.suffixes, b.suffixes),
     comms: new Set([...a.comms, ...b.comms]),
+    modeMask: a.modeMask | b.modeMask,
   };
 }
 
 const pathAtomCount = (f: PathFilter): number => f.prefixes.size + f.exacts.size + f.suffixes.size;
-const isEmpty = (f: PathFilter): boolean => !f.any && pathAtomCount(f) === 0 && f.comms.size === 0;
+const isEmpty = (f: PathFilter): boolean => !f.any && pathAtomCount(f) === 0 && f.comms.size === 0 && f.modeMask === 0;
+const bitCount = (n: number): number => n.toString(2).replace(/0/g, '').length;
 
 /** Both sides hold: each pair of atoms meets in the narrower one (or, for a prefix and a suffix, in either). */
 function intersectAtoms(a: PathFilter, b: PathFilter): PathFilter {
@@ -237,27 +243,29 @@ function intersectAtoms(a: PathFilter, b: PathFilter): PathFilter {
   meet(a, b);
   meet(b, a);
   for (const [e, we] of a.exacts) if (b.exacts.has(e)) add('exacts', e, we || b.exacts.get(e)!);
-  return { any: false, ...out, comms: new Set() };
+  return { any: false, ...out, comms: new Set(), modeMask: 0 };
 }
 
 /**
  * Both must hold, so either filter alone is sound; two atom sets (or two name sets) intersect.
- * Between atoms and names the atoms are kept: names in rules are often busy programs (shells,
- * package managers), paths rarely the ones every program uses.
+ * Otherwise one side is kept: atoms over names (names in rules are often busy programs: shells,
+ * package managers; paths rarely the ones every program uses), then mode bits, then the smaller.
  */
 export function intersect(a: PathFilter, b: PathFilter): PathFilter {
   if (a.any) return b;
   if (b.any) return a;
   if (isEmpty(a) || isEmpty(b)) return NOTHING;
-  const aAtoms = a.comms.size === 0;
-  const bAtoms = b.comms.size === 0;
-  const aNames = pathAtomCount(a) === 0;
-  const bNames = pathAtomCount(b) === 0;
-  if (aAtoms && bAtoms) return intersectAtoms(a, b);
-  if (aNames && bNames) return { ...NOTHING, comms: new Set([...a.comms].filter((c) => b.comms.has(c))) };
-  if (aAtoms) return a;
-  if (bAtoms) return b;
-  return pathAtomCount(a) + a.comms.size <= pathAtomCount(b) + b.comms.size ? a : b;
+  const only = (f: PathFilter, kind: 'atoms' | 'names' | 'mode'): boolean =>
+    (kind === 'atoms' || pathAtomCount(f) === 0) && (kind === 'names' || f.comms.size === 0) && (kind === 'mode' || f.modeMask === 0);
+  if (only(a, 'atoms') && only(b, 'atoms')) return intersectAtoms(a, b);
+  if (only(a, 'names') && only(b, 'names')) return { ...NOTHING, comms: new Set([...a.comms].filter((c) => b.comms.has(c))) };
+  if (only(a, 'mode') && only(b, 'mode')) return bitCount(a.modeMask) <= bitCount(b.modeMask) ? a : b;
+  for (const kind of ['atoms', 'mode'] as const) {
+    if (only(a, kind)) return a;
+    if (only(b, kind)) return b;
+  }
+  const size = (f: PathFilter): number => pathAtomCount(f) + f.comms.size + bitCount(f.modeMask);
+  return size(a) <= size(b) ? a : b;
 }
 
 /** Any path for any call: no filter at all ('/' for writes only still bounds reads). */
@@ -269,6 +277,7 @@ export interface PathAtoms {
   readonly prefixes: { readonly prefix: string; readonly writeOnly: boolean; readonly exact?: boolean }[];
   readonly suffixes: { readonly suffix: string; readonly writeOnly: boolean }[];
   readonly comms: string[];
+  readonly modeMask: number;
 }
 
 const byKey = <T>(m: ReadonlyMap<string, T>): [string, T][] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -286,5 +295,5 @@ export function minimalAtoms(f: PathFilter): PathAtoms {
     if (covered(prefix, writeOnly) || suffixes.some((s) => prefix.endsWith(s.suffix) && (!s.writeOnly || writeOnly))) continue;
     prefixes.push({ prefix, writeOnly, exact: true });
   }
-  return { prefixes, suffixes, comms: [...f.comms].sort() };
+  return { prefixes, suffixes, comms: [...f.comms].sort(), modeMask: f.modeMask };
 }

@@ -92,6 +92,15 @@ function renderOpenFlagsUncached(flags: number): string {
 
 const MODE_BITS = linuxFlags(['S_IXOTH', 'S_IWOTH', 'S_IROTH', 'S_IXGRP', 'S_IWGRP', 'S_IRGRP', 'S_IXUSR', 'S_IWUSR', 'S_IRUSR', 'S_ISVTX', 'S_ISGID', 'S_ISUID']);
 
+/**
+ * The mode bits a rendered mode (below) holds `text` for: those whose names contain it. undefined
+ * when the text could also match the octal digits or span names (a test no bit mask decides).
+ */
+export function modeBitsNamedBy(text: string): number | undefined {
+  if (!/^[A-Z_]+$/.test(text)) return undefined;
+  return MODE_BITS.filter(([name]) => name.includes(text)).reduce((mask, [, bit]) => mask | bit, 0);
+}
+
 /** `0755(S_IXOTH|S_IROTH|…)`: octal for humans, names for `contains S_ISUID` rules. */
 export const renderMode = memoized(renderModeUncached);
 

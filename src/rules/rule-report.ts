@@ -65,7 +65,7 @@ export interface KernelFilterReport {
     | { readonly active: true; readonly prefixes: readonly OpenPathPrefix[]; readonly suffixes: readonly PathSuffix[]; readonly comms: readonly string[] }
     | { readonly active: false; readonly offBecause: string };
   readonly changeFilter:
-    | { readonly active: true; readonly types: readonly string[]; readonly prefixes: readonly OpenPathPrefix[]; readonly suffixes: readonly PathSuffix[]; readonly comms: readonly string[] }
+    | { readonly active: true; readonly types: readonly string[]; readonly prefixes: readonly OpenPathPrefix[]; readonly suffixes: readonly PathSuffix[]; readonly comms: readonly string[]; readonly modeMask: number }
     | { readonly active: false; readonly offBecause: string };
   /** Per path-changing type a rule names: filtered in the kernel, or the rule that can match any path. */
   readonly changeFilterByType: KernelCapture['changeFilterByType'];
@@ -102,7 +102,7 @@ export function reportRules(rs: CompiledRuleset): { rules: RuleReport[]; kernel:
         ? { active: true, prefixes: open.prefixes.map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), suffixes: open.suffixes ?? [], comms: open.comms ?? [] }
         : { active: false, offBecause: capture.openFilterOffBecause ?? 'no open filter' },
       changeFilter: change
-        ? { active: true, types: change.types, prefixes: [...change.prefixes].map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), suffixes: change.suffixes ?? [], comms: change.comms ?? [] }
+        ? { active: true, types: change.types, prefixes: [...change.prefixes].map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), suffixes: change.suffixes ?? [], comms: change.comms ?? [], modeMask: change.modeMask ?? 0 }
         : { active: false, offBecause: 'no path-changing type a rule names can be narrowed' },
       changeFilterByType: capture.changeFilterByType,
     },

@@ -47,7 +47,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function compileWorkloads() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lanner-bench-'));
-  for (const name of ['open_close', 'fork_exec', 'connect_accept']) {
+  for (const name of ['open_close', 'fork_exec', 'connect_accept', 'file_churn']) {
     const r = spawnSync('cc', ['-O2', '-o', path.join(dir, name), path.join(__dirname, 'workloads', `${name}.c`)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`cc ${name}: ${r.stderr}`);
   }
@@ -178,12 +178,15 @@ const WORKLOADS = {
   },
   fork_exec: { bin: 'fork_exec', args: [3000], what: '3,000 x fork + exec /bin/true' },
   connect_accept: { bin: 'connect_accept', args: [20_000], what: '20,000 x loopback connect + accept + close' },
+  file_churn: { bin: 'file_churn', args: [50_000], what: '50,000 x (create, rename, chmod, unlink, mkdir, rmdir) under /tmp' },
 };
 
 /** Rule sets the cost is measured with: the agent's arguments for each. */
 const RULESETS = {
   default: [],
   stock: ['-r', require('../support/stock-rules').STOCK_STABLE],
+  // Falco's stable and incubating files: rules on unlink, rename and chmod.
+  stock_incubating: ['-r', require('../support/stock-rules').STOCK_STABLE, '-r', require('../support/stock-rules').STOCK_INCUBATING],
 };
 
 async function benchCost(dir) {

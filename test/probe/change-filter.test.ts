@@ -23,6 +23,7 @@ interface Call {
   readonly py: string;
   readonly type: string;
   readonly paths: readonly string[];
+  readonly mode?: number;
 }
 
 describe('in-kernel change filter', () => {
@@ -65,6 +66,7 @@ describe('in-kernel change filter', () => {
       prefixes: [{ prefix: d('keep'), writeOnly: false }, { prefix: d('exact'), writeOnly: false, exact: true }],
       suffixes: [{ suffix: '_history', writeOnly: false }],
       comms: [],
+      modeMask: 0o6000, // S_ISUID | S_ISGID
     };
     const calls: Call[] = [
       { py: `touch("keep1"); os.unlink(${JSON.stringify(d('keep1'))})`, type: 'unlink', paths: [d('keep1')] },
@@ -76,7 +78,11 @@ describe('in-kernel change filter', () => {
       { py: `os.mkdir(${JSON.stringify(d('exact'))})`, type: 'mkdir', paths: [d('exact')] },
       { py: `os.mkdir(${JSON.stringify(d('exactly'))})`, type: 'mkdir', paths: [d('exactly')] },
       { py: `os.rmdir(${JSON.stringify(d('exactly'))})`, type: 'rmdir', paths: [d('exactly')] },
-      { py: `touch("drop5"); os.chmod(${JSON.stringify(d('drop5'))}, 0o600)`, type: 'chmod', paths: [d('drop5')] },
+      { py: `touch("drop5"); os.chmod(${JSON.stringify(d('drop5'))}, 0o600)`, type: 'chmod', paths: [d('drop5')], mode: 0o600 },
+      // Mode bits: a setuid chmod and a setgid mkdir ship whatever their path; a sticky one does not.
+      { py: `touch("drop12"); os.chmod(${JSON.stringify(d('drop12'))}, 0o4755)`, type: 'chmod', paths: [d('drop12')], mode: 0o4755 },
+      { py: `os.mkdir(${JSON.stringify(d('drop13'))}, 0o2755)`, type: 'mkdir', paths: [d('drop13')], mode: 0o2755 },
+      { py: `os.mkdir(${JSON.stringify(d('drop14'))}, 0o1777)`, type: 'mkdir', paths: [d('drop14')], mode: 0o1777 },
       // Relative and non-normalised paths are not judged: they ship.
       { py: 'touch("drop6"); os.unlink("drop6")', type: 'unlink', paths: ['drop6'] },
       { py: `touch("drop7"); os.unlink(${JSON.stringify(`${dir}//drop7`)})`, type: 'unlink', paths: [`${dir}//drop7`] },
@@ -92,7 +98,7 @@ describe('in-kernel change filter', () => {
       const { events, filtered } = run(calls);
       let dropped = 0;
       for (const c of calls) {
-        const model = kernelShipsChange(filter, { type: c.type, paths: c.paths, comm: 'python3' });
+        const model = kernelShipsChange(filter, { type: c.type, paths: c.paths, comm: 'python3', ...(c.mode !== undefined ? { mode: c.mode } : {}) });
         if (!model) dropped++;
         expect(shipped(events, c), `${c.type} ${c.paths.join(' -> ')}`).toBe(model);
       }

@@ -115,7 +115,8 @@ const changeCheck = fc.oneof(
     ([f, op, vs]) => (op === 'in' || op === 'pmatch' ? `${f} ${op} (${vs.join(', ')})` : op === 'glob' ? `${f} glob '*${vs[0]}'` : `${f} ${op} ${vs[0]}`),
   ),
   fc.tuple(fc.constantFrom('=', 'in'), fc.subarray(NAMES, { minLength: 1, maxLength: 3 })).map(([op, vs]) => (op === 'in' ? `proc.name in (${vs.join(', ')})` : `proc.name ${op} ${vs[0]}`)),
-  fc.constantFrom('evt.rawres = 0', 'evt.type in (unlink, unlinkat)', 'evt.type = rename', 'evt.arg.mode contains S_ISUID', 'fd.num >= 0'),
+  fc.constantFrom('evt.rawres = 0', 'evt.type in (unlink, unlinkat)', 'evt.type = rename', 'fd.num >= 0'),
+  fc.constantFrom('S_ISUID', 'S_ISGID', 'S_IS', 'S_IXOTH', 'S_IWGRP', 'ISUID', '0755', '4').map((v) => `evt.arg.mode contains ${v}`),
 );
 const changeCondition: fc.Arbitrary<string> = fc.letrec((tie) => ({
   node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, changeCheck, tie('and'), tie('or'), tie('not')),
@@ -129,6 +130,7 @@ const change: fc.Arbitrary<ModelChange> = fc.record({
   type: fc.constantFrom(...CHANGE_FILTER_TYPES),
   paths: fc.tuple(fc.constantFrom(...CHANGE_PATHS), fc.constantFrom(...CHANGE_PATHS)),
   comm: fc.constantFrom(...NAMES.map((n) => n.slice(0, 15))),
+  mode: fc.constantFrom(0o644, 0o755, 0o4755, 0o2755, 0o1777, 0o600, 0),
 });
 
 function changeRulesetOf(types: readonly string[], conditions: readonly string[]): CompiledRuleset {
@@ -144,7 +146,10 @@ function anyRuleMatchesChange(rs: CompiledRuleset, c: ModelChange): boolean {
   const state = new FakeState().addProcess(proc({ tgid: 42, name: c.comm, exe: c.comm }));
   const type = eventTypeByName(c.type)!;
   const twoPaths = type.params.some((p) => p.source.from === 'str' && p.source.slot === 1);
-  const ev = syntheticEvent({ type: c.type, tgid: 42, ret: 0, comm: c.comm, args: [AT_FDCWD, 0, AT_FDCWD, 0, 0, 0], str0: c.paths[0], ...(twoPaths ? { str1: c.paths[1] } : {}) });
+  const args = [AT_FDCWD, 0, AT_FDCWD, 0, 0, 0];
+  const modeParam = type.params.find((p) => p.name === 'mode');
+  if (modeParam?.source.from === 'arg') args[modeParam.source.index] = c.mode ?? 0;
+  const ev = syntheticEvent({ type: c.type, tgid: 42, ret: 0, comm: c.comm, args, str0: c.paths[0], ...(twoPaths ? { str1: c.paths[1] } : {}) });
   const ctx = new ExtractContext(state, rs.slotCount, rs.nodeCount, 0n, 'node');
   let hit = false;
   ctx.reset(ev);

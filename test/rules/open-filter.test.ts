@@ -151,3 +151,30 @@ describe('the filters the rules compile to fit the probe', () => {
     expect(modesOf('evt.type = openat and fd.name startswith /dev/shm/.')).toEqual([{ prefix: '/dev/shm/.', writeOnly: false }]);
   });
 });
+
+describe('changeFilterFor', () => {
+  function changeOf(...conditions: string[]): ReturnType<typeof changeFilterFor> {
+    const file = join(tmp, `c${n++}.yaml`);
+    writeFileSync(file, conditions.map((c, i) => [`- rule: r${i}`, '  desc: d', `  condition: ${c}`, '  output: o', '  priority: NOTICE', ''].join('\n')).join('\n'));
+    const rs = loadRules([file]);
+    expect(rs.errors).toEqual([]);
+    return changeFilterFor(rs);
+  }
+
+  it('a flag test on the mode gives mode bits; one a rendered mode could hold elsewhere keeps the type open', () => {
+    const setuid = changeOf('evt.type in (chmod, fchmodat) and (evt.arg.mode contains S_ISUID or evt.arg.mode contains S_ISGID) and not proc.name = dpkg');
+    expect(setuid.byType).toEqual({ chmod: { filtered: true }, fchmodat: { filtered: true } });
+    expect(setuid.filter?.modeMask).toBe(0o6000);
+    expect(changeOf('evt.type = chmod and evt.arg.mode contains S_IS').filter?.modeMask).toBe(0o7000);
+    expect(changeOf('evt.type = chmod and evt.arg.mode contains 0755').byType).toEqual({ chmod: { filtered: false, unboundedBy: 'r0' } });
+  });
+
+  it('per type: a path a type does not have is no path, and two-path calls count either path', () => {
+    const c = changeOf('evt.type in (unlink, unlinkat, rename) and (evt.arg.name endswith _history or evt.arg.newpath startswith /etc/cron.d)');
+    // unlink has `path`, not `name`: nothing a rule can match, so every unlink is filtered.
+    expect(c.byType).toEqual({ unlink: { filtered: true }, unlinkat: { filtered: true }, rename: { filtered: true } });
+    expect(c.filter?.suffixes).toEqual([{ suffix: '_history', writeOnly: false }]);
+    expect(c.filter?.prefixes).toEqual([{ prefix: '/etc/cron.d', writeOnly: false }]);
+    expect(changeOf('evt.type = rename and not evt.arg.oldpath startswith /tmp').byType).toEqual({ rename: { filtered: false, unboundedBy: 'r0' } });
+  });
+});

@@ -59,11 +59,14 @@ export interface ModelChange {
   /** The call's paths as passed (one, or two for link, symlink and rename). */
   readonly paths: readonly string[];
   readonly comm: string;
+  /** The mode argument of chmod, fchmodat, mkdir and mkdirat. */
+  readonly mode?: number;
 }
 
 /** The change filter: a type it does not judge ships; a judged call ships when one of its paths does. */
 export function kernelShipsChange(filter: ChangeFilter | null, change: ModelChange): boolean {
   if (filter === null || !filter.types.includes(change.type)) return true;
+  if (((change.mode ?? 0) & filter.modeMask & 0o7777) !== 0) return true;
   if (change.paths.some((p) => unjudgedPath(p) || atomsMatch(filter, p, true))) return true;
   return named(filter, change.comm, undefined);
 }

@@ -134,6 +134,8 @@ struct {
 
 volatile __u32 prefix_open_any, prefix_open_end, prefix_change_end;
 volatile __u32 suffix_open_any, suffix_open_end, suffix_change_end;
+/* Change filter: a chmod, fchmodat, mkdir or mkdirat whose mode has one of these bits ships. */
+volatile __u32 change_mode_mask;
 /* Event types (bit per type id) whose paths the change filter judges; the others ship. */
 volatile __u32 change_filter_types[LNR_TYPE_SLOTS / 32];
 

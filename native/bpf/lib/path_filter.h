@@ -188,13 +188,17 @@ static __always_inline int change_paths(__u16 type, __s64 a0, __s64 a1, __s64 a2
 }
 
 /*
- * 1 = the change filter ships this call: one of its paths matches a change atom, or its task is
- * named (a type the filter does not know ships). The user strings are read into the scratch's
+ * 1 = the change filter ships this call: its mode has one of the filter's bits, one of its paths
+ * matches a change atom, or its task is named (a type the filter does not know ships). The user strings are read into the scratch's
  * exit copy, which the records of these types do not use. A global function, so the dispatcher's
  * verification does not multiply through its branches.
  */
 __noinline int change_ships(__u32 type, __s64 a0, __s64 a1, __s64 a2, __s64 a3)
 {
+	/* Mode bits first: a setuid chmod ships whatever its path (the rules' flag tests). */
+	__u64 mode = (type == LNR_EVT_CHMOD || type == LNR_EVT_MKDIR) ? a1 : (type == LNR_EVT_FCHMODAT || type == LNR_EVT_MKDIRAT) ? a2 : 0;
+	if (mode & change_mode_mask & 07777)
+		return 1;
 	const void *p0 = NULL, *p1 = NULL;
 	int paths = change_paths(type, a0, a1, a2, a3, &p0, &p1);
 	struct lnr_scratch *s = get_scratch();
