@@ -226,7 +226,7 @@ export class FileSink extends QueuedSink {
     if (first) this.logger.error({ err: out.error, path: this.opts.path }, 'alert file write failed; reopening');
     this.out = undefined;
     this.file = undefined;
-    out.destroy();
+    void out.destroy();
   }
 
   private recovered(): void {

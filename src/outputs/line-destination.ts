@@ -4,6 +4,7 @@
  * public 'write' event tells when everything handed over has reached the kernel, which rotation
  * needs before it renames the file.
  */
+import { close } from 'node:fs';
 import pino from 'pino';
 
 type SonicBoom = ReturnType<typeof pino.destination>;
@@ -22,10 +23,14 @@ export class LineDestination {
   private written = 0;
   private flushWaiters: (() => void)[] = [];
   private drainWaiters: (() => void)[] = [];
+  private readonly fd: number;
+  /** Settles once destroy() has closed the fd. */
+  private closing: Promise<void> | undefined;
   /** Set once the destination failed (EPIPE, EBADF…); nothing written after that. */
   error: Error | undefined;
 
   constructor(target: DestinationTarget) {
+    this.fd = target.dest;
     this.boom = pino.destination({ dest: target.dest, sync: false, minLength: 0 });
     this.boom.on('write', (n: number) => {
       this.written += n;
@@ -78,8 +83,8 @@ export class LineDestination {
   end(): Promise<void> {
     return new Promise((resolve) => {
       if (this.error) {
-        this.boom.destroy();
-        return resolve();
+        void this.destroy().then(resolve);
+        return;
       }
       this.boom.once('close', () => resolve());
       this.boom.once('error', () => resolve());
@@ -87,7 +92,22 @@ export class LineDestination {
     });
   }
 
-  destroy(): void {
-    this.boom.destroy();
+  /**
+   * Drops what is buffered and closes the fd (not 1/2); resolves once it is closed, so an owner
+   * that lets the number be reused afterwards never has a late close land on someone else's file.
+   */
+  destroy(): Promise<void> {
+    this.closing ??= new Promise((resolve) => {
+      const boom = this.boom as SonicBoom & { destroyed?: boolean };
+      boom.once('close', () => resolve());
+      boom.once('error', () => resolve());
+      boom.destroy();
+      if (boom.destroyed !== true) {
+        // pino's destination turns destroy (and end) into no-ops after EPIPE: the fd is ours to close.
+        if (this.fd > 2) close(this.fd, () => resolve());
+        else resolve();
+      }
+    });
+    return this.closing;
   }
 }

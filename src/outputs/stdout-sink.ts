@@ -9,7 +9,7 @@ import { QueuedSink, type SinkDeps } from './sink-base';
 
 export interface StdoutSinkOptions {
   readonly queueCapacity: number;
-  /** File descriptor to write to; 1 by default. */
+  /** File descriptor to write to; 1 by default. The sink owns any other fd: close() closes it. */
   readonly fd?: number;
   readonly name?: string;
 }
@@ -49,6 +49,6 @@ export class StdoutSink extends QueuedSink {
   protected async release(): Promise<void> {
     this.out.cancelWaits();
     await Promise.race([this.out.flushed(), new Promise((r) => setTimeout(r, 50))]);
-    this.out.destroy();
+    await this.out.destroy();
   }
 }

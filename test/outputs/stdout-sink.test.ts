@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -71,7 +71,6 @@ describe('stdout sink', () => {
     for (const l of lines.slice(0, 5)) expectSidekickAccepts(l);
     await sink.close(500);
     reader.kill();
-    closeSync(fd);
   });
 
   it('EPIPE (reader gone) marks the sink unhealthy and counts later alerts as failed', async () => {
@@ -85,7 +84,6 @@ describe('stdout sink', () => {
     for (let i = 0; i < 3; i++) sink.offer(makeAlert());
     await waitFor(() => sink.stats().failed === 3, 5_000, 'later alerts counted as failed');
     await sink.close(200);
-    closeSync(wfd);
   });
 
   it('text format writes the Falco output line', async () => {
@@ -101,6 +99,15 @@ describe('stdout sink', () => {
     expect(text).toBe(`${timeOfDayNs(a.timeNs)}: Warning ${a.message}\n`);
     await sink.close(200);
     reader.kill();
-    closeSync(fd);
+  });
+
+  it('owns its fd: close() resolves once the fd is closed, so a reused number is never closed late', async () => {
+    const path = fifo();
+    const fd = openSync(path, constants.O_RDWR);
+    const sink = new StdoutSink({ queueCapacity: 10, fd }, new LineFormatter(FALCO_DEFAULT_FORMAT), { logger: silentLogger });
+    sink.offer(makeAlert());
+    await waitFor(() => sink.stats().sent === 1, 5_000, 'one alert written');
+    await sink.close(200);
+    expect(() => fstatSync(fd)).toThrowError(/EBADF/);
   });
 });

@@ -4,7 +4,7 @@
  * terminal escapes), on any text path; JSON must stay parseable back to the exact value.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,7 +73,6 @@ describe('text output never carries raw control bytes', () => {
     const path = join(dir, 'pipe');
     execFileSync('mkfifo', [path]);
     const fd = openSync(path, constants.O_RDWR);
-    cleanups.push(() => closeSync(fd));
     const sink = new StdoutSink({ queueCapacity: 10, fd }, new LineFormatter(TEXT), { logger: silentLogger });
     cleanups.push(() => sink.close(200));
     let text = '';
