@@ -119,7 +119,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
   }
 
   // setPathFilters(open, change): each null (off) or {atoms: {text, match: 0 prefix | 1 exact |
-  // 2 suffix, writeOnly}[], comms: string[], types: number[], modeMask: number} (types and mode
+  // 2 suffix | 3 contains (changes only), writeOnly}[], comms: string[], types: number[], modeMask: number} (types and mode
   // bits: the change filter's). Replaces both filters in one update.
   Napi::Value SetPathFilters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -448,6 +448,8 @@ Napi::Value Abi(const Napi::CallbackInfo& info) {
   out.Set("pathPrefixLen", LNR_PATH_PREFIX_LEN);
   out.Set("pathSuffixMax", LNR_PATH_SUFFIX_MAX);
   out.Set("pathSuffixLen", LNR_PATH_SUFFIX_LEN);
+  out.Set("pathNeedleMax", LNR_PATH_NEEDLE_MAX);
+  out.Set("pathNeedleLen", LNR_PATH_NEEDLE_LEN);
   out.Set("filterCommMax", LNR_FILTER_COMM_MAX);
   out.Set("pathFilterWindow", LNR_PATH_FILTER_WINDOW);
   out.Set("aliasMax", LNR_ALIAS_MAX);

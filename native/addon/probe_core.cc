@@ -264,12 +264,16 @@ void ProbeCore::SetExecEnvCapture(bool on) {
 }
 
 int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& change) {
-  size_t prefixes = 0, suffixes = 0;
+  size_t prefixes = 0, suffixes = 0, needles = 0;
   for (const PathFilterSpec* f : {&open, &change}) {
     if (!f->on) continue;
     for (const PathAtom& a : f->atoms) {
       if (a.text.empty() || a.text.find('\0') != std::string::npos) return -EINVAL;
-      if (a.match == kMatchSuffix) {
+      if (a.match == kMatchContains) {
+        if (f == &open) return -EINVAL;  // the open path is too hot for a substring search
+        if (a.text.size() > LNR_PATH_NEEDLE_LEN) return -E2BIG;
+        needles++;
+      } else if (a.match == kMatchSuffix) {
         if (a.text.size() > LNR_PATH_SUFFIX_LEN) return -E2BIG;
         suffixes++;
       } else {
@@ -289,7 +293,7 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
   std::set<std::string> comms;
   for (const PathFilterSpec* f : {&open, &change})
     if (f->on) comms.insert(f->comms.begin(), f->comms.end());
-  if (prefixes > LNR_PATH_PREFIX_MAX || suffixes > LNR_PATH_SUFFIX_MAX || comms.size() > LNR_FILTER_COMM_MAX) return -E2BIG;
+  if (prefixes > LNR_PATH_PREFIX_MAX || suffixes > LNR_PATH_SUFFIX_MAX || needles > LNR_PATH_NEEDLE_MAX || comms.size() > LNR_FILTER_COMM_MAX) return -E2BIG;
 
   // The BPF side reads the switches first: turn both filters off so entries are never read
   // half-written (meanwhile every call ships, which is more, never less).
@@ -307,7 +311,7 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
   auto take = [&](const PathFilterSpec& f, bool pick(const PathAtom&)) {
     if (!f.on) return;
     for (const PathAtom& a : f.atoms)
-      if (pick(a)) (a.match == kMatchSuffix ? suffixOrder : prefixOrder).push_back(&a);
+      if (pick(a) && a.match != kMatchContains) (a.match == kMatchSuffix ? suffixOrder : prefixOrder).push_back(&a);
   };
   take(open, [](const PathAtom& a) { return !a.writeOnly; });
   ranges[0][0] = static_cast<uint32_t>(prefixOrder.size());
@@ -334,6 +338,18 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
     memcpy(entry.bytes, suffixOrder[slot]->text.data(), entry.len);
     if (bpf_map_update_elem(suffixFd, &slot, &entry, BPF_ANY) != 0) return -errno;
   }
+  const int needleFd = bpf_map__fd(skel_->maps.path_needles);
+  uint32_t needleSlot = 0;
+  if (change.on) {
+    for (const PathAtom& a : change.atoms) {
+      if (a.match != kMatchContains) continue;
+      lnr_path_suffix entry{};
+      entry.len = static_cast<uint32_t>(a.text.size());
+      memcpy(entry.bytes, a.text.data(), entry.len);
+      if (bpf_map_update_elem(needleFd, &needleSlot, &entry, BPF_ANY) != 0) return -errno;
+      needleSlot++;
+    }
+  }
   // Names: replace the whole set (the previous one is ours to remember; the map has no clear).
   const int commFd = bpf_map__fd(skel_->maps.filter_comms);
   for (const std::array<char, LNR_COMM_LEN>& key : filterComms_) bpf_map_delete_elem(commFd, key.data());
@@ -353,6 +369,7 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
   bss->suffix_open_end = ranges[1][1];
   bss->suffix_change_end = ranges[1][2];
   bss->filter_comm_count = static_cast<uint32_t>(comms.size());
+  bss->needle_count = needleSlot;
   bss->change_mode_mask = change.on ? change.modeMask : 0;
   for (uint32_t& word : bss->change_filter_types) word = 0;
   if (change.on)

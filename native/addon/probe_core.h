@@ -74,12 +74,12 @@ class ProbeCore {
   // enabled[typeId] != 0 -> fds returned by that type are remembered so their close is shipped.
   int SetTrackedFdTypes(const uint8_t* enabled, size_t count);
   // The in-kernel path filters (events.h): for opens and for path changes, each off or on with
-  // these atoms (prefix, exact path or suffix; writeOnly limits an open atom to opens that can
+  // these atoms (prefix, exact path, suffix, or for changes only a substring; writeOnly limits an open atom to opens that can
   // write), process names and, for changes, the event type ids it judges. -EINVAL for an empty
   // atom, one with a NUL or a prefix or exact path that is not absolute; -E2BIG past the tables'
-  // sizes (LNR_PATH_PREFIX_MAX / _LEN, LNR_PATH_SUFFIX_MAX / _LEN, LNR_FILTER_COMM_MAX names for
+  // sizes (LNR_PATH_PREFIX_MAX / _LEN, LNR_PATH_SUFFIX_MAX / _LEN, LNR_PATH_NEEDLE_MAX / _LEN, LNR_FILTER_COMM_MAX names for
   // both filters together). Returns 0 or -errno.
-  static constexpr uint8_t kMatchPrefix = 0, kMatchExact = 1, kMatchSuffix = 2;
+  static constexpr uint8_t kMatchPrefix = 0, kMatchExact = 1, kMatchSuffix = 2, kMatchContains = 3;
   struct PathAtom {
     std::string text;
     uint8_t match = kMatchPrefix;

@@ -80,6 +80,9 @@ export const PATH_PREFIX_MAX = 128;
 export const PATH_PREFIX_LEN = 128;
 export const PATH_SUFFIX_MAX = 64;
 export const PATH_SUFFIX_LEN = 32;
+/** Substrings the change filter searches paths for (LNR_PATH_NEEDLE_MAX / _LEN). */
+export const PATH_NEEDLE_MAX = 16;
+export const PATH_NEEDLE_LEN = 32;
 /** Path filter process names, both filters together (LNR_FILTER_COMM_MAX, and LNR_COMM_LEN less the NUL). */
 export const FILTER_COMM_MAX = 64;
 export const COMM_NAME_MAX = 15;

@@ -74,7 +74,7 @@ export interface NativeKillCounts {
 }
 
 /** How an atom matches a path (ProbeCore::kMatch* in native/addon/probe_core.h). */
-export const NATIVE_PATH_MATCH = { prefix: 0, exact: 1, suffix: 2 } as const;
+export const NATIVE_PATH_MATCH = { prefix: 0, exact: 1, suffix: 2, contains: 3 } as const;
 export type NativePathMatch = (typeof NATIVE_PATH_MATCH)[keyof typeof NATIVE_PATH_MATCH];
 
 export interface NativePathFilter {
@@ -119,6 +119,8 @@ export interface NativeAbi {
   pathPrefixLen: number;
   pathSuffixMax: number;
   pathSuffixLen: number;
+  pathNeedleMax: number;
+  pathNeedleLen: number;
   filterCommMax: number;
   pathFilterWindow: number;
   aliasMax: number;

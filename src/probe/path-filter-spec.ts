@@ -6,7 +6,7 @@
  * the addon's one update of both.
  */
 import { eventTypeByName } from './event-types';
-import { COMM_NAME_MAX, FILTER_COMM_MAX, PATH_PREFIX_LEN, PATH_PREFIX_MAX, PATH_SUFFIX_LEN, PATH_SUFFIX_MAX } from './layout';
+import { COMM_NAME_MAX, FILTER_COMM_MAX, PATH_NEEDLE_LEN, PATH_NEEDLE_MAX, PATH_PREFIX_LEN, PATH_PREFIX_MAX, PATH_SUFFIX_LEN, PATH_SUFFIX_MAX } from './layout';
 import { NATIVE_PATH_MATCH, type NativePathFilter } from './native';
 import { ProbeError } from './probe-error';
 
@@ -42,6 +42,8 @@ export interface OpenFilterSpec {
 /** The change filter: for the event types in `types`, a call ships when one of its paths matches an atom, or its task is named. */
 export interface ChangeFilterSpec extends OpenFilterSpec {
   readonly types: readonly string[];
+  /** Substrings: a call whose path holds one ships (1..PATH_NEEDLE_LEN bytes, at most PATH_NEEDLE_MAX). */
+  readonly needles?: readonly string[];
   /** A chmod, fchmodat, mkdir or mkdirat whose mode argument has one of these bits (of 07777) ships. */
   readonly modeMask?: number;
 }
@@ -93,6 +95,19 @@ export function validatePathSuffixes(suffixes: readonly PathSuffix[]): PathSuffi
   return [...modes.entries()].map(([suffix, writeOnly]) => ({ suffix, writeOnly }));
 }
 
+/** Checks substrings and returns them deduplicated (1..PATH_NEEDLE_LEN bytes, no NUL); throws ProbeError (EINVAL). */
+export function validatePathNeedles(needles: readonly string[]): string[] {
+  const unique = [...new Set(needles)];
+  if (unique.length > PATH_NEEDLE_MAX) throw new ProbeError(`at most ${PATH_NEEDLE_MAX} path substrings are supported, got ${unique.length}`, 'EINVAL');
+  for (const n of unique) {
+    const bad = (why: string): ProbeError => new ProbeError(`invalid path substring ${JSON.stringify(n)}: ${why}`, 'EINVAL');
+    if (typeof n !== 'string' || n.length === 0) throw bad('not a non-empty string');
+    if (n.includes('\0')) throw bad('contains a NUL byte');
+    if (Buffer.byteLength(n, 'utf8') > PATH_NEEDLE_LEN) throw bad(`longer than ${PATH_NEEDLE_LEN} bytes`);
+  }
+  return unique;
+}
+
 /**
  * Checks a filter's process names and returns them deduplicated; throws ProbeError (EINVAL)
  * naming the offending one. A name is what the kernel keeps as a task's comm: 1..15 bytes, no NUL.
@@ -115,6 +130,7 @@ export function nativePathFilter(filter: OpenFilterSpec | ChangeFilterSpec | nul
   const prefixes = validateOpenPathPrefixes(filter.prefixes);
   const suffixes = validatePathSuffixes(filter.suffixes ?? []);
   const comms = validateOpenFilterComms(filter.comms ?? []);
+  const needles = validatePathNeedles('needles' in filter ? filter.needles ?? [] : []);
   const modeMask = 'modeMask' in filter ? filter.modeMask ?? 0 : 0;
   if (!Number.isInteger(modeMask) || modeMask < 0 || modeMask > 0o7777) throw new ProbeError(`invalid change filter mode mask ${modeMask}: bits of 07777 only`, 'EINVAL');
   const types: number[] = [];
@@ -127,6 +143,7 @@ export function nativePathFilter(filter: OpenFilterSpec | ChangeFilterSpec | nul
     atoms: [
       ...prefixes.map((p) => ({ text: p.prefix, match: p.exact === true ? NATIVE_PATH_MATCH.exact : NATIVE_PATH_MATCH.prefix, writeOnly: p.writeOnly })),
       ...suffixes.map((s) => ({ text: s.suffix, match: NATIVE_PATH_MATCH.suffix, writeOnly: s.writeOnly })),
+      ...needles.map((n) => ({ text: n, match: NATIVE_PATH_MATCH.contains, writeOnly: false })),
     ],
     comms,
     types,

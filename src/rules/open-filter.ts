@@ -58,6 +58,7 @@ function changeClass(typeName: string): FilterClass {
   const params = new Map(spec.params.map((p) => [p.name, p]));
   return {
     typeNames: new Set([typeName]),
+    needles: true,
     special(field, op, vals) {
       if (field !== 'evt.arg.mode' || op !== 'contains' || vals.length !== 1 || !MODE_FILTER_TYPES.has(typeName)) return undefined;
       const mask = modeBitsNamedBy(vals[0]!);
@@ -100,6 +101,8 @@ export interface ChangeFilter extends OpenFilter {
   readonly types: readonly string[];
   /** A chmod or mkdir whose mode has one of these bits ships (MODE_FILTER_TYPES). */
   readonly modeMask: number;
+  /** Substrings: a call whose path holds one ships. */
+  readonly needles: readonly string[];
 }
 
 export interface ChangeFilterDecision {
@@ -189,7 +192,7 @@ export function changeFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPa
   // Opens' write-only mode means nothing for a change: every atom holds for any call.
   const atoms = minimalAtoms(all);
   return {
-    filter: { types, prefixes: atoms.prefixes.map((p) => ({ ...p, writeOnly: false })), suffixes: atoms.suffixes.map((s) => ({ ...s, writeOnly: false })), comms: atoms.comms, modeMask: atoms.modeMask },
+    filter: { types, prefixes: atoms.prefixes.map((p) => ({ ...p, writeOnly: false })), suffixes: atoms.suffixes.map((s) => ({ ...s, writeOnly: false })), comms: atoms.comms, modeMask: atoms.modeMask, needles: atoms.needles },
     byType,
   };
 }

@@ -6,6 +6,7 @@
  *
  * A filter is `any`, or a union of atoms: path prefixes, exact paths and suffixes (each for any
  * call, or for opens that can write only) and process names (the task's comm).
+ *   - `contains` gives a substring where the class's kernel side searches for them (path changes).
  *   - `=`/`in` give exact paths; `startswith`, and the literal head of a `pmatch` or glob pattern,
  *     give prefixes;
  *     `endswith` and a glob's literal tail give suffixes; `fd.directory =` a prefix and
@@ -21,7 +22,7 @@
  *     `not`, transformers and other fields mean "any".
  */
 import type { CheckNode, ConditionNode } from './ast';
-import { COMM_NAME_MAX, PATH_PREFIX_LEN, PATH_SUFFIX_LEN } from '../probe/layout';
+import { COMM_NAME_MAX, PATH_NEEDLE_LEN, PATH_PREFIX_LEN, PATH_SUFFIX_LEN } from '../probe/layout';
 
 /** A filter: atom → true when it holds for opens that can write only. */
 export interface PathFilter {
@@ -29,14 +30,16 @@ export interface PathFilter {
   readonly prefixes: ReadonlyMap<string, boolean>;
   readonly exacts: ReadonlyMap<string, boolean>;
   readonly suffixes: ReadonlyMap<string, boolean>;
+  /** Substrings (`contains`), for classes whose kernel side searches for them (path changes). */
+  readonly needles: ReadonlySet<string>;
   readonly comms: ReadonlySet<string>;
   /** Mode bits (chmod, mkdir): a call whose mode argument has one of them matches. */
   readonly modeMask: number;
 }
 
 const none = (): Map<string, boolean> => new Map();
-export const ANY: PathFilter = { any: true, prefixes: none(), exacts: none(), suffixes: none(), comms: new Set(), modeMask: 0 };
-export const NOTHING: PathFilter = { any: false, prefixes: none(), exacts: none(), suffixes: none(), comms: new Set(), modeMask: 0 };
+export const ANY: PathFilter = { any: true, prefixes: none(), exacts: none(), suffixes: none(), needles: new Set(), comms: new Set(), modeMask: 0 };
+export const NOTHING: PathFilter = { any: false, prefixes: none(), exacts: none(), suffixes: none(), needles: new Set(), comms: new Set(), modeMask: 0 };
 
 function atoms(kind: 'prefixes' | 'exacts' | 'suffixes', values: Iterable<string>, writeOnly = false): PathFilter {
   return { ...NOTHING, [kind]: new Map([...values].map((v) => [v, writeOnly])) };
@@ -61,6 +64,8 @@ export interface FilterClass {
   /** The event type names the filter is for (an `evt.type` test for another is false). */
   readonly typeNames: ReadonlySet<string>;
   role(field: string): FieldRole;
+  /** Whether the kernel searches this class's paths for substrings (a `contains` atom). */
+  readonly needles?: boolean;
   /** A class's own reading of a check (the open class's write tests); undefined: none. */
   special?(field: string, op: string, values: readonly string[]): PathFilter | undefined;
 }
@@ -124,7 +129,7 @@ function literalTail(pattern: string): string {
   return i > 0 && (pattern[i - 1] === '*' || pattern[i - 1] === '?') ? pattern.slice(i) : '';
 }
 
-function pathCheck(op: string, vals: readonly string[]): PathFilter {
+function pathCheck(op: string, vals: readonly string[], needles: boolean): PathFilter {
   if (vals.length === 1 && vals[0]!.includes(UNJUDGED_SEQUENCE) && (op === 'contains' || (op === 'glob' && !vals[0]!.includes('[')))) {
     // Only a path with '../' in it can pass, and the kernel ships every such path unjudged. (A
     // glob's '../' is literal unless inside a bracket expression.)
@@ -145,6 +150,9 @@ function pathCheck(op: string, vals: readonly string[]): PathFilter {
     }
     case 'endswith':
       return vals.includes('') ? ANY : suffixesOf(vals);
+    case 'contains':
+      // A needle the kernel can hold whole; a longer one is found by its head.
+      return needles && !vals.includes('') ? { ...NOTHING, needles: new Set(vals.map((v) => headWithin(v, PATH_NEEDLE_LEN))) } : ANY;
     case 'glob':
       return vals.map((v) => {
         const head = literalHead(v);
@@ -172,7 +180,7 @@ export function checkFilter(check: CheckNode, cls: FilterClass): PathFilter {
   if (field === 'proc.name' && isEquality(check.op)) return { ...NOTHING, comms: new Set(vals.map((v) => v.slice(0, COMM_NAME_MAX))) };
   switch (cls.role(field)) {
     case 'path':
-      return pathCheck(check.op, vals);
+      return pathCheck(check.op, vals, cls.needles === true);
     case 'directory':
       return isEquality(check.op) ? prefixesOf(vals.map((d) => (d.endsWith('/') ? d : `${d}/`))) : ANY;
     case 'basename':
@@ -212,17 +220,22 @@ export function union(a: PathFilter, b: PathFilter): PathFilter {
     prefixes: unionMap(a.prefixes, b.prefixes),
     exacts: unionMap(a.exacts, b.exacts),
     suffixes: unionMap(a.suffixes, b.suffixes),
+    needles: new Set([...a.needles, ...b.needles]),
     comms: new Set([...a.comms, ...b.comms]),
     modeMask: a.modeMask | b.modeMask,
   };
 }
 
-const pathAtomCount = (f: PathFilter): number => f.prefixes.size + f.exacts.size + f.suffixes.size;
+const pathAtomCount = (f: PathFilter): number => f.prefixes.size + f.exacts.size + f.suffixes.size + f.needles.size;
 const isEmpty = (f: PathFilter): boolean => !f.any && pathAtomCount(f) === 0 && f.comms.size === 0 && f.modeMask === 0;
 const bitCount = (n: number): number => n.toString(2).replace(/0/g, '').length;
 
-/** Both sides hold: each pair of atoms meets in the narrower one (or, for a prefix and a suffix, in either). */
+/**
+ * Both sides hold: each pair of atoms meets in the narrower one (or, for a prefix and a suffix, in
+ * either). A side with substrings is kept whole instead: the other when it has none.
+ */
 function intersectAtoms(a: PathFilter, b: PathFilter): PathFilter {
+  if (a.needles.size > 0 || b.needles.size > 0) return b.needles.size === 0 ? b : a;
   const out = { prefixes: none(), exacts: none(), suffixes: none() };
   const add = (kind: keyof typeof out, key: string, w: boolean): void => {
     const m = out[kind];
@@ -243,7 +256,7 @@ function intersectAtoms(a: PathFilter, b: PathFilter): PathFilter {
   meet(a, b);
   meet(b, a);
   for (const [e, we] of a.exacts) if (b.exacts.has(e)) add('exacts', e, we || b.exacts.get(e)!);
-  return { any: false, ...out, comms: new Set(), modeMask: 0 };
+  return { any: false, ...out, needles: new Set(), comms: new Set(), modeMask: 0 };
 }
 
 /**
@@ -276,6 +289,7 @@ export function isUnbounded(f: PathFilter): boolean {
 export interface PathAtoms {
   readonly prefixes: { readonly prefix: string; readonly writeOnly: boolean; readonly exact?: boolean }[];
   readonly suffixes: { readonly suffix: string; readonly writeOnly: boolean }[];
+  readonly needles: string[];
   readonly comms: string[];
   readonly modeMask: number;
 }
@@ -295,5 +309,7 @@ export function minimalAtoms(f: PathFilter): PathAtoms {
     if (covered(prefix, writeOnly) || suffixes.some((s) => prefix.endsWith(s.suffix) && (!s.writeOnly || writeOnly))) continue;
     prefixes.push({ prefix, writeOnly, exact: true });
   }
-  return { prefixes, suffixes, comms: [...f.comms].sort(), modeMask: f.modeMask };
+  // A needle another needle holds is found by that one already.
+  const needles = [...f.needles].filter((x) => ![...f.needles].some((y) => y !== x && x.includes(y))).sort();
+  return { prefixes, suffixes, needles, comms: [...f.comms].sort(), modeMask: f.modeMask };
 }

@@ -23,6 +23,11 @@ import {
   PATH_FILTER_WINDOW,
   PATH_PREFIX_LEN,
   PATH_PREFIX_MAX,
+  PATH_SUFFIX_MAX,
+  PATH_SUFFIX_LEN,
+  PATH_NEEDLE_MAX,
+  PATH_NEEDLE_LEN,
+  FILTER_COMM_MAX,
   SLOT,
 } from '../../src/probe/layout';
 import { ADDON_PATH, tryLoadAddon } from '../../src/probe/native';
@@ -53,6 +58,7 @@ describe('probe ABI', () => {
     expect(abi.maxRecord).toBe(MAX_RECORD);
     expect(abi.typeCount).toBe(EVENT_TYPES.length);
     expect([abi.pathPrefixMax, abi.pathPrefixLen, abi.pathFilterWindow]).toEqual([PATH_PREFIX_MAX, PATH_PREFIX_LEN, PATH_FILTER_WINDOW]);
+    expect([abi.pathSuffixMax, abi.pathSuffixLen, abi.pathNeedleMax, abi.pathNeedleLen, abi.filterCommMax]).toEqual([PATH_SUFFIX_MAX, PATH_SUFFIX_LEN, PATH_NEEDLE_MAX, PATH_NEEDLE_LEN, FILTER_COMM_MAX]);
     expect(abi.offsets).toEqual({ ...OFF });
     expect(abi.slots).toEqual({ ...SLOT });
     expect([abi.killPathMax, abi.killRuleMax, abi.killNameMax, abi.killPathLen]).toEqual([KILL_PATH_MAX, KILL_RULE_MAX, KILL_NAME_MAX, KILL_PATH_LEN]);

@@ -67,6 +67,7 @@ describe('in-kernel change filter', () => {
       suffixes: [{ suffix: '_history', writeOnly: false }],
       comms: [],
       modeMask: 0o6000, // S_ISUID | S_ISGID
+      needles: ['fish_read'],
     };
     const calls: Call[] = [
       { py: `touch("keep1"); os.unlink(${JSON.stringify(d('keep1'))})`, type: 'unlink', paths: [d('keep1')] },
@@ -90,6 +91,9 @@ describe('in-kernel change filter', () => {
       { py: `fd = os.open(${JSON.stringify(dir)}, os.O_RDONLY); touch("drop8"); os.unlink(${JSON.stringify(d('drop8'))}, dir_fd=fd)`, type: 'unlinkat', paths: [d('drop8')] },
       { py: `touch("keep9"); os.unlink(${JSON.stringify(d('keep9'))}, dir_fd=fd)`, type: 'unlinkat', paths: [d('keep9')] },
       { py: `os.mkdir(${JSON.stringify(d('drop10'))}, dir_fd=fd)`, type: 'mkdirat', paths: [d('drop10')] },
+      // A substring anywhere in a judged path.
+      { py: `touch("a_fish_read_x"); os.unlink(${JSON.stringify(d('a_fish_read_x'))})`, type: 'unlink', paths: [d('a_fish_read_x')] },
+      { py: `touch("a_fish_x"); os.unlink(${JSON.stringify(d('a_fish_x'))})`, type: 'unlink', paths: [d('a_fish_x')] },
       // A type outside the filter's types ships whatever its path.
       { py: `touch("drop11"); os.truncate(${JSON.stringify(d('drop11'))}, 0)`, type: 'truncate', paths: [d('drop11')] },
     ];

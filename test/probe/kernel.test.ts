@@ -355,13 +355,19 @@ describe('kernel probe', () => {
     try {
       const seen: number[] = [];
       await src.start((batch) => batch.forEach((ev) => seen.push(ev.tgid)));
-      for (let i = 0; i < 250 && src.nativeStats()!.parks === 0; i++) await sleep(20);
-      expect(src.nativeStats()!.parks, 'parked after 64 empty polls').toBeGreaterThanOrEqual(1);
-      const r = spawnSync('python3', ['-c', 'import os; os.close(os.pidfd_open(os.getpid()))']);
-      expect(r.status, String(r.stderr)).toBe(0);
-      for (let i = 0; i < 150 && !seen.includes(r.pid!); i++) await sleep(20);
-      expect(seen).toContain(r.pid);
-      expect(src.nativeStats()!.parkWakeups, 'the record ended the park through the kernel signal').toBeGreaterThanOrEqual(1);
+      // A record the parked timer's own look (every quarter second) happens to take first ends the
+      // park without counting a kernel wakeup; on a loaded machine that can happen once, so up to
+      // three parks are tried and one must end through the kernel's signal.
+      for (let attempt = 0; attempt < 3 && src.nativeStats()!.parkWakeups === 0; attempt++) {
+        const parksBefore = src.nativeStats()!.parks;
+        for (let i = 0; i < 250 && src.nativeStats()!.parks === parksBefore; i++) await sleep(20);
+        expect(src.nativeStats()!.parks, 'parked after 64 empty polls').toBeGreaterThan(parksBefore);
+        const r = spawnSync('python3', ['-c', 'import os; os.close(os.pidfd_open(os.getpid()))']);
+        expect(r.status, String(r.stderr)).toBe(0);
+        for (let i = 0; i < 150 && !seen.includes(r.pid!); i++) await sleep(20);
+        expect(seen).toContain(r.pid);
+      }
+      expect(src.nativeStats()!.parkWakeups, 'a record ended the park through the kernel signal').toBeGreaterThanOrEqual(1);
     } finally {
       await src.close();
     }

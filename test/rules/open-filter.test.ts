@@ -169,6 +169,16 @@ describe('changeFilterFor', () => {
     expect(changeOf('evt.type = chmod and evt.arg.mode contains 0755').byType).toEqual({ chmod: { filtered: false, unboundedBy: 'r0' } });
   });
 
+  it('a substring test gives a needle for path changes (not for opens, whose path is too hot to search)', () => {
+    const c = changeOf('evt.type in (unlink, rename) and (evt.arg.path contains fish_read_history or evt.arg.oldpath contains fish_read_history) and not proc.name = fish');
+    expect(c.byType).toEqual({ unlink: { filtered: true }, rename: { filtered: true } });
+    expect(c.filter?.needles).toEqual(['fish_read_history']);
+    expect(filterOf('evt.type = openat and fd.name contains fish_read_history')).toBeUndefined();
+    // Falco's incubating shell-history rule: every path-changing type stays filtered.
+    const stock = changeFilterFor(loadRules([...STOCK_SYSCALL_FILES]));
+    expect(Object.values(stock.byType).every((t) => t.filtered)).toBe(true);
+  });
+
   it('per type: a path a type does not have is no path, and two-path calls count either path', () => {
     const c = changeOf('evt.type in (unlink, unlinkat, rename) and (evt.arg.name endswith _history or evt.arg.newpath startswith /etc/cron.d)');
     // unlink has `path`, not `name`: nothing a rule can match, so every unlink is filtered.

@@ -67,6 +67,6 @@ export interface ModelChange {
 export function kernelShipsChange(filter: ChangeFilter | null, change: ModelChange): boolean {
   if (filter === null || !filter.types.includes(change.type)) return true;
   if (((change.mode ?? 0) & filter.modeMask & 0o7777) !== 0) return true;
-  if (change.paths.some((p) => unjudgedPath(p) || atomsMatch(filter, p, true))) return true;
+  if (change.paths.some((p) => unjudgedPath(p) || atomsMatch(filter, p, true) || filter.needles.some((n) => p.includes(n)))) return true;
   return named(filter, change.comm, undefined);
 }

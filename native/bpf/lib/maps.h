@@ -132,6 +132,15 @@ struct {
 	__type(value, struct lnr_path_suffix);
 } path_suffixes SEC(".maps");
 
+/* Substrings for path changes, [0, needle_count). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LNR_PATH_NEEDLE_MAX);
+	__type(key, __u32);
+	__type(value, struct lnr_path_suffix);
+} path_needles SEC(".maps");
+volatile __u32 needle_count;
+
 volatile __u32 prefix_open_any, prefix_open_end, prefix_change_end;
 volatile __u32 suffix_open_any, suffix_open_end, suffix_change_end;
 /* Change filter: a chmod, fchmodat, mkdir or mkdirat whose mode has one of these bits ships. */

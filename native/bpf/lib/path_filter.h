@@ -118,6 +118,58 @@ __noinline int path_ships(const struct lnr_stash *st, __u32 pfirst, __u32 pend, 
 	return m.found;
 }
 
+/* A substring search: bpf_loop's context, over the needles and then the positions of one. */
+struct needle_search {
+	const struct lnr_stash *st;
+	const struct lnr_path_suffix *needle;
+	__u32 path_len;
+	__u32 found;
+};
+
+static long needle_at(__u32 pos, void *ctx)
+{
+	struct needle_search *m = ctx;
+	const struct lnr_path_suffix *x = m->needle;
+	if (!x)
+		return 1;
+	__u32 len = x->len;
+	if (len == 0 || len > LNR_PATH_NEEDLE_LEN || pos + len > m->path_len)
+		return 1;
+	const __u8 *data = m->st->data;
+	for (__u32 k = 0; k < LNR_PATH_NEEDLE_LEN; k++) {
+		if (k >= len)
+			break;
+		if (data[(pos + k) & (LNR_PATH_FILTER_WINDOW - 1)] != x->bytes[k])
+			return 0;
+	}
+	m->found = 1;
+	return 1;
+}
+
+static long needle_in_path(__u32 i, void *ctx)
+{
+	struct needle_search *m = ctx;
+	__u32 key = i;
+	m->needle = bpf_map_lookup_elem(&path_needles, &key);
+	if (!m->needle)
+		return 1;
+	bpf_loop(m->path_len, needle_at, m, 0);
+	return m->found ? 1 : 0;
+}
+
+/* Whether a judged path (path_ships said 0: absolute, normalised, inside the window) holds one of
+ * the change filter's substrings. */
+static __always_inline bool path_has_needle(const struct lnr_stash *st)
+{
+	__u32 count = needle_count;
+	__s32 n = st->len;
+	if (count == 0 || n <= 1 || n > LNR_PATH_FILTER_WINDOW)
+		return false;
+	struct needle_search m = { .st = st, .needle = NULL, .path_len = n - 1, .found = 0 };
+	bpf_loop(count < LNR_PATH_NEEDLE_MAX ? count : LNR_PATH_NEEDLE_MAX, needle_in_path, &m, 0);
+	return m.found;
+}
+
 /*
  * Whether the task is one of the filters' processes: its own comm (what Falco's proc.name reads)
  * or its thread group leader's (what exec set for the process, which a worker thread may have
@@ -206,11 +258,11 @@ __noinline int change_ships(__u32 type, __s64 a0, __s64 a1, __s64 a2, __s64 a3)
 		return 1;
 	struct lnr_stash *copy = &s->exit_copy;
 	copy->len = bpf_probe_read_user_str(copy->data, STASH_STR, p0);
-	if (path_ships(copy, prefix_open_end, prefix_change_end, suffix_open_end, suffix_change_end))
+	if (path_ships(copy, prefix_open_end, prefix_change_end, suffix_open_end, suffix_change_end) || path_has_needle(copy))
 		return 1;
 	if (paths == 2) {
 		copy->len = bpf_probe_read_user_str(copy->data, STASH_STR, p1);
-		if (path_ships(copy, prefix_open_end, prefix_change_end, suffix_open_end, suffix_change_end))
+		if (path_ships(copy, prefix_open_end, prefix_change_end, suffix_open_end, suffix_change_end) || path_has_needle(copy))
 			return 1;
 	}
 	return filter_comm_ships(bpf_get_current_task_btf());
