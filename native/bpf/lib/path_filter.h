@@ -17,43 +17,14 @@ static __always_inline bool is_open_type(__u16 type)
 #define SEQ_TRAILING_DOT 0x2f2e /* "/." at the end */
 #define SEQ_TRAILING_DOTDOT 0x2f2e2e /* "/.." at the end */
 
-/* One path against a range of atoms: bpf_loop's context (the callbacks are verified once, however
- * many atoms the tables hold). */
+/* One path against a range of suffixes: bpf_loop's context (the callback is verified once, however
+ * many suffixes the table holds). */
 struct path_match {
 	const struct lnr_stash *st;
 	__u32 path_len; /* < LNR_PATH_FILTER_WINDOW */
 	__u32 first; /* the range's first entry */
 	__u32 found;
 };
-
-/* Prefixes and exact paths, 8 bytes at a time; the stash is 8-aligned and bytes past the NUL are
- * masked off or differ from the prefix (which holds no NUL), so a shorter path never matches. */
-static long prefix_matches(__u32 i, void *ctx)
-{
-	struct path_match *m = ctx;
-	__u32 key = m->first + i;
-	const struct lnr_path_prefix *p = bpf_map_lookup_elem(&path_prefixes, &key);
-	if (!p)
-		return 1;
-	__u32 len = p->len;
-	if (len == 0 || len > LNR_PATH_PREFIX_LEN || len > m->path_len || (p->exact && len != m->path_len))
-		return 0;
-	const __u64 *path = (const __u64 *)m->st->data;
-	const __u64 *want = (const __u64 *)p->bytes;
-	for (__u32 k = 0; k < LNR_PATH_PREFIX_LEN / 8; k++) {
-		__u32 done = k * 8;
-		if (done >= len)
-			break;
-		__u64 diff = path[k] ^ want[k];
-		__u32 rest = len - done;
-		if (rest < 8)
-			diff &= (1ull << (rest * 8)) - 1;
-		if (diff)
-			return 0;
-	}
-	m->found = 1;
-	return 1;
-}
 
 /* Suffixes, a byte at a time from where the suffix would start. */
 static long suffix_matches(__u32 i, void *ctx)
@@ -107,9 +78,42 @@ __noinline int path_ships(const struct lnr_stash *st, __u32 pfirst, __u32 pend, 
 		if ((seq & 0xffff) == SEQ_SLASH_SLASH || (seq & 0xffffff) == SEQ_DOT_SEGMENT || (seq & 0xffffff) == SEQ_DOTDOT_SLASH)
 			return 1;
 	}
+	/* Prefixes and exact paths in a plain loop, 8 bytes at a time (the stash is 8-aligned; bytes
+	 * past the NUL are masked off or differ from the prefix, which holds no NUL, so a shorter path
+	 * never matches). The open path runs it on every open, and a bpf_loop callback per entry cost
+	 * ~5 ns more each (measured: sys_exit 710 -> 990 ns with the default rules' 55 atoms).
+	 * Suffixes and substrings are few and take bpf_loop. */
 	struct path_match m = { .st = st, .path_len = n - 1, .first = pfirst, .found = 0 };
-	if (pend > pfirst && pend <= LNR_PATH_PREFIX_MAX)
-		bpf_loop(pend - pfirst, prefix_matches, &m, 0);
+	const __u64 *path = (const __u64 *)st->data;
+	__u32 path_len = n - 1;
+	for (__u32 i = 0; i < LNR_PATH_PREFIX_MAX; i++) {
+		__u32 key = pfirst + i;
+		if (key >= pend)
+			break;
+		const struct lnr_path_prefix *p = bpf_map_lookup_elem(&path_prefixes, &key);
+		if (!p)
+			break;
+		__u32 len = p->len;
+		if (len == 0 || len > LNR_PATH_PREFIX_LEN || len > path_len || (p->exact && len != path_len))
+			continue;
+		const __u64 *want = (const __u64 *)p->bytes;
+		bool same = true;
+		for (__u32 k = 0; k < LNR_PATH_PREFIX_LEN / 8; k++) {
+			__u32 done = k * 8;
+			if (done >= len)
+				break;
+			__u64 diff = path[k] ^ want[k];
+			__u32 rest = len - done;
+			if (rest < 8)
+				diff &= (1ull << (rest * 8)) - 1;
+			if (diff) {
+				same = false;
+				break;
+			}
+		}
+		if (same)
+			return 1;
+	}
 	if (m.found)
 		return 1;
 	m.first = sfirst;
