@@ -119,7 +119,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
   }
 
   // setPathFilters(open, change): each null (off) or {atoms: {text, match: 0 prefix | 1 exact |
-  // 2 suffix | 3 contains (changes only), writeOnly}[], comms: string[], types: number[], modeMask: number} (types and mode
+  // 2 suffix | 3 contains (for opens: writeOnly only), writeOnly}[], comms: string[], types: number[], modeMask: number} (types and mode
   // bits: the change filter's). Replaces both filters in one update.
   Napi::Value SetPathFilters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();

@@ -270,7 +270,7 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
     for (const PathAtom& a : f->atoms) {
       if (a.text.empty() || a.text.find('\0') != std::string::npos) return -EINVAL;
       if (a.match == kMatchContains) {
-        if (f == &open) return -EINVAL;  // the open path is too hot for a substring search
+        if (f == &open && !a.writeOnly) return -EINVAL;  // reads are too many for a substring search
         if (a.text.size() > LNR_PATH_NEEDLE_LEN) return -E2BIG;
         needles++;
       } else if (a.match == kMatchSuffix) {
@@ -338,10 +338,12 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
     memcpy(entry.bytes, suffixOrder[slot]->text.data(), entry.len);
     if (bpf_map_update_elem(suffixFd, &slot, &entry, BPF_ANY) != 0) return -errno;
   }
+  // Substrings: the open filter's (writes only) first, then the change filter's.
   const int needleFd = bpf_map__fd(skel_->maps.path_needles);
-  uint32_t needleSlot = 0;
-  if (change.on) {
-    for (const PathAtom& a : change.atoms) {
+  uint32_t needleSlot = 0, needleOpenEnd = 0;
+  for (const PathFilterSpec* f : {&open, &change}) {
+    if (!f->on) continue;
+    for (const PathAtom& a : f->atoms) {
       if (a.match != kMatchContains) continue;
       lnr_path_suffix entry{};
       entry.len = static_cast<uint32_t>(a.text.size());
@@ -349,6 +351,7 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
       if (bpf_map_update_elem(needleFd, &needleSlot, &entry, BPF_ANY) != 0) return -errno;
       needleSlot++;
     }
+    if (f == &open) needleOpenEnd = needleSlot;
   }
   // Names: replace the whole set (the previous one is ours to remember; the map has no clear).
   const int commFd = bpf_map__fd(skel_->maps.filter_comms);
@@ -369,7 +372,8 @@ int ProbeCore::SetPathFilters(const PathFilterSpec& open, const PathFilterSpec& 
   bss->suffix_open_end = ranges[1][1];
   bss->suffix_change_end = ranges[1][2];
   bss->filter_comm_count = static_cast<uint32_t>(comms.size());
-  bss->needle_count = needleSlot;
+  bss->needle_open_end = needleOpenEnd;
+  bss->needle_change_end = needleSlot;
   bss->change_mode_mask = change.on ? change.modeMask : 0;
   for (uint32_t& word : bss->change_filter_types) word = 0;
   if (change.on)

@@ -74,7 +74,7 @@ class ProbeCore {
   // enabled[typeId] != 0 -> fds returned by that type are remembered so their close is shipped.
   int SetTrackedFdTypes(const uint8_t* enabled, size_t count);
   // The in-kernel path filters (events.h): for opens and for path changes, each off or on with
-  // these atoms (prefix, exact path, suffix, or for changes only a substring; writeOnly limits an open atom to opens that can
+  // these atoms (prefix, exact path, suffix, or a substring (for opens that can write only); writeOnly limits an open atom to opens that can
   // write), process names and, for changes, the event type ids it judges. -EINVAL for an empty
   // atom, one with a NUL or a prefix or exact path that is not absolute; -E2BIG past the tables'
   // sizes (LNR_PATH_PREFIX_MAX / _LEN, LNR_PATH_SUFFIX_MAX / _LEN, LNR_PATH_NEEDLE_MAX / _LEN, LNR_FILTER_COMM_MAX names for

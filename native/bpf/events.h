@@ -222,7 +222,7 @@ struct lnr_counters {
  *     (some only for opens that can write);
  *   - path changes (unlink, rename, link, symlink, mkdir, rmdir, chmod, chown, truncate and their
  *     *at forms), per event type: a call ships when one of its paths matches a change atom.
- * An atom is a prefix, an exact path, a suffix or (path changes only) a substring of the path as passed (as copied at syscall entry
+ * An atom is a prefix, an exact path, a suffix or a substring of the path as passed (as copied at syscall entry
  * for opens). Either filter also ships a call by a task whose name (its comm, or its thread group
  * leader's) is one of the names. Paths the kernel cannot judge byte by byte always ship. Each is
  * off while its .bss switch is 0.
@@ -232,7 +232,8 @@ struct lnr_counters {
 #define LNR_PATH_PREFIX_LEN 128
 #define LNR_PATH_SUFFIX_MAX 64
 #define LNR_PATH_SUFFIX_LEN 32
-/* Substrings (`contains`), searched in the paths of path changes only (not opens: the hot path). */
+/* Substrings (`contains`), searched in the paths of path changes and of opens that can write (not
+ * of reads: the hot path). */
 #define LNR_PATH_NEEDLE_MAX 16
 #define LNR_PATH_NEEDLE_LEN 32
 /* Process names: keys are the comm's 16 bytes, zero-padded after the name (at most 15 bytes). */

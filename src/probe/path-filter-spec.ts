@@ -36,14 +36,17 @@ export interface PathSuffix {
 export interface OpenFilterSpec {
   readonly prefixes: readonly OpenPathFilterEntry[];
   readonly suffixes?: readonly PathSuffix[];
+  /**
+   * Substrings a path may hold (1..PATH_NEEDLE_LEN bytes, at most PATH_NEEDLE_MAX for both filters):
+   * for the open filter they hold for opens that can write only.
+   */
+  readonly needles?: readonly string[];
   readonly comms?: readonly string[];
 }
 
 /** The change filter: for the event types in `types`, a call ships when one of its paths matches an atom, or its task is named. */
 export interface ChangeFilterSpec extends OpenFilterSpec {
   readonly types: readonly string[];
-  /** Substrings: a call whose path holds one ships (1..PATH_NEEDLE_LEN bytes, at most PATH_NEEDLE_MAX). */
-  readonly needles?: readonly string[];
   /** A chmod, fchmodat, mkdir or mkdirat whose mode argument has one of these bits (of 07777) ships. */
   readonly modeMask?: number;
 }
@@ -130,11 +133,12 @@ export function nativePathFilter(filter: OpenFilterSpec | ChangeFilterSpec | nul
   const prefixes = validateOpenPathPrefixes(filter.prefixes);
   const suffixes = validatePathSuffixes(filter.suffixes ?? []);
   const comms = validateOpenFilterComms(filter.comms ?? []);
-  const needles = validatePathNeedles('needles' in filter ? filter.needles ?? [] : []);
+  const needles = validatePathNeedles(filter.needles ?? []);
+  const isChange = 'types' in filter;
   const modeMask = 'modeMask' in filter ? filter.modeMask ?? 0 : 0;
   if (!Number.isInteger(modeMask) || modeMask < 0 || modeMask > 0o7777) throw new ProbeError(`invalid change filter mode mask ${modeMask}: bits of 07777 only`, 'EINVAL');
   const types: number[] = [];
-  for (const name of 'types' in filter ? filter.types : []) {
+  for (const name of isChange ? filter.types : []) {
     const t = eventTypeByName(name);
     if (!t) throw new ProbeError(`unknown event type ${JSON.stringify(name)} in the change filter`, 'EINVAL');
     types.push(t.id);
@@ -143,7 +147,7 @@ export function nativePathFilter(filter: OpenFilterSpec | ChangeFilterSpec | nul
     atoms: [
       ...prefixes.map((p) => ({ text: p.prefix, match: p.exact === true ? NATIVE_PATH_MATCH.exact : NATIVE_PATH_MATCH.prefix, writeOnly: p.writeOnly })),
       ...suffixes.map((s) => ({ text: s.suffix, match: NATIVE_PATH_MATCH.suffix, writeOnly: s.writeOnly })),
-      ...needles.map((n) => ({ text: n, match: NATIVE_PATH_MATCH.contains, writeOnly: false })),
+      ...needles.map((n) => ({ text: n, match: NATIVE_PATH_MATCH.contains, writeOnly: !isChange })),
     ],
     comms,
     types,

@@ -23,6 +23,8 @@ const WRITE_FLAGS = new Set(['O_WRONLY', 'O_RDWR', 'O_TRUNC', 'O_CREAT']);
 /** Opens: the opened path is fd.name and evt.arg.name (fd.nameraw as passed); writes are a class of their own. */
 const OPEN_CLASS: FilterClass = {
   typeNames: new Set(EVENT_FAMILIES.open),
+  // Substrings are searched for opens that can write only: one that holds for reads bounds nothing (openBound).
+  needles: true,
   role(field: string): FieldRole {
     if (field === 'fd.name' || field === 'evt.arg.name' || field === 'fd.nameraw') return 'path';
     if (field === 'fd.directory') return 'directory';
@@ -85,6 +87,8 @@ export interface OpenFilter {
   readonly prefixes: readonly OpenPathPrefix[];
   /** Suffixes it may end with. */
   readonly suffixes: readonly PathSuffix[];
+  /** Substrings a path may hold: for opens, those that can write only. */
+  readonly needles: readonly string[];
   /** Process names (at most COMM_NAME_MAX bytes) whose calls ship whatever their path. */
   readonly comms: readonly string[];
 }
@@ -101,8 +105,6 @@ export interface ChangeFilter extends OpenFilter {
   readonly types: readonly string[];
   /** A chmod or mkdir whose mode has one of these bits ships (MODE_FILTER_TYPES). */
   readonly modeMask: number;
-  /** Substrings: a call whose path holds one ships. */
-  readonly needles: readonly string[];
 }
 
 export interface ChangeFilterDecision {
@@ -129,9 +131,15 @@ function rulesOf(ruleset: CompiledRuleset, ids: Iterable<number>): CompiledRule[
   return out;
 }
 
+/** A rule's open filter, or undefined when it can match any open (a substring for reads counts as any). */
+function openBound(rule: CompiledRule): PathFilter | undefined {
+  const f = filterOf(rule.expandedCondition, OPEN_CLASS);
+  return isUnbounded(f) || [...f.needles.values()].some((writeOnly) => !writeOnly) ? undefined : f;
+}
+
 /** Whether the kernel's open filter can narrow this rule's opens (false: it keeps the filter off). */
 export function ruleNarrowsOpens(rule: CompiledRule): boolean {
-  return !isUnbounded(filterOf(rule.expandedCondition, OPEN_CLASS));
+  return openBound(rule) !== undefined;
 }
 
 /** Whether the change filter can narrow this rule on every change type it is indexed under. */
@@ -149,13 +157,13 @@ export function ruleNarrowsChanges(rule: CompiledRule): boolean {
 export function openFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPathPrefix[] = []): OpenFilterDecision {
   let all = withExtra(extra);
   for (const rule of rulesOf(ruleset, OPEN_IDS)) {
-    const f = filterOf(rule.expandedCondition, OPEN_CLASS);
-    if (isUnbounded(f)) return { filter: null, unboundedBy: rule.name };
+    const f = openBound(rule);
+    if (f === undefined) return { filter: null, unboundedBy: rule.name };
     all = union(all, f);
   }
   if (isUnbounded(all)) return { filter: null, unboundedBy: 'the extra prefixes' };
-  const { prefixes, suffixes, comms } = minimalAtoms(all);
-  return { filter: { prefixes, suffixes, comms } };
+  const { prefixes, suffixes, needles, comms } = minimalAtoms(all);
+  return { filter: { prefixes, suffixes, needles: needles.map((n) => n.needle), comms } };
 }
 
 /**
@@ -192,7 +200,7 @@ export function changeFilterFor(ruleset: CompiledRuleset, extra: readonly OpenPa
   // Opens' write-only mode means nothing for a change: every atom holds for any call.
   const atoms = minimalAtoms(all);
   return {
-    filter: { types, prefixes: atoms.prefixes.map((p) => ({ ...p, writeOnly: false })), suffixes: atoms.suffixes.map((s) => ({ ...s, writeOnly: false })), comms: atoms.comms, modeMask: atoms.modeMask, needles: atoms.needles },
+    filter: { types, prefixes: atoms.prefixes.map((p) => ({ ...p, writeOnly: false })), suffixes: atoms.suffixes.map((s) => ({ ...s, writeOnly: false })), comms: atoms.comms, modeMask: atoms.modeMask, needles: atoms.needles.map((n) => n.needle) },
     byType,
   };
 }

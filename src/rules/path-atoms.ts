@@ -30,18 +30,18 @@ export interface PathFilter {
   readonly prefixes: ReadonlyMap<string, boolean>;
   readonly exacts: ReadonlyMap<string, boolean>;
   readonly suffixes: ReadonlyMap<string, boolean>;
-  /** Substrings (`contains`), for classes whose kernel side searches for them (path changes). */
-  readonly needles: ReadonlySet<string>;
+  /** Substrings (`contains`), for classes whose kernel side searches for them. */
+  readonly needles: ReadonlyMap<string, boolean>;
   readonly comms: ReadonlySet<string>;
   /** Mode bits (chmod, mkdir): a call whose mode argument has one of them matches. */
   readonly modeMask: number;
 }
 
 const none = (): Map<string, boolean> => new Map();
-export const ANY: PathFilter = { any: true, prefixes: none(), exacts: none(), suffixes: none(), needles: new Set(), comms: new Set(), modeMask: 0 };
-export const NOTHING: PathFilter = { any: false, prefixes: none(), exacts: none(), suffixes: none(), needles: new Set(), comms: new Set(), modeMask: 0 };
+export const ANY: PathFilter = { any: true, prefixes: none(), exacts: none(), suffixes: none(), needles: none(), comms: new Set(), modeMask: 0 };
+export const NOTHING: PathFilter = { any: false, prefixes: none(), exacts: none(), suffixes: none(), needles: none(), comms: new Set(), modeMask: 0 };
 
-function atoms(kind: 'prefixes' | 'exacts' | 'suffixes', values: Iterable<string>, writeOnly = false): PathFilter {
+function atoms(kind: 'prefixes' | 'exacts' | 'suffixes' | 'needles', values: Iterable<string>, writeOnly = false): PathFilter {
   return { ...NOTHING, [kind]: new Map([...values].map((v) => [v, writeOnly])) };
 }
 
@@ -64,7 +64,10 @@ export interface FilterClass {
   /** The event type names the filter is for (an `evt.type` test for another is false). */
   readonly typeNames: ReadonlySet<string>;
   role(field: string): FieldRole;
-  /** Whether the kernel searches this class's paths for substrings (a `contains` atom). */
+  /**
+   * Whether the kernel searches this class's paths for substrings (a `contains` atom): for path
+   * changes always; for opens only those that can write (a search on every read is too dear).
+   */
   readonly needles?: boolean;
   /** A class's own reading of a check (the open class's write tests); undefined: none. */
   special?(field: string, op: string, values: readonly string[]): PathFilter | undefined;
@@ -152,7 +155,7 @@ function pathCheck(op: string, vals: readonly string[], needles: boolean): PathF
       return vals.includes('') ? ANY : suffixesOf(vals);
     case 'contains':
       // A needle the kernel can hold whole; a longer one is found by its head.
-      return needles && !vals.includes('') ? { ...NOTHING, needles: new Set(vals.map((v) => headWithin(v, PATH_NEEDLE_LEN))) } : ANY;
+      return needles && !vals.includes('') ? atoms('needles', vals.map((v) => headWithin(v, PATH_NEEDLE_LEN))) : ANY;
     case 'glob':
       return vals.map((v) => {
         const head = literalHead(v);
@@ -220,7 +223,7 @@ export function union(a: PathFilter, b: PathFilter): PathFilter {
     prefixes: unionMap(a.prefixes, b.prefixes),
     exacts: unionMap(a.exacts, b.exacts),
     suffixes: unionMap(a.suffixes, b.suffixes),
-    needles: new Set([...a.needles, ...b.needles]),
+    needles: unionMap(a.needles, b.needles),
     comms: new Set([...a.comms, ...b.comms]),
     modeMask: a.modeMask | b.modeMask,
   };
@@ -235,7 +238,17 @@ const bitCount = (n: number): number => n.toString(2).replace(/0/g, '').length;
  * either). A side with substrings is kept whole instead: the other when it has none.
  */
 function intersectAtoms(a: PathFilter, b: PathFilter): PathFilter {
-  if (a.needles.size > 0 || b.needles.size > 0) return b.needles.size === 0 ? b : a;
+  if (a.needles.size > 0 || b.needles.size > 0) {
+    // Any path (for writes only) and a substring: the substring, for writes only.
+    const anyPath = (f: PathFilter): boolean => f.prefixes.size === 1 && f.prefixes.has('/') && f.exacts.size + f.suffixes.size + f.needles.size === 0;
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      if (anyPath(x) && y.needles.size > 0) {
+        const w = x.prefixes.get('/')!;
+        return { ...y, needles: new Map([...y.needles].map(([n, wn]) => [n, wn || w])), prefixes: new Map([...y.prefixes].map(([p, wp]) => [p, wp || w])), exacts: new Map([...y.exacts].map(([e, we]) => [e, we || w])), suffixes: new Map([...y.suffixes].map(([x2, wx]) => [x2, wx || w])) };
+      }
+    }
+    return b.needles.size === 0 ? b : a;
+  }
   const out = { prefixes: none(), exacts: none(), suffixes: none() };
   const add = (kind: keyof typeof out, key: string, w: boolean): void => {
     const m = out[kind];
@@ -256,7 +269,7 @@ function intersectAtoms(a: PathFilter, b: PathFilter): PathFilter {
   meet(a, b);
   meet(b, a);
   for (const [e, we] of a.exacts) if (b.exacts.has(e)) add('exacts', e, we || b.exacts.get(e)!);
-  return { any: false, ...out, needles: new Set(), comms: new Set(), modeMask: 0 };
+  return { any: false, ...out, needles: none(), comms: new Set(), modeMask: 0 };
 }
 
 /**
@@ -273,6 +286,9 @@ export function intersect(a: PathFilter, b: PathFilter): PathFilter {
   if (only(a, 'atoms') && only(b, 'atoms')) return intersectAtoms(a, b);
   if (only(a, 'names') && only(b, 'names')) return { ...NOTHING, comms: new Set([...a.comms].filter((c) => b.comms.has(c))) };
   if (only(a, 'mode') && only(b, 'mode')) return bitCount(a.modeMask) <= bitCount(b.modeMask) ? a : b;
+  // A substring that holds for any call is the weakest bound (opens search only writes): keep the other side.
+  const readNeedles = (f: PathFilter): boolean => [...f.needles.values()].some((writeOnly) => !writeOnly);
+  if (readNeedles(a) !== readNeedles(b)) return readNeedles(a) ? b : a;
   for (const kind of ['atoms', 'mode'] as const) {
     if (only(a, kind)) return a;
     if (only(b, kind)) return b;
@@ -289,7 +305,7 @@ export function isUnbounded(f: PathFilter): boolean {
 export interface PathAtoms {
   readonly prefixes: { readonly prefix: string; readonly writeOnly: boolean; readonly exact?: boolean }[];
   readonly suffixes: { readonly suffix: string; readonly writeOnly: boolean }[];
-  readonly needles: string[];
+  readonly needles: { readonly needle: string; readonly writeOnly: boolean }[];
   readonly comms: string[];
   readonly modeMask: number;
 }
@@ -310,6 +326,9 @@ export function minimalAtoms(f: PathFilter): PathAtoms {
     prefixes.push({ prefix, writeOnly, exact: true });
   }
   // A needle another needle holds is found by that one already.
-  const needles = [...f.needles].filter((x) => ![...f.needles].some((y) => y !== x && x.includes(y))).sort();
+  const needleList = byKey(f.needles);
+  const needles = needleList
+    .filter(([x, w]) => !needleList.some(([y, wy]) => y !== x && x.includes(y) && (!wy || w)))
+    .map(([needle, writeOnly]) => ({ needle, writeOnly }));
   return { prefixes, suffixes, needles, comms: [...f.comms].sort(), modeMask: f.modeMask };
 }

@@ -62,10 +62,10 @@ export interface KernelFilterReport {
   /** Event types the kernel ships for these rules (with what state and posture need at run time). */
   readonly eventTypes: readonly string[];
   readonly openFilter:
-    | { readonly active: true; readonly prefixes: readonly OpenPathPrefix[]; readonly suffixes: readonly PathSuffix[]; readonly comms: readonly string[] }
+    | { readonly active: true; readonly prefixes: readonly OpenPathPrefix[]; readonly suffixes: readonly PathSuffix[]; readonly needles: readonly string[]; readonly comms: readonly string[] }
     | { readonly active: false; readonly offBecause: string };
   readonly changeFilter:
-    | { readonly active: true; readonly types: readonly string[]; readonly prefixes: readonly OpenPathPrefix[]; readonly suffixes: readonly PathSuffix[]; readonly comms: readonly string[]; readonly modeMask: number }
+    | { readonly active: true; readonly types: readonly string[]; readonly prefixes: readonly OpenPathPrefix[]; readonly suffixes: readonly PathSuffix[]; readonly needles: readonly string[]; readonly comms: readonly string[]; readonly modeMask: number }
     | { readonly active: false; readonly offBecause: string };
   /** Per path-changing type a rule names: filtered in the kernel, or the rule that can match any path. */
   readonly changeFilterByType: KernelCapture['changeFilterByType'];
@@ -99,10 +99,10 @@ export function reportRules(rs: CompiledRuleset): { rules: RuleReport[]; kernel:
     kernel: {
       eventTypes: EVENT_TYPES.filter((t) => capture.eventTypes.has(t.name)).map((t) => t.name),
       openFilter: open
-        ? { active: true, prefixes: open.prefixes.map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), suffixes: open.suffixes ?? [], comms: open.comms ?? [] }
+        ? { active: true, prefixes: open.prefixes.map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), suffixes: open.suffixes ?? [], needles: open.needles ?? [], comms: open.comms ?? [] }
         : { active: false, offBecause: capture.openFilterOffBecause ?? 'no open filter' },
       changeFilter: change
-        ? { active: true, types: change.types, prefixes: [...change.prefixes].map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), suffixes: change.suffixes ?? [], comms: change.comms ?? [], modeMask: change.modeMask ?? 0 }
+        ? { active: true, types: change.types, prefixes: [...change.prefixes].map((e) => (typeof e === 'string' ? { prefix: e, writeOnly: false } : e)), suffixes: change.suffixes ?? [], needles: change.needles ?? [], comms: change.comms ?? [], modeMask: change.modeMask ?? 0 }
         : { active: false, offBecause: 'no path-changing type a rule names can be narrowed' },
       changeFilterByType: capture.changeFilterByType,
     },

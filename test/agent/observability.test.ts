@@ -120,13 +120,20 @@ describe.skipIf(reason !== undefined)('drop self-alert', () => {
       // while the agent starts, and the self-alert is rate-limited, so the flood's own drops may
       // be folded into that first alert.
       const alert = await agent.waitFor((a) => a.rule === 'Falco internal: syscall event drop', 20_000).catch(async (err: Error) => {
-        const m = await httpGet(agent.metricsPort, '/metrics');
-        const counters = m.body.split('\n').filter((l) => /^lanner_events_(dropped|received)_total/.test(l));
-        throw new Error(`${err.message}\ncounters:\n${counters.join('\n')}\nagent log:\n${agent.stderrTail(20)}`);
+        // The scrape is for the message only: its own failure must not hide why the wait failed.
+        const counters = await httpGet(agent.metricsPort, '/metrics').then(
+          (m) => m.body.split('\n').filter((l) => /^lanner_events_(dropped|received)_total/.test(l)).join('\n'),
+          (scrape: Error) => `(metrics unreadable: ${scrape.message})`,
+        );
+        throw new Error(`${err.message}\ncounters:\n${counters}\nagent log:\n${agent.stderrTail(20)}`);
       });
       expect(alert.priority).toBe('Debug');
       expect(Number(alert.output_fields['n_drops'])).toBeGreaterThan(0);
-      const metrics = (await httpGet(agent.metricsPort, '/metrics')).body;
+      const metrics = (
+        await httpGet(agent.metricsPort, '/metrics').catch((err: Error) => {
+          throw new Error(`scraping the agent after its drop alert: ${err.message}\nagent log:\n${agent.stderrTail(20)}`);
+        })
+      ).body;
       const dropped = metrics
         .split('\n')
         .filter((l) => l.startsWith('lanner_events_dropped_total{') && l.includes('stage="ring"'))

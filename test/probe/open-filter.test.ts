@@ -7,6 +7,7 @@ import { EVENT_TYPES } from '../../src/probe/event-types';
 import { PATH_PREFIX_LEN, PATH_PREFIX_MAX } from '../../src/probe/layout';
 import { ProbeError, openProbe, validateOpenPathPrefixes, type KernelEventSource } from '../../src/probe/probe';
 import { normalizePath } from '../../src/probe/decoder';
+import { O_WRONLY } from '../../src/probe/linux';
 import { kernelShipsOpen } from '../support/open-filter-model';
 import { actionsBinary, kernelIt, kernelUnavailableReason } from './support';
 
@@ -222,19 +223,22 @@ describe.each([
     mkdirSync(dotted, { recursive: true });
     writeFileSync(join(dotted, 'f'), 'f');
     // One file per spelling, so a non-normalised spelling never normalises to another's path.
-    for (const name of ['v', 'y', 'z', 'zy', 'xx']) writeFileSync(join(otherDir, name), name);
-    // Prefix, write-only prefix, exact path and suffix atoms, and a name no opener has.
+    for (const name of ['v', 'y', 'z', 'zy', 'xx', 'a_needle_w', 'a_needle_r']) writeFileSync(join(otherDir, name), name);
+    // Prefix, write-only prefix, exact path, suffix and substring (writes only) atoms, and a name no opener has.
     const filter = {
       prefixes: [{ prefix: '/etc/sha', writeOnly: false }, { prefix: `${otherDir}/w`, writeOnly: true }, { prefix: `${otherDir}/x`, writeOnly: false, exact: true }],
       suffixes: [{ suffix: 'y', writeOnly: false }],
+      needles: ['needle'],
       comms: ['not-this'],
     };
     src.setOpenFilter(filter);
     try {
-      const paths = ['/etc/hostname', '/etc/shadow', `${dotted}/f`, `${otherDir}/../${otherDir.split('/').pop()}/v`, `${otherDir}//y`, `${otherDir}/./z`, `${otherDir}/x`, `${otherDir}/xx`, `${otherDir}/zy`, `/${'d'.repeat(300)}`];
+      const paths = ['/etc/hostname', '/etc/shadow', `${dotted}/f`, `${otherDir}/../${otherDir.split('/').pop()}/v`, `${otherDir}//y`, `${otherDir}/./z`, `${otherDir}/x`, `${otherDir}/xx`, `${otherDir}/zy`, `w:${otherDir}/a_needle_w`, `${otherDir}/a_needle_r`, `/${'d'.repeat(300)}`];
       const { events } = run(paths);
-      for (const path of paths) {
-        const model = kernelShipsOpen(filter, { type: 'openat', path, flags: 0, comm: 'actions' });
+      for (const spec of paths) {
+        // `w:` opens for writing (the helper's syntax).
+        const path = spec.replace(/^w:/, '');
+        const model = kernelShipsOpen(filter, { type: 'openat', path, flags: spec.startsWith('w:') ? O_WRONLY : 0, comm: 'actions' });
         const shipped = events.some((e) => typeName(e) === 'openat' && e.str(0) !== undefined && (e.str(0) === path || e.str(0) === normalizePath(path)));
         expect(shipped, path).toBe(model);
       }

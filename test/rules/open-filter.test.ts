@@ -43,7 +43,7 @@ describe('openFilterFor', () => {
     expect(prefixesOf('evt.type = openat and proc.name = cat and fd.name startswith /var/log')).toEqual(['/var/log']);
     expect(prefixesOf('evt.type = openat and (fd.name startswith /a or fd.name pmatch (/b/c, /d/*/e))')).toEqual(['/a', '/b/c', '/d/']);
     // Either a path or a process name: both atoms ship.
-    expect(filterOf('evt.type = openat and (fd.name startswith /a or proc.name = x)')).toEqual({ prefixes: [{ prefix: '/a', writeOnly: false }], suffixes: [], comms: ['x'] });
+    expect(filterOf('evt.type = openat and (fd.name startswith /a or proc.name = x)')).toEqual({ prefixes: [{ prefix: '/a', writeOnly: false }], suffixes: [], needles: [], comms: ['x'] });
     expect(filterOf('evt.type = openat and (fd.name contains x or proc.name = averyveryverylongname)')).toBeUndefined();
   });
 
@@ -79,16 +79,23 @@ describe('openFilterFor', () => {
   });
 
   it('a process name bounds a rule whose path test is open; names are cut to the 15 bytes of a comm', () => {
-    expect(filterOf('evt.type = openat and proc.name = sshd and fd.name contains liblzma')).toEqual({ prefixes: [], suffixes: [], comms: ['sshd'] });
+    expect(filterOf('evt.type = openat and proc.name = sshd and fd.name contains liblzma')).toEqual({ prefixes: [], suffixes: [], needles: [], comms: ['sshd'] });
     expect(filterOf('evt.type = openat and proc.name in (tar, averyveryverylongname)')?.comms).toEqual(['averyveryverylo', 'tar']);
     // A path set is kept over a name set (names in rules are often busy programs).
-    expect(filterOf('evt.type = openat and proc.name = bash and fd.name startswith /etc')).toEqual({ prefixes: [{ prefix: '/etc', writeOnly: false }], suffixes: [], comms: [] });
-    expect(filterOf('evt.type = openat and proc.name in (a, b) and proc.name in (b, c)')).toEqual({ prefixes: [], suffixes: [], comms: ['b'] });
+    expect(filterOf('evt.type = openat and proc.name = bash and fd.name startswith /etc')).toEqual({ prefixes: [{ prefix: '/etc', writeOnly: false }], suffixes: [], needles: [], comms: [] });
+    expect(filterOf('evt.type = openat and proc.name in (a, b) and proc.name in (b, c)')).toEqual({ prefixes: [], suffixes: [], needles: [], comms: ['b'] });
+  });
+
+  it('a substring bounds opens that can write only; one that holds for reads keeps the filter off', () => {
+    expect(filterOf('evt.type = openat and evt.is_open_write = true and fd.name contains fish_read_history')).toEqual({ prefixes: [], suffixes: [], needles: ['fish_read_history'], comms: [] });
+    expect(filterOf('evt.type = openat and fd.name contains fish_read_history')).toBeUndefined();
+    // Beside a process name, a read substring gives way to the name.
+    expect(filterOf('evt.type = openat and proc.name = sshd and fd.name contains liblzma')?.comms).toEqual(['sshd']);
   });
 
   it("a test only a path with '../' passes needs no atom: the kernel ships such paths unjudged", () => {
-    expect(filterOf('evt.type = openat and fd.nameraw contains ../ and fd.name contains id_rsa')).toEqual({ prefixes: [], suffixes: [], comms: [] });
-    expect(filterOf("evt.type = openat and fd.nameraw glob '*../*../*'")).toEqual({ prefixes: [], suffixes: [], comms: [] });
+    expect(filterOf('evt.type = openat and fd.nameraw contains ../ and fd.name contains id_rsa')).toEqual({ prefixes: [], suffixes: [], needles: [], comms: [] });
+    expect(filterOf("evt.type = openat and fd.nameraw glob '*../*../*'")).toEqual({ prefixes: [], suffixes: [], needles: [], comms: [] });
     expect(filterOf("evt.type = openat and fd.nameraw glob '*[.]./*'")).toBeUndefined();
     expect(filterOf('evt.type = openat and not fd.nameraw contains ../')).toBeUndefined();
   });
@@ -125,9 +132,9 @@ describe('openFilterFor', () => {
 describe('openFilterFor, patterns', () => {
   it('a glob or pmatch that starts with a wildcard can match any path', () => {
     expect(filterOf("evt.type = openat and fd.name glob '*/var/log*'")).toBeUndefined();
-    expect(filterOf("evt.type = openat and fd.name glob '/var/log/*.log'")).toEqual({ prefixes: [{ prefix: '/var/log/', writeOnly: false }], suffixes: [], comms: [] });
+    expect(filterOf("evt.type = openat and fd.name glob '/var/log/*.log'")).toEqual({ prefixes: [{ prefix: '/var/log/', writeOnly: false }], suffixes: [], needles: [], comms: [] });
     // A relative head only matches relative paths, which always ship.
-    expect(filterOf("evt.type = openat and fd.name glob 'log/*'")).toEqual({ prefixes: [], suffixes: [], comms: [] });
+    expect(filterOf("evt.type = openat and fd.name glob 'log/*'")).toEqual({ prefixes: [], suffixes: [], needles: [], comms: [] });
   });
 });
 
@@ -147,7 +154,7 @@ describe('the filters the rules compile to fit the probe', () => {
   });
 
   it('values a judged path cannot hold give no atom', () => {
-    expect(filterOf('evt.type = openat and fd.name in (/etc//shadow, /etc/./x, /etc/.)')).toEqual({ prefixes: [], suffixes: [], comms: [] });
+    expect(filterOf('evt.type = openat and fd.name in (/etc//shadow, /etc/./x, /etc/.)')).toEqual({ prefixes: [], suffixes: [], needles: [], comms: [] });
     expect(modesOf('evt.type = openat and fd.name startswith /dev/shm/.')).toEqual([{ prefix: '/dev/shm/.', writeOnly: false }]);
   });
 });

@@ -51,7 +51,8 @@ function named(filter: OpenFilter, comm: string, leaderComm: string | undefined)
 
 export function kernelShipsOpen(filter: OpenFilter | null, open: ModelOpen): boolean {
   if (filter === null || unjudgedPath(open.path)) return true;
-  return atomsMatch(filter, open.path, canWrite(open)) || named(filter, open.comm, open.leaderComm);
+  const writes = canWrite(open);
+  return atomsMatch(filter, open.path, writes) || (writes && filter.needles.some((n) => open.path.includes(n))) || named(filter, open.comm, open.leaderComm);
 }
 
 export interface ModelChange {

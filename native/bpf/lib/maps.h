@@ -132,14 +132,14 @@ struct {
 	__type(value, struct lnr_path_suffix);
 } path_suffixes SEC(".maps");
 
-/* Substrings for path changes, [0, needle_count). */
+/* Substrings: [0, needle_open_end) for opens that can write, [needle_open_end, needle_change_end) for path changes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LNR_PATH_NEEDLE_MAX);
 	__type(key, __u32);
 	__type(value, struct lnr_path_suffix);
 } path_needles SEC(".maps");
-volatile __u32 needle_count;
+volatile __u32 needle_open_end, needle_change_end;
 
 volatile __u32 prefix_open_any, prefix_open_end, prefix_change_end;
 volatile __u32 suffix_open_any, suffix_open_end, suffix_change_end;

@@ -127,6 +127,7 @@ struct needle_search {
 	const struct lnr_stash *st;
 	const struct lnr_path_suffix *needle;
 	__u32 path_len;
+	__u32 first;
 	__u32 found;
 };
 
@@ -153,7 +154,7 @@ static long needle_at(__u32 pos, void *ctx)
 static long needle_in_path(__u32 i, void *ctx)
 {
 	struct needle_search *m = ctx;
-	__u32 key = i;
+	__u32 key = m->first + i;
 	m->needle = bpf_map_lookup_elem(&path_needles, &key);
 	if (!m->needle)
 		return 1;
@@ -161,17 +162,20 @@ static long needle_in_path(__u32 i, void *ctx)
 	return m->found ? 1 : 0;
 }
 
-/* Whether a judged path (path_ships said 0: absolute, normalised, inside the window) holds one of
- * the change filter's substrings. */
-static __always_inline bool path_has_needle(const struct lnr_stash *st)
+/*
+ * 1 = a judged path (path_ships said 0: absolute, normalised, inside the window) holds one of the
+ * substrings [first, end) of path_needles. A global function: its loops are verified once.
+ */
+__noinline int path_has_needle(const struct lnr_stash *st, __u32 first, __u32 end)
 {
-	__u32 count = needle_count;
+	if (!st || end <= first || end > LNR_PATH_NEEDLE_MAX)
+		return 0;
 	__s32 n = st->len;
-	if (count == 0 || n <= 1 || n > LNR_PATH_FILTER_WINDOW)
-		return false;
-	struct needle_search m = { .st = st, .needle = NULL, .path_len = n - 1, .found = 0 };
-	bpf_loop(count < LNR_PATH_NEEDLE_MAX ? count : LNR_PATH_NEEDLE_MAX, needle_in_path, &m, 0);
-	return m.found;
+	if (n <= 1 || n > LNR_PATH_FILTER_WINDOW)
+		return 0;
+	struct needle_search m = { .st = st, .needle = NULL, .path_len = n - 1, .first = first, .found = 0 };
+	bpf_loop(end - first, needle_in_path, &m, 0);
+	return m.found ? 1 : 0;
 }
 
 /*
@@ -262,11 +266,11 @@ __noinline int change_ships(__u32 type, __s64 a0, __s64 a1, __s64 a2, __s64 a3)
 		return 1;
 	struct lnr_stash *copy = &s->exit_copy;
 	copy->len = bpf_probe_read_user_str(copy->data, STASH_STR, p0);
-	if (path_ships(copy, prefix_open_end, prefix_change_end, suffix_open_end, suffix_change_end) || path_has_needle(copy))
+	if (path_ships(copy, prefix_open_end, prefix_change_end, suffix_open_end, suffix_change_end) || path_has_needle(copy, needle_open_end, needle_change_end))
 		return 1;
 	if (paths == 2) {
 		copy->len = bpf_probe_read_user_str(copy->data, STASH_STR, p1);
-		if (path_ships(copy, prefix_open_end, prefix_change_end, suffix_open_end, suffix_change_end) || path_has_needle(copy))
+		if (path_ships(copy, prefix_open_end, prefix_change_end, suffix_open_end, suffix_change_end) || path_has_needle(copy, needle_open_end, needle_change_end))
 			return 1;
 	}
 	return filter_comm_ships(bpf_get_current_task_btf());

@@ -83,7 +83,7 @@ int BPF_PROG(lnr_sys_exit, struct pt_regs *regs, long ret)
 		bool writes = open_can_write(type, a1, a2);
 		if (path_copy &&
 		    !path_ships(path_copy, 0, writes ? prefix_open_end : prefix_open_any, 0, writes ? suffix_open_end : suffix_open_any) &&
-		    !filter_comm_ships(t) && !open_reaches_alias(ret)) {
+		    !(writes && path_has_needle(path_copy, 0, needle_open_end)) && !filter_comm_ships(t) && !open_reaches_alias(ret)) {
 			c->filtered_path++;
 			if (st)
 				st->nr = ~0u;
