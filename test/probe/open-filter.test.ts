@@ -277,8 +277,9 @@ describe.each([
       const dropped = after.dropFull - before.dropFull + (after.dropBig - before.dropBig) + (after.dropOther - before.dropOther);
       // The counters are global: an event of another process can fall on either side of the
       // snapshots (seen counted just before `before`, drained after it), so allow that edge. Were
-      // the 20,000 filtered opens counted as seen, the gap would be thousands.
-      expect(Math.abs(after.seen - before.seen - (delivered + dropped))).toBeLessThanOrEqual(2);
+      // the 20,000 filtered opens counted as seen, the gap would be thousands. With other test files
+      // opening files in parallel (CI at 023132a: a gap of 9), a few dozen is that edge.
+      expect(Math.abs(after.seen - before.seen - (delivered + dropped))).toBeLessThanOrEqual(100);
       expect(after.seen - before.seen).toBeLessThan(opens / 4);
     } finally {
       await src.close();
