@@ -34,6 +34,27 @@ static __always_inline bool is_self(__u32 tgid)
 	return false;
 }
 
+/*
+ * Whether the first `len` bytes of two 8-aligned buffers are equal, compared 8 at a time (bytes
+ * past `len` in the last word are masked off), for len <= max_words * 8: the open filter's
+ * prefixes and the kill paths (`b` may be a .bss table user space rewrites).
+ */
+static __always_inline bool words_equal(const __u64 *a, const volatile __u64 *b, __u32 len, __u32 max_words)
+{
+	for (__u32 k = 0; k < max_words; k++) {
+		__u32 done = k * 8;
+		if (done >= len)
+			break;
+		__u64 diff = a[k] ^ b[k];
+		__u32 rest = len - done;
+		if (rest < 8)
+			diff &= (1ull << (rest * 8)) - 1;
+		if (diff)
+			return false;
+	}
+	return true;
+}
+
 static __always_inline __u32 str_cap(void)
 {
 	__u32 cap = cfg_max_str;

@@ -113,21 +113,7 @@ __noinline int kill_rule_for(const struct lnr_stash *st, __u32 type_bit, __u32 a
 		__u32 len = kill_path_len[i];
 		if (len == 0 || len > LNR_KILL_PATH_LEN || len > path_len || (kill_path_exact[i] && len != path_len))
 			continue;
-		bool same = true;
-		for (__u32 k = 0; k < LNR_KILL_PATH_LEN / 8; k++) {
-			__u32 done = k * 8;
-			if (done >= len)
-				break;
-			__u64 diff = path[k] ^ kill_path_words[i][k];
-			__u32 rest = len - done;
-			if (rest < 8)
-				diff &= (1ull << (rest * 8)) - 1;
-			if (diff) {
-				same = false;
-				break;
-			}
-		}
-		if (!same)
+		if (!words_equal(path, kill_path_words[i], len, LNR_KILL_PATH_LEN / 8))
 			continue;
 		__u32 r = kill_path_rule[i] & (LNR_KILL_RULE_MAX - 1);
 		__u32 want = kill_rule_access[r];

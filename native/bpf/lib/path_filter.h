@@ -96,22 +96,7 @@ __noinline int path_ships(const struct lnr_stash *st, __u32 pfirst, __u32 pend, 
 		__u32 len = p->len;
 		if (len == 0 || len > LNR_PATH_PREFIX_LEN || len > path_len || (p->exact && len != path_len))
 			continue;
-		const __u64 *want = (const __u64 *)p->bytes;
-		bool same = true;
-		for (__u32 k = 0; k < LNR_PATH_PREFIX_LEN / 8; k++) {
-			__u32 done = k * 8;
-			if (done >= len)
-				break;
-			__u64 diff = path[k] ^ want[k];
-			__u32 rest = len - done;
-			if (rest < 8)
-				diff &= (1ull << (rest * 8)) - 1;
-			if (diff) {
-				same = false;
-				break;
-			}
-		}
-		if (same)
+		if (words_equal(path, (const __u64 *)p->bytes, len, LNR_PATH_PREFIX_LEN / 8))
 			return 1;
 	}
 	if (m.found)
