@@ -1,7 +1,15 @@
 /* Prints the workload's own CPU time (user+sys of itself and its reaped children) on stderr as
- * `cpu_ns=<n>`, so the benchmark measures cost, not wall time, on a noisy shared machine. */
+ * `cpu_ns=<n>`, so the benchmark measures cost, not wall time, on a noisy shared machine; and the
+ * monotonic clock for the `wall_s=` line. */
 #include <stdio.h>
 #include <sys/resource.h>
+#include <time.h>
+
+static inline double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static void report_cpu(void) {
   struct rusage self, kids;
