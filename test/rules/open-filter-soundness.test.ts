@@ -38,12 +38,17 @@ const fieldCheck = fc.oneof(
   fc.constantFrom('evt.is_open_write = true', 'evt.is_open_read = true', 'evt.arg.flags contains O_TRUNC', 'evt.arg.flags contains O_CREAT', 'fd.typechar = f', 'fd.num >= 0', 'evt.type in (open, openat, openat2)', 'evt.type = execve', "fd.nameraw glob '*../*'"),
 );
 
-const condition: fc.Arbitrary<string> = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fieldCheck, tie('and'), tie('or'), tie('not')),
-  and: fc.array(tie('node') as fc.Arbitrary<string>, { minLength: 2, maxLength: 3 }).map((xs) => `(${xs.join(' and ')})`),
-  or: fc.array(tie('node') as fc.Arbitrary<string>, { minLength: 2, maxLength: 3 }).map((xs) => `(${xs.join(' or ')})`),
-  not: (tie('node') as fc.Arbitrary<string>).map((x) => `not ${x}`),
-})).node as fc.Arbitrary<string>;
+/** Conditions built from `check` leaves with and, or and not, a few levels deep. */
+function conditionsOf(check: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return fc.letrec((tie) => ({
+    node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, check, tie('and'), tie('or'), tie('not')),
+    and: fc.array(tie('node') as fc.Arbitrary<string>, { minLength: 2, maxLength: 3 }).map((xs) => `(${xs.join(' and ')})`),
+    or: fc.array(tie('node') as fc.Arbitrary<string>, { minLength: 2, maxLength: 3 }).map((xs) => `(${xs.join(' or ')})`),
+    not: (tie('node') as fc.Arbitrary<string>).map((x) => `not ${x}`),
+  })).node as fc.Arbitrary<string>;
+}
+
+const condition = conditionsOf(fieldCheck);
 
 const open: fc.Arbitrary<ModelOpen> = fc.record({
   type: fc.constantFrom('open', 'openat', 'openat2', 'creat') as fc.Arbitrary<ModelOpen['type']>,
@@ -52,9 +57,10 @@ const open: fc.Arbitrary<ModelOpen> = fc.record({
   comm: fc.constantFrom(...NAMES.map((n) => n.slice(0, 15))),
 });
 
-function rulesetOf(conditions: readonly string[]): CompiledRuleset {
+/** One rule per condition, each on `types`. */
+function rulesetOf(conditions: readonly string[], types: readonly string[] = ['open', 'openat', 'openat2', 'creat']): CompiledRuleset {
   const file = join(tmp, `r${fileNo++}.yaml`);
-  writeFileSync(file, conditions.map((c, i) => `- rule: r${i}\n  desc: d\n  condition: evt.type in (open, openat, openat2, creat) and ${c}\n  output: o\n  priority: NOTICE\n`).join('\n'));
+  writeFileSync(file, conditions.map((c, i) => `- rule: r${i}\n  desc: d\n  condition: evt.type in (${types.join(', ')}) and ${c}\n  output: o\n  priority: NOTICE\n`).join('\n'));
   const rs = loadRules([file]);
   expect(rs.errors).toEqual([]);
   return rs;
@@ -118,12 +124,7 @@ const changeCheck = fc.oneof(
   fc.constantFrom('evt.rawres = 0', 'evt.type in (unlink, unlinkat)', 'evt.type = rename', 'fd.num >= 0'),
   fc.constantFrom('S_ISUID', 'S_ISGID', 'S_IS', 'S_IXOTH', 'S_IWGRP', 'ISUID', '0755', '4').map((v) => `evt.arg.mode contains ${v}`),
 );
-const changeCondition: fc.Arbitrary<string> = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, changeCheck, tie('and'), tie('or'), tie('not')),
-  and: fc.array(tie('node') as fc.Arbitrary<string>, { minLength: 2, maxLength: 3 }).map((xs) => `(${xs.join(' and ')})`),
-  or: fc.array(tie('node') as fc.Arbitrary<string>, { minLength: 2, maxLength: 3 }).map((xs) => `(${xs.join(' or ')})`),
-  not: (tie('node') as fc.Arbitrary<string>).map((x) => `not ${x}`),
-})).node as fc.Arbitrary<string>;
+const changeCondition = conditionsOf(changeCheck);
 
 const CHANGE_PATHS = [...PATHS, '/root/.bash_history', '/home/u/.zsh_history', '/etc/sudoers', '/etc', '/etc/', '/', 'x_history'];
 const change: fc.Arbitrary<ModelChange> = fc.record({
@@ -132,14 +133,6 @@ const change: fc.Arbitrary<ModelChange> = fc.record({
   comm: fc.constantFrom(...NAMES.map((n) => n.slice(0, 15))),
   mode: fc.constantFrom(0o644, 0o755, 0o4755, 0o2755, 0o1777, 0o600, 0),
 });
-
-function changeRulesetOf(types: readonly string[], conditions: readonly string[]): CompiledRuleset {
-  const file = join(tmp, `c${fileNo++}.yaml`);
-  writeFileSync(file, conditions.map((c, i) => `- rule: r${i}\n  desc: d\n  condition: evt.type in (${types.join(', ')}) and ${c}\n  output: o\n  priority: NOTICE\n`).join('\n'));
-  const rs = loadRules([file]);
-  expect(rs.errors).toEqual([]);
-  return rs;
-}
 
 /** Whether any enabled rule matches this path change, as the engine evaluates it. */
 function anyRuleMatchesChange(rs: CompiledRuleset, c: ModelChange): boolean {
@@ -169,7 +162,7 @@ describe('the kernel change filter is sound', () => {
     let matched = 0;
     fc.assert(
       fc.property(fc.subarray([...CHANGE_FILTER_TYPES], { minLength: 1, maxLength: 4 }), fc.array(changeCondition, { minLength: 1, maxLength: 3 }), fc.array(change, { minLength: 10, maxLength: 30 }), (types, conds, calls) => {
-        const rs = changeRulesetOf(types, conds);
+        const rs = rulesetOf(conds, types);
         const { filter } = changeFilterFor(rs);
         for (const c of calls.map(asCalled)) {
           if (!anyRuleMatchesChange(rs, c)) continue;

@@ -26,6 +26,20 @@ struct path_match {
 	__u32 found;
 };
 
+/* Whether the path bytes from `start` are the entry's `len` bytes (start + len <= the path's
+ * length, which is inside the window). Suffix and substring entries share the layout. */
+_Static_assert(LNR_PATH_NEEDLE_LEN <= LNR_PATH_SUFFIX_LEN, "substrings live in suffix-shaped entries");
+static __always_inline bool bytes_at(const __u8 *data, __u32 start, const struct lnr_path_suffix *x, __u32 len)
+{
+	for (__u32 k = 0; k < LNR_PATH_SUFFIX_LEN; k++) {
+		if (k >= len)
+			break;
+		if (data[(start + k) & (LNR_PATH_FILTER_WINDOW - 1)] != x->bytes[k])
+			return false;
+	}
+	return true;
+}
+
 /* Suffixes, a byte at a time from where the suffix would start. */
 static long suffix_matches(__u32 i, void *ctx)
 {
@@ -37,14 +51,8 @@ static long suffix_matches(__u32 i, void *ctx)
 	__u32 len = x->len;
 	if (len == 0 || len > LNR_PATH_SUFFIX_LEN || len > m->path_len)
 		return 0;
-	__u32 start = m->path_len - len;
-	const __u8 *data = m->st->data;
-	for (__u32 k = 0; k < LNR_PATH_SUFFIX_LEN; k++) {
-		if (k >= len)
-			break;
-		if (data[(start + k) & (LNR_PATH_FILTER_WINDOW - 1)] != x->bytes[k])
-			return 0;
-	}
+	if (!bytes_at(m->st->data, m->path_len - len, x, len))
+		return 0;
 	m->found = 1;
 	return 1;
 }
@@ -125,13 +133,8 @@ static long needle_at(__u32 pos, void *ctx)
 	__u32 len = x->len;
 	if (len == 0 || len > LNR_PATH_NEEDLE_LEN || pos + len > m->path_len)
 		return 1;
-	const __u8 *data = m->st->data;
-	for (__u32 k = 0; k < LNR_PATH_NEEDLE_LEN; k++) {
-		if (k >= len)
-			break;
-		if (data[(pos + k) & (LNR_PATH_FILTER_WINDOW - 1)] != x->bytes[k])
-			return 0;
-	}
+	if (!bytes_at(m->st->data, pos, x, len))
+		return 0;
 	m->found = 1;
 	return 1;
 }
