@@ -196,6 +196,7 @@ export class RecordView implements EventView {
     this.base = byteOffset;
     this.w = byteOffset >> 2;
     this.strRead = 0;
+    this.rawRead = 0;
     return this;
   }
 
@@ -332,17 +333,21 @@ export class RecordView implements EventView {
   }
 
   /**
-   * `str` of the current record, per slot (bit `1 << slot` of `strRead` says it is set): fd.name,
-   * fd.directory, fd.filename and evt.arg.name all read the same path, which would otherwise be
-   * decoded and normalised once per field. `at()` clears it.
+   * `strRaw` and `str` of the current record, per slot (bit `1 << slot` of `rawRead` / `strRead`
+   * says it is set): fd.name, fd.nameraw, fd.directory, fd.filename, evt.arg.name, the state's
+   * fd table and the rules' path gate all read the same path, which would otherwise be decoded
+   * (and normalised) once per reader. `at()` clears both.
    */
+  private rawRead = 0;
+  private raw0: string | undefined;
+  private raw1: string | undefined;
   private strRead = 0;
   private str0: string | undefined;
   private str1: string | undefined;
 
   str(slot: 0 | 1): string | undefined {
     if ((this.strRead & (1 << slot)) !== 0) return slot === 0 ? this.str0 : this.str1;
-    const s = this.text(slot);
+    const s = this.strRaw(slot);
     const v = s === undefined || !isPathSlot(this.typeId, slot) ? s : normalizePath(s);
     if (slot === 0) this.str0 = v;
     else this.str1 = v;
@@ -351,7 +356,12 @@ export class RecordView implements EventView {
   }
 
   strRaw(slot: 0 | 1): string | undefined {
-    return this.text(slot);
+    if ((this.rawRead & (1 << slot)) !== 0) return slot === 0 ? this.raw0 : this.raw1;
+    const s = this.text(slot);
+    if (slot === 0) this.raw0 = s;
+    else this.raw1 = s;
+    this.rawRead |= 1 << slot;
+    return s;
   }
 
   sockaddr(): SockAddr | undefined {

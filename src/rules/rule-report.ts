@@ -10,7 +10,8 @@ import { killRefusal } from '../enforce/plan';
 import { kernelCaptureFor } from './kernel-needs';
 import type { EnforcementMode, RuleAction } from './loader';
 import type { LoadMessage } from './messages';
-import { CHANGE_FILTER_TYPES, ruleNarrowsChanges, ruleNarrowsOpens } from './open-filter';
+import { CHANGE_FILTER_TYPES } from './filter-classes';
+import { ruleNarrowsChanges, ruleNarrowsOpens } from './open-filter';
 import { PRIORITY_NAMES } from './priority';
 import { loadRules, type CompiledRule, type CompiledRuleset, type RulesetOptions } from './ruleset';
 

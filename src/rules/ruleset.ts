@@ -10,7 +10,7 @@ import { EVENT_TYPES, EVENT_TYPE_COUNT } from '../probe/event-types';
 import { quote, type CheckNode, type CondSource, type ConditionNode, type FieldRef, type MacroRefNode, type Operand, type Rhs, type TransformerArg } from './ast';
 import { CompileError, ConditionCompiler, type FieldLookup, type Predicate } from './compile';
 import { inferEventTypes } from './evttypes';
-import { findField } from './fields';
+import { findField, type Extractor } from './fields';
 import { readRulesFiles, type EnforcementMode, type ExceptionInfo, type RuleAction, type RuleCollection, type RuleInfo, type RulesFileInput } from './loader';
 import type { ItemKind, LoadErrorCode, LoadMessage, LoadWarningCode, SourcePosition } from './messages';
 import { compileRuleOutput, type AppendOutputEntry } from './append-output';
@@ -18,6 +18,7 @@ import { CONTAINER_OUTPUT_SUFFIX, type CompiledOutput } from './output';
 import { ConditionSyntaxError, KNOWN_OPERATORS, parseCondition, parseOperand } from './parser';
 import { PosText } from './postext';
 import { PLUGIN_SOURCES } from './sources';
+import { pathGateFor, type PathGate } from './path-gate';
 
 export interface CompiledRule {
   readonly name: string;
@@ -87,7 +88,16 @@ export interface RulesetOptions {
   readonly appendContainerFields?: boolean;
   /** falco.yaml `append_output` entries, applied in order to the rules each matches. */
   readonly appendOutput?: readonly AppendOutputEntry[];
+  /** Skip the rules an open's or path change's path cannot satisfy (./path-gate.ts). Default: true; off only to test it. */
+  readonly pathGate?: boolean;
 }
+
+/** `proc.name`, the field the path gate's process-name atoms come from. */
+const processName = ((): Extractor => {
+  const made = findField('proc.name')!.make(undefined);
+  if (typeof made === 'string') throw new Error(made);
+  return made;
+})();
 
 const BLANKS = ' \t\n\r';
 const LIST_DELIMS = BLANKS + '(),=';
@@ -466,27 +476,39 @@ class RulesetBuilder {
    * One generated function per bucket with a separate call site per rule, so each site stays
    * monomorphic (a loop over predicates would be one megamorphic call site for every event).
    * Predicates are specialised for the bucket's event type; rules that fold to false are left out.
+   * On opens and path changes, the path gate (./path-gate.ts) first marks the rules the event's
+   * path can satisfy, and a rule it bounds runs only when marked.
    */
   private bucketEvaluator(rules: readonly CompiledRule[], typeName: string): BucketEvaluator {
     const preds: Predicate[] = [];
+    const gate = this.opts.pathGate === false ? undefined : pathGateFor(rules.map((r) => r.expandedCondition), typeName, processName);
     let body = '';
     rules.forEach((r, i) => {
       const p = this.compiler.compileFor(r.expandedCondition, typeName);
       if (p === false) return;
-      if (p === true) body += `if(hit(${i}))return ${i + 1};`;
+      const marked = gate?.gated[i] ? `(a||A[${i}]===t)&&` : '';
+      // `n` counts the rules evaluated (the engine's evaluations): those the gate skips are not.
+      if (p === true) body += `if(${marked}++n&&hit(${i}))return n;`;
       else {
-        body += `if(P[${preds.length}](c)&&hit(${i}))return ${i + 1};`;
+        body += `if(${marked}++n&&P[${preds.length}](c)&&hit(${i}))return n;`;
         preds.push(p);
       }
     });
+    const head = gate ? 'const a=G(c),t=c.stamp;' : '';
     try {
-      const factory = new Function('P', `"use strict";return function bucket(c,hit){${body}return ${rules.length};};`) as (p: Predicate[]) => BucketEvaluator;
-      return factory(preds);
+      const factory = new Function('P', 'G', 'A', `"use strict";return function bucket(c,hit){let n=0;${head}${body}return n;};`) as (p: Predicate[], g: PathGate['mark'] | undefined, a: Uint32Array | undefined) => BucketEvaluator;
+      return factory(preds, gate?.mark, gate?.allowed);
     } catch {
       // Code generation disabled (--disallow-code-generation-from-strings): plain loop.
       return (c, hit) => {
-        for (let i = 0; i < rules.length; i++) if (rules[i]!.predicate(c) && hit(i)) return i + 1;
-        return rules.length;
+        const all = gate === undefined || gate.mark(c);
+        let n = 0;
+        for (let i = 0; i < rules.length; i++) {
+          if (!all && gate.gated[i] && gate.allowed[i] !== c.stamp) continue;
+          n++;
+          if (rules[i]!.predicate(c) && hit(i)) return n;
+        }
+        return n;
       };
     }
   }

@@ -12,7 +12,8 @@ import type { EventView } from '../../src/probe/event';
 import { EVENT_TYPES } from '../../src/probe/event-types';
 import { normalizePath } from '../../src/probe/decoder';
 import { openProbe, type KernelEventSource } from '../../src/probe/probe';
-import { CHANGE_FILTER_TYPES, type ChangeFilter } from '../../src/rules/open-filter';
+import { CHANGE_FILTER_TYPES } from '../../src/rules/filter-classes';
+import type { ChangeFilter } from '../../src/rules/open-filter';
 import { kernelShipsChange } from '../support/open-filter-model';
 import { kernelIt, kernelUnavailableReason } from './support';
 

@@ -1,0 +1,104 @@
+/**
+ * The engine's path gate (src/rules/path-gate.ts) changes no verdict: with it and without it, the
+ * same rules match every open and path change, for random rulesets, Falco's stock files and the
+ * default rules. And it does skip: an open no atom holds for evaluates none of the bounded rules.
+ */
+import fc from 'fast-check';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES, eventTypeByName } from '../../src/probe/event-types';
+import { O_RDONLY, O_WRONLY } from '../../src/probe/linux';
+import { ExtractContext } from '../../src/rules/context';
+import { loadRules, type CompiledRuleset } from '../../src/rules/ruleset';
+import { asCalled, change, changeCondition, changeScene, condition, open, openScene, PATHS, rulesetOf, rulesMatching, type Scene } from '../support/path-corpus';
+import { STOCK_SYSCALL_FILES } from '../support/stock-rules';
+import { CHANGE_FILTER_TYPES } from '../../src/rules/filter-classes';
+
+const DEFAULT_RULES = join(__dirname, '../../rules/lanner_rules.yaml');
+/** An open, sometimes with the alias path the kernel found the file by. */
+const openWithAlias = fc.tuple(open, fc.option(fc.constantFrom(...PATHS), { nil: undefined })).map(([o, alias]) => openScene(o, alias));
+const changeCall = change.map((c) => changeScene(asCalled(c)));
+
+/** Both rulesets' verdicts on a scene: equal rule lists, or a message naming the difference. */
+function sameVerdict(gated: CompiledRuleset, ungated: CompiledRuleset, s: Scene): number {
+  const want = rulesMatching(ungated, s);
+  expect(rulesMatching(gated, s), `${EVENT_TYPES[s.ev.typeId]!.name} ${s.ev.strRaw(0)} ${s.ev.strRaw(1) ?? ''} by ${s.ev.comm()}`).toEqual(want);
+  return want.length;
+}
+
+/** How many of the bucket's rules the engine evaluated for this event. */
+function evaluated(rs: CompiledRuleset, s: Scene): number {
+  const ctx = new ExtractContext(s.state, rs.slotCount, rs.nodeCount, 0n, 'node');
+  ctx.reset(s.ev);
+  return rs.evaluators[s.ev.typeId]?.(ctx, () => false) ?? 0;
+}
+
+describe("the engine's path gate changes no verdict", () => {
+  it('random rulesets over opens, with and without aliases', () => {
+    let matched = 0;
+    fc.assert(
+      fc.property(fc.array(condition, { minLength: 1, maxLength: 4 }), fc.array(openWithAlias, { minLength: 10, maxLength: 30 }), (conds, scenes) => {
+        const gated = rulesetOf(conds);
+        const ungated = rulesetOf(conds, undefined, { pathGate: false });
+        for (const s of scenes) matched += sameVerdict(gated, ungated, s);
+      }),
+      { numRuns: 150 },
+    );
+    expect(matched).toBeGreaterThan(100);
+  });
+
+  it('random rulesets over path-changing types', () => {
+    let matched = 0;
+    fc.assert(
+      fc.property(fc.subarray([...CHANGE_FILTER_TYPES], { minLength: 1, maxLength: 4 }), fc.array(changeCondition, { minLength: 1, maxLength: 3 }), fc.array(changeCall, { minLength: 10, maxLength: 30 }), (types, conds, scenes) => {
+        const gated = rulesetOf(conds, types);
+        const ungated = rulesetOf(conds, types, { pathGate: false });
+        for (const s of scenes) matched += sameVerdict(gated, ungated, s);
+      }),
+      { numRuns: 150 },
+    );
+    expect(matched).toBeGreaterThan(50);
+  });
+
+  it("Falco's stock files and the default rules", () => {
+    for (const files of [[...STOCK_SYSCALL_FILES], [DEFAULT_RULES]]) {
+      const gated = loadRules(files);
+      const ungated = loadRules(files, { pathGate: false });
+      let matched = 0;
+      fc.assert(
+        fc.property(fc.oneof(openWithAlias, changeCall), (s) => {
+          matched += sameVerdict(gated, ungated, s);
+        }),
+        { numRuns: 4000 },
+      );
+      // The corpus reaches the rules: a comparison over events no rule matches would prove nothing.
+      expect(matched, files.join(' ')).toBeGreaterThan(20);
+    }
+  });
+});
+
+describe("the engine's path gate skips", () => {
+  const stock = loadRules([...STOCK_SYSCALL_FILES]);
+  const openat = eventTypeByName('openat')!.id;
+  const bucket = stock.byType[openat]!.length;
+  const read = (path: string, flags = O_RDONLY): Scene => openScene({ type: 'openat', path, flags, comm: 'nginx' });
+
+  it('every bounded rule of an open no atom holds for', () => {
+    expect(bucket).toBeGreaterThan(15);
+    expect(evaluated(stock, read('/usr/share/nginx/html/index.html'))).toBe(0);
+  });
+
+  it('all but the rules an atom names', () => {
+    const n = evaluated(stock, read('/etc/shadow'));
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(bucket / 2);
+    // Writes reach the rules that watch writes too.
+    expect(evaluated(stock, read('/etc/shadow', O_WRONLY))).toBeGreaterThan(n);
+  });
+
+  it('nothing for a path the kernel would not judge, or an open found by an alias', () => {
+    expect(evaluated(stock, read('/etc/../etc/shadow'))).toBe(bucket);
+    expect(evaluated(stock, read('etc/shadow'))).toBe(bucket);
+    expect(evaluated(stock, openScene({ type: 'openat', path: '/usr/share/x', flags: O_RDONLY, comm: 'nginx' }, '/etc/shadow'))).toBe(bucket);
+  });
+});
