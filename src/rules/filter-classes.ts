@@ -1,6 +1,6 @@
 /**
  * What a path filter reads on each kind of event (./path-atoms.ts `FilterClass`): opens, and each
- * call that changes a path. The kernel's filters (./open-filter.ts) and the engine's path gate
+ * call that changes a path (and execs, for the gate). The kernel's filters (./open-filter.ts) and the engine's path gate
  * (./path-gate.ts) read rules through the same classes, so both skip the same events.
  */
 import { EVENT_FAMILIES, eventTypeByName } from '../probe/event-types';
@@ -70,3 +70,13 @@ function changeClass(typeName: string): FilterClass {
   };
 }
 export const CHANGE_CLASSES: ReadonlyMap<string, FilterClass> = new Map(CHANGE_FILTER_TYPES.map((t) => [t, changeClass(t)]));
+
+/**
+ * Execs, for the engine's gate only: `proc.exepath` is the path, `proc.name` the name. The kernel
+ * does not filter execs (the process table needs every one).
+ */
+export const EXEC_CLASS: FilterClass = {
+  typeNames: new Set(EVENT_FAMILIES.exec),
+  needles: true,
+  role: (field) => (field === 'proc.exepath' ? 'path' : 'other'),
+};

@@ -1,6 +1,6 @@
 /**
  * The engine's path gate: the kernel filters' atoms (./path-atoms.ts), used again per event type
- * in user space. Before an open or a path change is evaluated, one pass over its path (an
+ * in user space. Before an open, a path change or an exec is evaluated, one pass over its path (an
  * exact-path map, prefixes grouped by their first component, suffixes by their last character, a
  * few substrings), one process-name lookup and a mode test mark the rules of the bucket the event
  * can satisfy; the engine skips the others without calling their predicates.
@@ -17,7 +17,7 @@
  */
 import type { FieldValue } from './context';
 import { openFlagsArg, modeArg, type ExtractContext } from './context';
-import { CHANGE_CLASSES, MODE_FILTER_TYPES, OPEN_CLASS } from './filter-classes';
+import { CHANGE_CLASSES, EXEC_CLASS, MODE_FILTER_TYPES, OPEN_CLASS } from './filter-classes';
 import { filterOf, isUnbounded, type FilterClass, type PathFilter } from './path-atoms';
 import { COMM_NAME_MAX } from '../probe/layout';
 import { eventTypeByName } from '../probe/event-types';
@@ -47,7 +47,7 @@ interface Entry {
   readonly write: number[];
 }
 
-/** The string slots holding a type's paths (every string a change filter's class reads as a path). */
+/** The string slots holding a change type's paths (every string its class reads as a path). */
 function pathSlots(typeName: string): (0 | 1)[] {
   const spec = eventTypeByName(typeName)!;
   const slots = new Set<0 | 1>();
@@ -55,20 +55,37 @@ function pathSlots(typeName: string): (0 | 1)[] {
   return [...slots].sort();
 }
 
-/** A path the kernel judges byte by byte, and so the path every field of the rules reads. */
-function judged(p: string): boolean {
-  return p.charCodeAt(0) === 47 && !p.includes('//') && !p.includes('/./') && !p.includes('../') && !p.endsWith('/.') && !p.endsWith('/..');
-}
+const NOT_JUDGED = -2;
+const NO_HEAD = -1;
 
-/** Hash of the first component of an absolute path (between the first two slashes); -1 without a second slash. */
-function headHash(p: string): number {
+/**
+ * One pass over a path: NOT_JUDGED unless the kernel judges it byte by byte (absolute, without
+ * `//`, `/./` or `../`, not ending in `/.` or `/..`), which makes it the path every field of the
+ * rules reads; else the hash of its first component (between the first two slashes), or NO_HEAD
+ * without a second slash. The hash stays a small integer, so the map lookup allocates nothing.
+ */
+function scanPath(p: string): number {
+  if (p.charCodeAt(0) !== 47) return NOT_JUDGED;
+  let head = NO_HEAD;
   let h = 7;
+  let prev1 = 47;
+  let prev2 = 0;
+  let prev3 = 0;
   for (let i = 1; i < p.length; i++) {
     const ch = p.charCodeAt(i);
-    if (ch === 47) return h >>> 0;
-    h = Math.imul(h, 31) + ch;
+    if (ch === 47) {
+      // '//', '/./' and any '../'
+      if (prev1 === 47 || (prev1 === 46 && (prev2 === 47 || prev2 === 46))) return NOT_JUDGED;
+      if (head === NO_HEAD) head = h & 0x3fffffff;
+    } else if (head === NO_HEAD) {
+      h = Math.imul(h, 31) + ch;
+    }
+    prev3 = prev2;
+    prev2 = prev1;
+    prev1 = ch;
   }
-  return -1;
+  if (prev1 === 46 && (prev2 === 47 || (prev2 === 46 && prev3 === 47))) return NOT_JUDGED;
+  return head;
 }
 
 /** A rule indexed under several types of one class (the four opens) is read once per class. */
@@ -98,14 +115,28 @@ function grouped<K>(entries: Iterable<Entry>, key: (e: Entry) => K): Map<K, Entr
   return out;
 }
 
+/** The fields the gate reads where the event's record does not hold the value. */
+export interface GateFields {
+  /** `proc.name`, the field the process-name atoms come from. */
+  readonly processName: FieldReader;
+  /** `proc.exepath`, an exec's path. */
+  readonly exePath: FieldReader;
+}
+type FieldReader = (c: ExtractContext) => FieldValue | undefined;
+
+/** What an event's paths are read from: the record's raw strings, or for execs a field. */
+function pathReaders(typeName: string, isOpen: boolean, fields: GateFields): FieldReader[] {
+  if (EXEC_CLASS.typeNames.has(typeName)) return [fields.exePath];
+  return (isOpen ? ([0] as const) : pathSlots(typeName)).map((slot) => (c: ExtractContext) => c.ev.strRaw(slot));
+}
+
 /**
  * The gate for one bucket (rules in bucket order, with their expanded conditions), or undefined
  * when the type has no path class or no rule of the bucket is bounded.
- * `processName` reads `proc.name`, the field the process-name atoms come from.
  */
-export function pathGateFor(conditions: readonly ConditionNode[], typeName: string, processName: (c: ExtractContext) => FieldValue | undefined): PathGate | undefined {
+export function pathGateFor(conditions: readonly ConditionNode[], typeName: string, fields: GateFields): PathGate | undefined {
   const isOpen = OPEN_CLASS.typeNames.has(typeName);
-  const cls: FilterClass | undefined = isOpen ? OPEN_CLASS : CHANGE_CLASSES.get(typeName);
+  const cls: FilterClass | undefined = isOpen ? OPEN_CLASS : EXEC_CLASS.typeNames.has(typeName) ? EXEC_CLASS : CHANGE_CLASSES.get(typeName);
   if (cls === undefined) return undefined;
   const exacts = new Map<string, Entry>();
   const prefixes = new Map<string, Entry>();
@@ -131,11 +162,12 @@ export function pathGateFor(conditions: readonly ConditionNode[], typeName: stri
   });
   if (!gated.includes(true)) return undefined;
 
-  const byHead = grouped([...prefixes.values()].filter((e) => headHash(e.text) >= 0), (e) => headHash(e.text));
-  const loose = [...prefixes.values()].filter((e) => headHash(e.text) < 0);
+  // A prefix with its whole first component is looked up by it; a shorter one is tried on every path.
+  const byHead = grouped([...prefixes.values()].filter((e) => scanPath(e.text) >= 0), (e) => scanPath(e.text));
+  const loose = [...prefixes.values()].filter((e) => scanPath(e.text) < 0);
   const byLast = grouped(suffixes.values(), (e) => e.text.charCodeAt(e.text.length - 1));
   const needleList = [...needles.values()];
-  const slots = isOpen ? ([0] as const) : pathSlots(typeName);
+  const paths = pathReaders(typeName, isOpen, fields);
   const typeId = eventTypeByName(typeName)!.id;
   const flagsIndex = isOpen ? openFlagsArg[typeId]! : -1;
   const modeIndex = MODE_FILTER_TYPES.has(typeName) && modes.length > 0 ? modeArg[typeId]! : -1;
@@ -145,11 +177,10 @@ export function pathGateFor(conditions: readonly ConditionNode[], typeName: stri
     for (let i = 0; i < e.any.length; i++) allowed[e.any[i]!] = t;
     if (writes) for (let i = 0; i < e.write.length; i++) allowed[e.write[i]!] = t;
   };
-  const markPath = (p: string, writes: boolean, t: number): void => {
+  const markPath = (p: string, h: number, writes: boolean, t: number): void => {
     const exact = exacts.get(p);
     if (exact !== undefined) hit(exact, writes, t);
     for (let i = 0; i < loose.length; i++) if (p.startsWith(loose[i]!.text)) hit(loose[i]!, writes, t);
-    const h = headHash(p);
     const heads = h < 0 ? undefined : byHead.get(h);
     if (heads !== undefined) for (let i = 0; i < heads.length; i++) if (p.startsWith(heads[i]!.text)) hit(heads[i]!, writes, t);
     const tails = byLast.get(p.charCodeAt(p.length - 1));
@@ -166,15 +197,17 @@ export function pathGateFor(conditions: readonly ConditionNode[], typeName: stri
       const flags = ev.rawArg(flagsIndex);
       writes = (flags & O_ACCMODE) !== 0 || (flags & (O_CREAT | O_TRUNC)) !== 0;
     }
-    for (let i = 0; i < slots.length; i++) {
-      const p = ev.strRaw(slots[i]!);
-      if (p === undefined || !judged(p)) return true;
-      markPath(p, writes, t);
+    for (let i = 0; i < paths.length; i++) {
+      const p = paths[i]!(c);
+      if (typeof p !== 'string') return true;
+      const h = scanPath(p);
+      if (h === NOT_JUDGED) return true;
+      markPath(p, h, writes, t);
     }
     // The kernel found the opened file by another name the rules know: fd.name is that name.
     if (isOpen && ev.strRaw(1) !== undefined) return true;
     if (comms.size > 0) {
-      const name = processName(c);
+      const name = fields.processName(c);
       if (typeof name === 'string') {
         const comm = comms.get(name.length > COMM_NAME_MAX ? name.slice(0, COMM_NAME_MAX) : name);
         if (comm !== undefined) hit(comm, writes, t);

@@ -18,7 +18,7 @@ import { CONTAINER_OUTPUT_SUFFIX, type CompiledOutput } from './output';
 import { ConditionSyntaxError, KNOWN_OPERATORS, parseCondition, parseOperand } from './parser';
 import { PosText } from './postext';
 import { PLUGIN_SOURCES } from './sources';
-import { pathGateFor, type PathGate } from './path-gate';
+import { pathGateFor, type GateFields, type PathGate } from './path-gate';
 
 export interface CompiledRule {
   readonly name: string;
@@ -92,12 +92,13 @@ export interface RulesetOptions {
   readonly pathGate?: boolean;
 }
 
-/** `proc.name`, the field the path gate's process-name atoms come from. */
-const processName = ((): Extractor => {
-  const made = findField('proc.name')!.make(undefined);
+function fieldReader(name: string): Extractor {
+  const made = findField(name)!.make(undefined);
   if (typeof made === 'string') throw new Error(made);
   return made;
-})();
+}
+/** What the path gate reads besides the record: the fields its name and exec atoms come from. */
+const GATE_FIELDS: GateFields = { processName: fieldReader('proc.name'), exePath: fieldReader('proc.exepath') };
 
 const BLANKS = ' \t\n\r';
 const LIST_DELIMS = BLANKS + '(),=';
@@ -476,12 +477,12 @@ class RulesetBuilder {
    * One generated function per bucket with a separate call site per rule, so each site stays
    * monomorphic (a loop over predicates would be one megamorphic call site for every event).
    * Predicates are specialised for the bucket's event type; rules that fold to false are left out.
-   * On opens and path changes, the path gate (./path-gate.ts) first marks the rules the event's
+   * On opens, path changes and execs, the path gate (./path-gate.ts) first marks the rules the event's
    * path can satisfy, and a rule it bounds runs only when marked.
    */
   private bucketEvaluator(rules: readonly CompiledRule[], typeName: string): BucketEvaluator {
     const preds: Predicate[] = [];
-    const gate = this.opts.pathGate === false ? undefined : pathGateFor(rules.map((r) => r.expandedCondition), typeName, processName);
+    const gate = this.opts.pathGate === false ? undefined : pathGateFor(rules.map((r) => r.expandedCondition), typeName, GATE_FIELDS);
     let body = '';
     rules.forEach((r, i) => {
       const p = this.compiler.compileFor(r.expandedCondition, typeName);

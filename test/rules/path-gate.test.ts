@@ -1,6 +1,6 @@
 /**
  * The engine's path gate (src/rules/path-gate.ts) changes no verdict: with it and without it, the
- * same rules match every open and path change, for random rulesets, Falco's stock files and the
+ * same rules match every open, path change and exec, for random rulesets, Falco's stock files and the
  * default rules. And it does skip: an open no atom holds for evaluates none of the bounded rules.
  */
 import fc from 'fast-check';
@@ -10,7 +10,9 @@ import { EVENT_TYPES, eventTypeByName } from '../../src/probe/event-types';
 import { O_RDONLY, O_WRONLY } from '../../src/probe/linux';
 import { ExtractContext } from '../../src/rules/context';
 import { loadRules, type CompiledRuleset } from '../../src/rules/ruleset';
-import { asCalled, change, changeCondition, changeScene, condition, open, openScene, PATHS, rulesetOf, rulesMatching, type Scene } from '../support/path-corpus';
+import { syntheticEvent } from '../../src/probe/synthetic';
+import { asCalled, change, changeCondition, changeScene, condition, conditionsOf, NAMES, open, openScene, PATHS, rulesetOf, rulesMatching, type Scene } from '../support/path-corpus';
+import { FakeState, proc } from './fake-state';
 import { STOCK_SYSCALL_FILES } from '../support/stock-rules';
 import { CHANGE_FILTER_TYPES } from '../../src/rules/filter-classes';
 
@@ -18,6 +20,21 @@ const DEFAULT_RULES = join(__dirname, '../../rules/lanner_rules.yaml');
 /** An open, sometimes with the alias path the kernel found the file by. */
 const openWithAlias = fc.tuple(open, fc.option(fc.constantFrom(...PATHS), { nil: undefined })).map(([o, alias]) => openScene(o, alias));
 const changeCall = change.map((c) => changeScene(asCalled(c)));
+
+const EXE_PATHS = ['/usr/bin/curl', '/usr/bin/bash', '/bin/sh', '/dev/shm/x', '/tmp/../usr/bin/curl', '/usr//bin/nc', 'bin/nc', '/usr/sbin/sshd', '/proc/self/fd/3', '/memfd:x (deleted)'];
+const execCheck = fc.oneof(
+  fc.tuple(fc.constantFrom('=', 'startswith', 'contains', 'endswith', 'glob', 'pmatch', 'in', '!='), fc.subarray(['/usr/bin', '/usr/bin/', '/usr/bin/curl', '/dev/shm', 'curl', 'sh', '../', '/bin/sh', 'memfd'], { minLength: 1, maxLength: 3 })).map(
+    ([op, vs]) => (op === 'in' || op === 'pmatch' ? `proc.exepath ${op} (${vs.join(', ')})` : op === 'glob' ? `proc.exepath glob '*${vs[0]}*'` : `proc.exepath ${op} ${vs[0]}`),
+  ),
+  fc.tuple(fc.constantFrom('proc.name', 'proc.pname', 'proc.exe'), fc.constantFrom('=', 'in', '!='), fc.subarray(NAMES, { minLength: 1, maxLength: 3 })).map(([f, op, vs]) => (op === 'in' ? `${f} in (${vs.join(', ')})` : `${f} ${op} ${vs[0]}`)),
+  fc.constantFrom('evt.type = execve', 'evt.type = open', 'proc.is_exe_from_memfd = true', 'evt.res = 0'),
+);
+/** An exec, the new image known to the state or (before the state saw it) only in the record. */
+const execScene: fc.Arbitrary<Scene> = fc.record({ name: fc.constantFrom(...NAMES), exe: fc.constantFrom(...EXE_PATHS), known: fc.boolean() }).map(({ name, exe, known }) => {
+  const state = new FakeState().addProcess(proc({ tgid: 7, name: 'containerd', exe: 'containerd' }));
+  if (known) state.addProcess(proc({ tgid: 42, ptgid: 7, name, exe: name, exePath: exe }));
+  return { state, ev: syntheticEvent({ type: 'execve', tgid: 42, ptgid: 7, ret: 0, comm: name.slice(0, 15), argv: [name], exePath: exe }) };
+});
 
 /** Both rulesets' verdicts on a scene: equal rule lists, or a message naming the difference. */
 function sameVerdict(gated: CompiledRuleset, ungated: CompiledRuleset, s: Scene): number {
@@ -60,13 +77,26 @@ describe("the engine's path gate changes no verdict", () => {
     expect(matched).toBeGreaterThan(50);
   });
 
+  it('random rulesets over execs', () => {
+    let matched = 0;
+    fc.assert(
+      fc.property(fc.array(conditionsOf(execCheck), { minLength: 1, maxLength: 4 }), fc.array(execScene, { minLength: 10, maxLength: 30 }), (conds, scenes) => {
+        const gated = rulesetOf(conds, ['execve']);
+        const ungated = rulesetOf(conds, ['execve'], { pathGate: false });
+        for (const s of scenes) matched += sameVerdict(gated, ungated, s);
+      }),
+      { numRuns: 150 },
+    );
+    expect(matched).toBeGreaterThan(100);
+  });
+
   it("Falco's stock files and the default rules", () => {
     for (const files of [[...STOCK_SYSCALL_FILES], [DEFAULT_RULES]]) {
       const gated = loadRules(files);
       const ungated = loadRules(files, { pathGate: false });
       let matched = 0;
       fc.assert(
-        fc.property(fc.oneof(openWithAlias, changeCall), (s) => {
+        fc.property(fc.oneof(openWithAlias, changeCall, execScene), (s) => {
           matched += sameVerdict(gated, ungated, s);
         }),
         { numRuns: 4000 },
