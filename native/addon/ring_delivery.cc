@@ -22,6 +22,9 @@ bool RingDelivery::Start(Napi::Env env, ProbeCore* core, Napi::ArrayBuffer buffe
   drainMs_ = opts.drainMs == 0 ? 1 : opts.drainMs;
   maxBatches_ = opts.maxBatchesPerWake == 0 ? 1 : opts.maxBatchesPerWake;
   gapMs_ = opts.wakeupGapMs;
+  maxLatencyMs_ = opts.maxLatencyMs;
+  pending_ = false;
+  drainNext_ = false;
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
   const bool ok = core_->adaptiveWakeup() ? StartReader(env, loop) : StartPolling(env, loop);
@@ -119,7 +122,8 @@ bool RingDelivery::StartReader(Napi::Env env, uv_loop_t* loop) {
 void RingDelivery::OnPollTimer(uv_timer_t* h) {
   RingDelivery* self = static_cast<RingDelivery*>(h->data);
   if (!self->running_ || !self->core_) return;
-  if (self->core_->QueuedBytes() == 0) {
+  const uint64_t queued = self->core_->QueuedBytes();
+  if (queued == 0) {
     if (self->park_ != nullptr && !self->parked_ && ++self->emptyPolls_ >= kParkAfterEmptyPolls) self->Park();
     return;
   }
@@ -128,9 +132,35 @@ void RingDelivery::OnPollTimer(uv_timer_t* h) {
     uv_timer_start(h, OnPollTimer, self->drainMs_, self->drainMs_);
   }
   self->emptyPolls_ = 0;
+  if (self->Coalescing(h->loop, queued)) return;
   // A drain bounded by maxBatches left data behind: take it on the next loop turn (after other
   // I/O had its go) rather than a whole poll later.
-  if (self->Pump()) uv_timer_start(h, OnPollTimer, 0, self->drainMs_);
+  self->drainNext_ = self->Pump();
+  if (self->drainNext_) uv_timer_start(h, OnPollTimer, 0, self->drainMs_);
+}
+
+// Whether this look leaves a trickle queued. Each delivery costs about as much outside the rules
+// as a dozen events inside them (the main thread wakes on caches the workload has just evicted:
+// BENCHMARKS.md), so a trickle is worth gathering into fewer, larger batches, as long as its
+// oldest record waits at most maxLatencyMs: the records may have arrived just after the previous
+// look, so the look after next must not pass the bound. A quarter of the batch buffer, or a
+// bounded drain's leftovers, go at once.
+bool RingDelivery::Coalescing(uv_loop_t* loop, uint64_t queued) {
+  if (maxLatencyMs_ <= drainMs_ || drainNext_ || queued >= cap_ / 4) {
+    pending_ = false;
+    return false;
+  }
+  const uint64_t now = uv_now(loop);
+  if (!pending_) {
+    pending_ = true;
+    pendingSinceMs_ = now;
+  }
+  if (now - pendingSinceMs_ + 2ULL * drainMs_ <= maxLatencyMs_) {
+    coalescedLooks_++;
+    return true;
+  }
+  pending_ = false;
+  return false;
 }
 
 void RingDelivery::Park() {

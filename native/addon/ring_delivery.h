@@ -47,6 +47,9 @@ struct DeliveryOptions {
   uint32_t drainMs = 10;  // poll period (both modes), >= 1
   uint32_t maxBatchesPerWake = 4;  // batches delivered per wakeup before other I/O gets a turn, >= 1
   uint32_t wakeupGapMs = 0;  // adaptive mode: rest after each wakeup
+  // Polled mode: a look that finds only a trickle (less than a quarter of the batch buffer) leaves
+  // it queued while its oldest record is younger than this; <= drainMs drains at every look.
+  uint32_t maxLatencyMs = 0;
 };
 
 // Main-thread only, except the reader thread it owns. Not copyable: libuv handles point at it.
@@ -74,6 +77,7 @@ class RingDelivery {
   // Times the polled reader parked on an idle ring, and times the kernel's signal ended a park.
   uint64_t parks() const { return parks_; }
   uint64_t parkWakeups() const { return parkWakeups_; }
+  uint64_t coalescedLooks() const { return coalescedLooks_; }
   uint64_t delivered() const { return delivered_; }
 
  private:
@@ -87,6 +91,7 @@ class RingDelivery {
   void ReaderLoop();
   void OnReady();
   bool Pump();
+  bool Coalescing(uv_loop_t* loop, uint64_t queued);
   void StopReader();
 
   ProbeCore* core_ = nullptr;
@@ -97,6 +102,7 @@ class RingDelivery {
   uint32_t emptyPolls_ = 0;
   uint64_t parks_ = 0;
   uint64_t parkWakeups_ = 0;
+  uint64_t coalescedLooks_ = 0;  // looks that left a trickle queued (Coalescing)
   int savedTimerSlack_ = 0;  // the main thread's slack before polling set it (ns)
   uv_async_t* async_ = nullptr;  // adaptive mode: the reader thread's wakeup
   std::thread reader_;
@@ -114,6 +120,10 @@ class RingDelivery {
   uint8_t* buf_ = nullptr;
   size_t cap_ = 0;
   uint32_t drainMs_ = 10;
+  uint32_t maxLatencyMs_ = 0;
+  bool pending_ = false;  // a look found records and left them queued (coalescing a trickle)
+  uint64_t pendingSinceMs_ = 0;  // uv_now of that look
+  bool drainNext_ = false;  // a bounded drain left records: the next look takes them whatever their number
   uint32_t maxBatches_ = 4;
   uint64_t batches_ = 0;
   uint64_t delivered_ = 0;

@@ -40,6 +40,8 @@ export interface NativeStats {
   parks: number;
   /** Parks the kernel's signal of a new record ended (the rest ended on the slow timer). */
   parkWakeups: number;
+  /** Looks that found only a trickle and left it queued to gather a larger batch (probe.drain_max_latency_ms). */
+  coalescedLooks: number;
   seenByType: number[];
   dropByType: number[];
 }
@@ -104,7 +106,7 @@ export interface NativeProbe {
   read(buffer: ArrayBuffer): NativeDrain;
   /** Worker threads: blocks up to `timeoutMs` for a forced wakeup; always read() afterwards. */
   wait(timeoutMs: number): boolean;
-  start(buffer: ArrayBuffer, onBatch: (bytes: number, count: number, more: boolean) => void, drainMs?: number, maxBatchesPerWake?: number, wakeupGapMs?: number): void;
+  start(buffer: ArrayBuffer, onBatch: (bytes: number, count: number, more: boolean) => void, drainMs?: number, maxBatchesPerWake?: number, wakeupGapMs?: number, maxLatencyMs?: number): void;
   stop(): void;
   stats(): NativeStats | null;
   close(): void;

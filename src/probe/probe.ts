@@ -18,6 +18,12 @@ export interface ProbeOptions {
   batchBytes?: number;
   /** How often the ring is looked at (ms; default 10). */
   drainIntervalMs?: number;
+  /**
+   * Polled mode: a trickle (under a quarter of the batch buffer) waits for more while its oldest
+   * record is younger than this, so a steady trickle costs fewer, larger deliveries. At most
+   * drainIntervalMs (the default): every look drains.
+   */
+  drainMaxLatencyMs?: number;
   /** Cap for one string/path, incl. NUL (<= 4096). */
   maxStringBytes?: number;
   /** Cap for exec argv bytes (<= 16384). */
@@ -209,7 +215,7 @@ class NativeEventSource implements KernelEventSource {
     if (this.running) return;
     try {
       probe.attach();
-      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.wakeupGapMs ?? 2);
+      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.wakeupGapMs ?? 2, this.opts.drainMaxLatencyMs ?? 0);
     } catch (err) {
       throw wrapNativeError(err);
     }

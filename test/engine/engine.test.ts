@@ -73,7 +73,10 @@ describe('Engine with the stock stable rules', () => {
     expect(alerts).toEqual([]);
     const st = e.stats();
     expect(st.events).toBe(2);
-    expect(st.evaluations).toBe(rs.byType[1]!.length);
+    // Evaluations count the rules the exec bucket ran: those the path gate skipped (bash is none
+    // of the names or paths they need) are not counted.
+    expect(st.evaluations).toBeGreaterThan(0);
+    expect(st.evaluations).toBeLessThan(rs.byType[1]!.length);
     expect(s.before).toBe(2);
     expect(s.after).toBe(2);
   });

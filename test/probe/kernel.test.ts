@@ -373,6 +373,34 @@ describe('kernel probe', () => {
     }
   });
 
+  kernelIt('a trickle is gathered into fewer batches within drainMaxLatencyMs, and drained at every look without it', async () => {
+    const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+    const execs = async (maxLatency: number | undefined): Promise<{ batches: number; coalesced: number }> => {
+      const src = await openProbe({ ringBytes: 1 << 20, types: new Set(['execve']), drainIntervalMs: 2, ...(maxLatency === undefined ? {} : { drainMaxLatencyMs: maxLatency }) });
+      try {
+        const seen: number[] = [];
+        await src.start((batch) => batch.forEach((ev) => seen.push(ev.tgid)));
+        const before = src.nativeStats()!;
+        const pids: number[] = [];
+        // Five execs a few ms apart: a trickle far below a quarter of the batch buffer.
+        for (let i = 0; i < 5; i++) {
+          pids.push(spawnSync('/bin/true').pid!);
+          await sleep(3);
+        }
+        for (let i = 0; i < 150 && !pids.every((p) => seen.includes(p)); i++) await sleep(20);
+        expect(seen).toEqual(expect.arrayContaining(pids));
+        const after = src.nativeStats()!;
+        return { batches: after.batches - before.batches, coalesced: after.coalescedLooks - before.coalescedLooks };
+      } finally {
+        await src.close();
+      }
+    };
+    const gathered = await execs(500);
+    expect(gathered.coalesced).toBeGreaterThan(0);
+    expect(gathered.batches).toBeLessThan(5);
+    expect((await execs(undefined)).coalesced).toBe(0);
+  });
+
   kernelIt('waitAndDrain picks up events without the poller', async () => {
     const src = source!;
     src.drainNow(() => undefined);
