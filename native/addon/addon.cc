@@ -45,6 +45,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
                            InstanceMethod<&Probe::KillCounts>("killCounts"),
                            InstanceMethod<&Probe::SetSelf>("setSelf"),
                            InstanceMethod<&Probe::SetExecEnvCapture>("setExecEnvCapture"),
+                           InstanceMethod<&Probe::SetGatherTrickles>("setGatherTrickles"),
                            InstanceMethod<&Probe::SetCloneCallerEvents>("setCloneCallerEvents"),
                            InstanceMethod<&Probe::TrackFd>("trackFd"),
                            InstanceMethod<&Probe::Read>("read"),
@@ -288,6 +289,12 @@ class Probe : public Napi::ObjectWrap<Probe> {
   Napi::Value SetExecEnvCapture(const Napi::CallbackInfo& info) {
     if (!core_) return ThrowErrno(info.Env(), "setExecEnvCapture on a closed probe", -EBADF);
     core_->SetExecEnvCapture(info.Length() > 0 && info[0].ToBoolean().Value());
+    return info.Env().Undefined();
+  }
+
+  // setGatherTrickles(on): whether a polled look may leave a trickle queued (start's maxLatencyMs).
+  Napi::Value SetGatherTrickles(const Napi::CallbackInfo& info) {
+    delivery_.SetGatherTrickles(info.Length() > 0 && info[0].ToBoolean().Value());
     return info.Env().Undefined();
   }
 

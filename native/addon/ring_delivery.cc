@@ -146,7 +146,7 @@ void RingDelivery::OnPollTimer(uv_timer_t* h) {
 // look, so the look after next must not pass the bound. A quarter of the batch buffer, or a
 // bounded drain's leftovers, go at once.
 bool RingDelivery::Coalescing(uv_loop_t* loop, uint64_t queued) {
-  if (maxLatencyMs_ <= drainMs_ || drainNext_ || queued >= cap_ / 4) {
+  if (!gatherTrickles_ || maxLatencyMs_ <= drainMs_ || drainNext_ || queued >= cap_ / 4) {
     pending_ = false;
     return false;
   }

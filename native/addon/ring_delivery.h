@@ -78,6 +78,9 @@ class RingDelivery {
   uint64_t parks() const { return parks_; }
   uint64_t parkWakeups() const { return parkWakeups_; }
   uint64_t coalescedLooks() const { return coalescedLooks_; }
+  // Whether a trickle may wait for more (DeliveryOptions::maxLatencyMs); off while a rule kills
+  // from user space, whose kill waits for its event's delivery. Main thread.
+  void SetGatherTrickles(bool on) { gatherTrickles_ = on; }
   uint64_t delivered() const { return delivered_; }
 
  private:
@@ -121,6 +124,7 @@ class RingDelivery {
   size_t cap_ = 0;
   uint32_t drainMs_ = 10;
   uint32_t maxLatencyMs_ = 0;
+  bool gatherTrickles_ = true;
   bool pending_ = false;  // a look found records and left them queued (coalescing a trickle)
   uint64_t pendingSinceMs_ = 0;  // uv_now of that look
   bool drainNext_ = false;  // a bounded drain left records: the next look takes them whatever their number

@@ -46,6 +46,8 @@ export async function runAgent(config: LannerConfig, reloadConfig?: () => Lanner
     log.info(applied, 'kernel capture');
     const killTablesRefused = pipeline.enforcer.applyTo(probe);
     if (killTablesRefused !== undefined) log.error({ reason: killTablesRefused }, 'kernel enforcement off: every kill rule is enforced from user space');
+    // A kill from user space waits for its event's delivery: while one is armed, every look drains.
+    probe.setGatherTrickles(![...pipeline.enforcer.current.rules.values()].some((r) => r.status.where === 'user' && r.mode === 'enforce'));
     logEnforcement(pipeline, log);
   };
   const rulesApplied = (): void => {

@@ -134,6 +134,17 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
     }));
   }
 
+  // How the ring's looks ended: a batch handed to the rules, or a trickle left to gather more.
+  const deliveries = new Counter({ name: 'lanner_probe_deliveries_total', help: 'Looks at the ring that found records: delivered (a batch went to the rules) or waited (a trickle was left to gather more, probe.drain_max_latency_ms).', labelNames: ['result'], registers });
+  const deliveriesFeed = new TotalsFeed(deliveries);
+  if (readSource) {
+    onCollect(deliveries, guarded('probe_deliveries', () => {
+      const s = readSource.call(sources);
+      deliveriesFeed.feed('delivered', { result: 'delivered' }, s.batches);
+      deliveriesFeed.feed('waited', { result: 'waited' }, s.trickleWaits);
+    }));
+  }
+
   // A new container's first exec waits (bounded) for its runtime metadata: how those waits ended.
   const holds = new Counter({ name: 'lanner_engine_holds_total', help: 'Evaluation holds for a new container\'s metadata, by how they ended.', labelNames: ['result'], registers });
   const holdsFeed = new TotalsFeed(holds);

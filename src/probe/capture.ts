@@ -416,6 +416,7 @@ class ReplaySource implements CaptureSource {
       droppedTooLarge: 0,
       droppedOther: 0,
       batches: this.batches,
+      trickleWaits: 0,
       deliveredByType: this.deliveredByType.slice(),
       droppedByType: new Array<number>(EVENT_TYPE_COUNT).fill(0),
     };

@@ -194,6 +194,8 @@ export interface SourceStats {
   readonly droppedOther: number;
   /** Batches handed to JS. */
   readonly batches: number;
+  /** Looks at the ring that found only a trickle and left it to gather more (probe.drain_max_latency_ms). */
+  readonly trickleWaits: number;
   /** Per event type counts of events delivered, indexed by typeId. */
   readonly deliveredByType: readonly number[];
   /** Per event type counts of ring-full drops, indexed by typeId. */

@@ -101,6 +101,7 @@ export interface NativeProbe {
   killCounts(): NativeKillCounts | null;
   setSelf(tgid: number, add: boolean): void;
   setExecEnvCapture(on: boolean): void;
+  setGatherTrickles(on: boolean): void;
   setCloneCallerEvents(on: boolean): void;
   trackFd(tgid: number, fd: number, add: boolean): void;
   read(buffer: ArrayBuffer): NativeDrain;

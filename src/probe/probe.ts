@@ -147,6 +147,11 @@ export interface KernelEventSource extends EventSource {
    */
   setExecEnvCapture(on: boolean): void;
   /**
+   * Whether a trickle may wait up to drainMaxLatencyMs for more (on by default). The agent turns it
+   * off while a rule kills from user space: that kill waits for its event's delivery.
+   */
+  setGatherTrickles(on: boolean): void;
+  /**
    * Whether clone/clone3/fork/vfork are also shipped from the caller's side (ret = the child's pid
    * or an error). The child's side (ret 0) always is, and is all the process table needs, so the
    * agent turns this on only while a rule matches one of these types: a quarter of a fork+exec's
@@ -297,6 +302,10 @@ class NativeEventSource implements KernelEventSource {
     this.probe?.setExecEnvCapture(on);
   }
 
+  setGatherTrickles(on: boolean): void {
+    this.probe?.setGatherTrickles(on);
+  }
+
   setCloneCallerEvents(on: boolean): void {
     this.probe?.setCloneCallerEvents(on);
   }
@@ -336,6 +345,7 @@ class NativeEventSource implements KernelEventSource {
       droppedTooLarge: k?.dropBig ?? 0,
       droppedOther: k?.dropOther ?? 0,
       batches: this.batches,
+      trickleWaits: k?.coalescedLooks ?? 0,
       deliveredByType: this.deliveredByType.slice(),
       droppedByType: k ? k.dropByType.slice(0, EVENT_TYPE_COUNT) : new Array<number>(EVENT_TYPE_COUNT).fill(0),
     };

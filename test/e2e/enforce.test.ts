@@ -105,6 +105,9 @@ describe.skipIf(skip !== undefined)('enforcement: actions: [kill]', () => {
     const body = (await httpGet(agent.metricsPort, '/metrics')).body;
     expect(metricValue(body, 'lanner_enforcement_kernel_total', `rule="${KILL_RULE}"`, 'result="killed"')).toBeGreaterThanOrEqual(20);
     expect(metricValue(body, 'lanner_enforcement_decisions_total', `rule="${KILL_RULE}"`, 'result="killed-in-kernel"')).toBeGreaterThanOrEqual(20);
+    // A rule kills from user space (the exec rule): no trickle waits for more, each look delivers.
+    expect(metricValue(body, 'lanner_probe_deliveries_total', 'result="delivered"')).toBeGreaterThan(0);
+    expect(metricValue(body, 'lanner_probe_deliveries_total', 'result="waited"')).toBe(0);
   });
 
   it('leaves an allowed open alone', async () => {

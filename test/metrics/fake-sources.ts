@@ -38,6 +38,7 @@ export class FakeAgent {
     droppedTooLarge: 0,
     droppedOther: 0,
     batches: 0,
+    trickleWaits: 0,
     deliveredByType: new Array<number>(EVENT_TYPE_COUNT).fill(0),
     droppedByType: new Array<number>(EVENT_TYPE_COUNT).fill(0),
   };

@@ -73,6 +73,8 @@ describe('metrics server', () => {
     agent.deliver('execve', 2);
     agent.source.droppedRingFull = 3;
     agent.source.droppedTooLarge = 1;
+    agent.source.batches = 40;
+    agent.source.trickleWaits = 9;
     agent.engine.droppedQueueFull = 5;
     agent.engine.queueDepth = 12;
     agent.engine.holds = { settled: 4, timedOut: 1, queueHalfFull: 0 };
@@ -114,6 +116,8 @@ describe('metrics server', () => {
     expect(samples.some((s) => s.labels.stage === 'native_queue' || s.labels.queue === 'native')).toBe(false);
     expect(v('lanner_events_dropped_total', { stage: 'engine_queue' })).toBe(5);
     expect(v('lanner_queue_depth', { queue: 'engine' })).toBe(12);
+    expect(v('lanner_probe_deliveries_total', { result: 'delivered' })).toBe(40);
+    expect(v('lanner_probe_deliveries_total', { result: 'waited' })).toBe(9);
     expect(v('lanner_engine_holds_total', { result: 'settled' })).toBe(4);
     expect(v('lanner_engine_holds_total', { result: 'timedOut' })).toBe(1);
     expect(v('lanner_engine_holds_total', { result: 'queueHalfFull' })).toBe(0);
