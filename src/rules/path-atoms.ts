@@ -147,9 +147,12 @@ function pathCheck(op: string, vals: readonly string[], needles: boolean): PathF
     case 'startswith':
       return vals.includes('') ? ANY : prefixesOf(vals);
     case 'pmatch': {
-      // A directory pattern may hold wildcards: it bounds paths by its literal head.
+      // A directory pattern may hold wildcards: it bounds paths by its literal head. A plain one
+      // written with its trailing slash (`/etc/`) matches the directory itself too (`/etc`).
       const heads = vals.map(literalHead);
-      return heads.includes('') ? ANY : prefixesOf(heads);
+      if (heads.includes('')) return ANY;
+      const dirs = vals.filter((v) => v.length > 1 && v.endsWith('/') && literalHead(v) === v).map((v) => v.slice(0, -1));
+      return union(prefixesOf(heads), exactsOf(dirs));
     }
     case 'endswith':
       return vals.includes('') ? ANY : suffixesOf(vals);

@@ -191,7 +191,8 @@ export function pathGateFor(conditions: readonly ConditionNode[], typeName: stri
   const mark = (c: ExtractContext): boolean => {
     const ev = c.ev;
     const t = c.stamp;
-    // As the kernel's open_can_write: openat2 keeps its flags behind a pointer and creat always writes.
+    // The flags the rules' write tests read (evt.is_open_write, evt.arg.flags); creat has none and
+    // always writes, and a change is a write.
     let writes = true;
     if (flagsIndex >= 0) {
       const flags = ev.rawArg(flagsIndex);

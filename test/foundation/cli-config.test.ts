@@ -41,6 +41,8 @@ describe('configuration', () => {
   it('names the key of a wrong value', () => {
     expect(() => loadConfig({ overrides: ['probe.ring_buffer_bytes=lots'] })).toThrow(/'probe\.ring_buffer_bytes': Expected number, received string/);
     expect(() => loadConfig({ overrides: ['rule_matching=some'] })).toThrow(/'rule_matching'/);
+    expect(() => loadConfig({ overrides: ['probe.drain_max_latency_ms=0'] })).toThrow(/'probe\.drain_max_latency_ms'/);
+    expect(loadConfig({ overrides: ['probe.drain_max_latency_ms=4'] }).config.probe.drain_max_latency_ms).toBe(4);
     expect(() => loadConfig({ overrides: ['priority=loud'] })).toThrow(/'priority': must be one of/);
   });
 

@@ -49,6 +49,19 @@ describe('the kernel open filter is sound', () => {
 });
 
 describe('the kernel change filter is sound', () => {
+  it('a directory written with its trailing slash in pmatch ships the directory itself', () => {
+    // Found by the property below (seed 2121908177): `pmatch (/etc/)` matches `/etc`, which the
+    // prefix `/etc/` alone did not hold.
+    const rs = rulesetOf(['evt.arg.path pmatch (/etc/)'], ['rmdir'], UNGATED);
+    const c: ModelChange = { type: 'rmdir', paths: ['/etc'], comm: 'sshd' };
+    expect(anyRuleMatchesChange(rs, c)).toBe(true);
+    expect(kernelShipsChange(changeFilterFor(rs).filter, c)).toBe(true);
+    const opens = rulesetOf(['fd.name pmatch (/etc/)'], undefined, UNGATED);
+    const o: ModelOpen = { type: 'openat', path: '/etc', flags: 0, comm: 'sshd' };
+    expect(anyRuleMatches(opens, o)).toBe(true);
+    expect(kernelShipsOpen(openFilterFor(opens).filter, o)).toBe(true);
+  });
+
   it('random rulesets over path-changing types: every call a rule matches ships', () => {
     let matched = 0;
     fc.assert(

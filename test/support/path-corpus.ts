@@ -26,7 +26,7 @@ export const PATHS = [
   '/etc/shadow', '/etc/hostname', '/etc/passwd', '/etc/ssh/sshd_config', '/root/.ssh/id_rsa', '/home/u/.ssh/authorized_keys',
   '/var/log/auth.log', '/usr/lib/x86_64-linux-gnu/liblzma.so.5.6.1', '/proc/self/mem', '/dev/shm/x', '/tmp/a../b',
   '/etc/../etc/shadow', '/etc//shadow', '/./etc/shadow', 'etc/shadow', '../../etc/shadow', '/etc/sudoers.d/x', '/bin/sh',
-  `/tmp/${'d'.repeat(300)}/x`, '/etc/kubernetes/pki/ca.key', '/var/lib/kubelet/config.yaml', '/etc/shadow/..', '/etc/.', '/root/.ssh/.',
+  `/tmp/${'d'.repeat(300)}/x`, '/etc/kubernetes/pki/ca.key', '/var/lib/kubelet/config.yaml', '/etc/shadow/..', '/etc/.', '/root/.ssh/.', '/etc', '/root/.ssh',
 ];
 export const NAMES = ['sshd', 'cat', 'bash', 'tar', 'node', 'kubelet', 'averyveryverylongname', 'python3'];
 const VALUES = ['/etc', '/etc/', '/etc/shadow', '/root/.ssh', '/var/log', '/dev/shm', 'id_rsa', 'liblzma', '../', 'shadow', '/usr/lib', '/etc/sudoers.d'];
