@@ -51,43 +51,30 @@ function evaluated(rs: CompiledRuleset, s: Scene): number {
 }
 
 describe("the engine's path gate changes no verdict", () => {
-  it('random rulesets over opens, with and without aliases', () => {
+  /** Random rulesets of `conditions` on `types` against random scenes; returns how many rules matched in all. */
+  function compareOver(types: fc.Arbitrary<readonly string[] | undefined>, conditions: fc.Arbitrary<string>, scenes: fc.Arbitrary<Scene>): number {
     let matched = 0;
     fc.assert(
-      fc.property(fc.array(condition, { minLength: 1, maxLength: 4 }), fc.array(openWithAlias, { minLength: 10, maxLength: 30 }), (conds, scenes) => {
-        const gated = rulesetOf(conds);
-        const ungated = rulesetOf(conds, undefined, { pathGate: false });
-        for (const s of scenes) matched += sameVerdict(gated, ungated, s);
+      fc.property(types, fc.array(conditions, { minLength: 1, maxLength: 4 }), fc.array(scenes, { minLength: 10, maxLength: 30 }), (ts, conds, ss) => {
+        const gated = rulesetOf(conds, ts);
+        const ungated = rulesetOf(conds, ts, { pathGate: false });
+        for (const sc of ss) matched += sameVerdict(gated, ungated, sc);
       }),
       { numRuns: 150 },
     );
-    expect(matched).toBeGreaterThan(100);
+    return matched;
+  }
+
+  it('random rulesets over opens, with and without aliases', () => {
+    expect(compareOver(fc.constant(undefined), condition, openWithAlias)).toBeGreaterThan(100);
   });
 
   it('random rulesets over path-changing types', () => {
-    let matched = 0;
-    fc.assert(
-      fc.property(fc.subarray([...CHANGE_FILTER_TYPES], { minLength: 1, maxLength: 4 }), fc.array(changeCondition, { minLength: 1, maxLength: 3 }), fc.array(changeCall, { minLength: 10, maxLength: 30 }), (types, conds, scenes) => {
-        const gated = rulesetOf(conds, types);
-        const ungated = rulesetOf(conds, types, { pathGate: false });
-        for (const s of scenes) matched += sameVerdict(gated, ungated, s);
-      }),
-      { numRuns: 150 },
-    );
-    expect(matched).toBeGreaterThan(50);
+    expect(compareOver(fc.subarray([...CHANGE_FILTER_TYPES], { minLength: 1, maxLength: 4 }), changeCondition, changeCall)).toBeGreaterThan(50);
   });
 
   it('random rulesets over execs', () => {
-    let matched = 0;
-    fc.assert(
-      fc.property(fc.array(conditionsOf(execCheck), { minLength: 1, maxLength: 4 }), fc.array(execScene, { minLength: 10, maxLength: 30 }), (conds, scenes) => {
-        const gated = rulesetOf(conds, ['execve']);
-        const ungated = rulesetOf(conds, ['execve'], { pathGate: false });
-        for (const s of scenes) matched += sameVerdict(gated, ungated, s);
-      }),
-      { numRuns: 150 },
-    );
-    expect(matched).toBeGreaterThan(100);
+    expect(compareOver(fc.constant(['execve']), conditionsOf(execCheck), execScene)).toBeGreaterThan(100);
   });
 
   it("Falco's stock files and the default rules", () => {
