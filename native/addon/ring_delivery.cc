@@ -24,6 +24,7 @@ bool RingDelivery::Start(Napi::Env env, ProbeCore* core, Napi::ArrayBuffer buffe
   gapMs_ = opts.wakeupGapMs;
   maxLatencyMs_ = opts.maxLatencyMs;
   pending_ = false;
+  resting_ = false;
   drainNext_ = false;
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
@@ -124,6 +125,7 @@ void RingDelivery::OnPollTimer(uv_timer_t* h) {
   if (!self->running_ || !self->core_) return;
   const uint64_t queued = self->core_->QueuedBytes();
   if (queued == 0) {
+    self->resting_ = false;  // the trickle ended: the next record is looked for every drainMs
     if (self->park_ != nullptr && !self->parked_ && ++self->emptyPolls_ >= kParkAfterEmptyPolls) self->Park();
     return;
   }
@@ -135,32 +137,59 @@ void RingDelivery::OnPollTimer(uv_timer_t* h) {
   if (self->Coalescing(h->loop, queued)) return;
   // A drain bounded by maxBatches left data behind: take it on the next loop turn (after other
   // I/O had its go) rather than a whole poll later.
+  const bool trickle = self->pending_ || self->resting_;
+  self->pending_ = false;
+  self->resting_ = false;
   self->drainNext_ = self->Pump();
-  if (self->drainNext_) uv_timer_start(h, OnPollTimer, 0, self->drainMs_);
+  if (self->drainNext_) {
+    uv_timer_start(h, OnPollTimer, 0, self->drainMs_);
+  } else if (trickle) {
+    // Everything queued now arrived after this drain, so the next look may come maxLatencyMs
+    // later and deliver what it finds: one wakeup per delivery while the trickle lasts.
+    self->resting_ = true;
+    uv_timer_start(h, OnPollTimer, self->maxLatencyMs_, self->drainMs_);
+  }
 }
 
 // Whether this look leaves a trickle queued. Each delivery costs about as much outside the rules
 // as a dozen events inside them (the main thread wakes on caches the workload has just evicted:
 // BENCHMARKS.md), so a trickle is worth gathering into fewer, larger batches, as long as its
-// oldest record waits at most maxLatencyMs: the records may have arrived just after the previous
-// look, so the look after next must not pass the bound. A quarter of the batch buffer, or a
-// bounded drain's leftovers, go at once.
+// oldest record waits at most maxLatencyMs. A quarter of the batch buffer, or a bounded drain's
+// leftovers, go at once.
+//
+// Looks in between would each cost a main-thread wakeup (a context switch on this kind of VM)
+// and could only find the batch grown, so the look that finds a trickle sleeps until its
+// deadline: its records may have arrived just after the previous look, drainMs earlier. After a
+// trickle's delivery the timer rests (OnPollTimer), and the look at the rest's end delivers what
+// it finds. A burst arriving meanwhile waits too, within the same bound: the ring holds far more
+// than that time can bring.
 bool RingDelivery::Coalescing(uv_loop_t* loop, uint64_t queued) {
-  if (!gatherTrickles_ || maxLatencyMs_ <= drainMs_ || drainNext_ || queued >= cap_ / 4) {
-    pending_ = false;
-    return false;
-  }
+  if (!gatherTrickles_ || maxLatencyMs_ <= drainMs_ || drainNext_ || resting_ || queued >= cap_ / 4) return false;
   const uint64_t now = uv_now(loop);
   if (!pending_) {
     pending_ = true;
     pendingSinceMs_ = now;
+    coalescedLooks_++;
+    uv_timer_start(timer_, OnPollTimer, maxLatencyMs_ - drainMs_, drainMs_);
+    return true;
   }
+  // An early look (another path re-armed the timer) keeps waiting within the bound.
   if (now - pendingSinceMs_ + 2ULL * drainMs_ <= maxLatencyMs_) {
     coalescedLooks_++;
     return true;
   }
-  pending_ = false;
   return false;
+}
+
+void RingDelivery::SetGatherTrickles(bool on) {
+  gatherTrickles_ = on;
+  // A trickle sleeping until its deadline is looked at again at once: a user-space kill must not
+  // wait for it.
+  if (!on && (pending_ || resting_) && running_ && timer_ != nullptr) {
+    pending_ = false;
+    resting_ = false;
+    uv_timer_start(timer_, OnPollTimer, 0, drainMs_);
+  }
 }
 
 void RingDelivery::Park() {

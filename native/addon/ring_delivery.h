@@ -80,7 +80,7 @@ class RingDelivery {
   uint64_t coalescedLooks() const { return coalescedLooks_; }
   // Whether a trickle may wait for more (DeliveryOptions::maxLatencyMs); off while a rule kills
   // from user space, whose kill waits for its event's delivery. Main thread.
-  void SetGatherTrickles(bool on) { gatherTrickles_ = on; }
+  void SetGatherTrickles(bool on);
   uint64_t delivered() const { return delivered_; }
 
  private:
@@ -127,6 +127,7 @@ class RingDelivery {
   bool gatherTrickles_ = true;
   bool pending_ = false;  // a look found records and left them queued (coalescing a trickle)
   uint64_t pendingSinceMs_ = 0;  // uv_now of that look
+  bool resting_ = false;  // a trickle was delivered: the timer rests maxLatencyMs before the next look
   bool drainNext_ = false;  // a bounded drain left records: the next look takes them whatever their number
   uint32_t maxBatches_ = 4;
   uint64_t batches_ = 0;

@@ -135,7 +135,7 @@ export function createLannerRegistry(sources: MetricsSources, identity: MetricsI
   }
 
   // How the ring's looks ended: a batch handed to the rules, or a trickle left to gather more.
-  const deliveries = new Counter({ name: 'lanner_probe_deliveries_total', help: 'Looks at the ring that found records: delivered (a batch went to the rules) or waited (a trickle was left to gather more, probe.drain_max_latency_ms).', labelNames: ['result'], registers });
+  const deliveries = new Counter({ name: 'lanner_probe_deliveries_total', help: 'Looks at the ring that found records: delivered (a batch went to the rules) or waited (a trickle was left to gather more until its deadline, probe.drain_max_latency_ms).', labelNames: ['result'], registers });
   const deliveriesFeed = new TotalsFeed(deliveries);
   if (readSource) {
     onCollect(deliveries, guarded('probe_deliveries', () => {

@@ -401,6 +401,35 @@ describe('kernel probe', () => {
     expect((await execs(undefined)).coalesced).toBe(0);
   });
 
+  kernelIt('a steady trickle is delivered with one look per batch: after a trickle the poller rests', async () => {
+    const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+    const src = await openProbe({ ringBytes: 1 << 20, types: new Set(['execve']), drainIntervalMs: 2, drainMaxLatencyMs: 40 });
+    try {
+      const seen = new Set<number>();
+      await src.start((batch) => batch.forEach((ev) => seen.add(ev.tgid)));
+      const before = src.nativeStats()!;
+      const pids: number[] = [];
+      // An exec every few ms for about half a second: a trickle the whole time.
+      const end = Date.now() + 500;
+      while (Date.now() < end) {
+        pids.push(spawnSync('/bin/true').pid!);
+        await sleep(2);
+      }
+      for (let i = 0; i < 150 && !pids.every((p) => seen.has(p)); i++) await sleep(20);
+      expect(pids.filter((p) => !seen.has(p))).toEqual([]);
+      const after = src.nativeStats()!;
+      const batches = after.batches - before.batches;
+      const waited = after.coalescedLooks - before.coalescedLooks;
+      // Gathered: far fewer batches than execs. Looking every 2 ms while a trickle waits would
+      // leave ~18 looks per batch; resting after each delivery leaves the first look's wait only.
+      expect(batches).toBeGreaterThan(0);
+      expect(batches).toBeLessThan(pids.length / 2);
+      expect(waited).toBeLessThanOrEqual(batches);
+    } finally {
+      await src.close();
+    }
+  });
+
   kernelIt('waitAndDrain picks up events without the poller', async () => {
     const src = source!;
     src.drainNow(() => undefined);
