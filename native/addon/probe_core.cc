@@ -4,6 +4,8 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -168,7 +170,18 @@ std::unique_ptr<ProbeCore> ProbeCore::Open(const ProbeOptions& opts, ProbeError*
   core->adaptiveWakeup_ = opts.adaptiveWakeup;
   if (!opts.enterHooks) bpf_program__set_autoload(s->progs.lnr_sys_enter, false);
 
-  err = lanner_probe__load(s);
+  {
+    // The verifier gives up with EAGAIN when a signal is pending for the loading thread, and the
+    // dispatcher takes it seconds to verify: a profiler's SIGPROF (node --cpu-prof samples every
+    // millisecond) made every one of libbpf's retries fail. Asynchronous signals wait until the
+    // load is done; faults stay deliverable.
+    sigset_t all, saved;
+    sigfillset(&all);
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) sigdelset(&all, sig);
+    pthread_sigmask(SIG_BLOCK, &all, &saved);
+    err = lanner_probe__load(s);
+    pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  }
   if (err) return fail("loading the BPF programs", err);
 
   for (uint32_t tgid : opts.selfTgids) {

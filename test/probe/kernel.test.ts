@@ -439,6 +439,25 @@ describe('kernel probe', () => {
     expect(pids).toContain(r.pid);
   });
 
+  kernelIt('loads under a sampling profiler (SIGPROF every 100 µs would abort the verifier)', async () => {
+    const { ADDON_PATH } = await import('../../src/probe/native');
+    const dir = mkdtempSync(join(tmpdir(), 'lanner-prof-'));
+    try {
+      const code = `const addon = require(${JSON.stringify(ADDON_PATH)});
+        try {
+          new addon.Probe({ ringBytes: 1 << 20, selfTgids: [process.pid] }).close();
+          console.log('loaded');
+        } catch (err) {
+          console.log(err.message);
+        }`;
+      const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir, '-e', code], { encoding: 'utf8', timeout: 120_000 });
+      // Before the fix: "loading the BPF programs: Resource temporarily unavailable (...)".
+      expect(r.stdout.trim()).toBe('loaded');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   kernelIt('the addon works inside a worker thread (wait/read loop)', async () => {
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');
