@@ -48,6 +48,8 @@ export class ProcessEntry implements ProcessInfo {
   private envText: string | undefined;
   private exeValue = '';
   private argsValue: readonly string[] = [];
+  /** argsLine once read (null: not yet); rules read proc.cmdline on every exec, often several times. */
+  private argsLineValue: string | undefined | null = null;
   private envValue: readonly string[] = [];
 
   constructor(
@@ -78,6 +80,13 @@ export class ProcessEntry implements ProcessInfo {
   set args(args: readonly string[]) {
     if (this.argvText !== undefined) this.splitArgv();
     this.argsValue = args;
+    this.argsLineValue = null;
+  }
+  get argsLine(): string | undefined {
+    if (this.argsLineValue === null) {
+      this.argsLineValue = this.argvText !== undefined ? argsLineOf(this.argvText) : this.argsValue.length > 0 ? this.argsValue.join(' ') : undefined;
+    }
+    return this.argsLineValue;
   }
   /** `K=V` entries, when the exec carried its environment. */
   get env(): readonly string[] {
@@ -97,6 +106,7 @@ export class ProcessEntry implements ProcessInfo {
     this.exePath = exePath;
     this.exeValue = exePath;
     this.argsValue = [];
+    this.argsLineValue = null;
     this.argvText = text === undefined || text === '' ? undefined : text;
   }
 
@@ -145,6 +155,7 @@ export class ProcessEntry implements ProcessInfo {
     this.argvText = p.argvText;
     this.exeValue = p.exeValue;
     this.argsValue = p.argsValue;
+    this.argsLineValue = p.argsLineValue;
     this.cwd = p.cwd;
     this.tty = p.tty;
     this.sid = p.sid;
@@ -166,6 +177,16 @@ export class ProcessEntry implements ProcessInfo {
     this.envValue = p.envValue;
     this.exeTimes = p.exeTimes;
   }
+}
+
+/**
+ * argv[1..] of an argv area ("a\0b\0c\0") joined by spaces, without splitting it: what
+ * splitNulSeparated(text).slice(1).join(' ') gives, undefined when that slice is empty.
+ */
+export function argsLineOf(argvText: string): string | undefined {
+  const text = argvText.endsWith('\0') ? argvText.slice(0, -1) : argvText;
+  const first = text.indexOf('\0');
+  return first < 0 ? undefined : text.slice(first + 1).replaceAll('\0', ' ');
 }
 
 export interface ProcessTableCounters {

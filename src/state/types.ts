@@ -15,8 +15,10 @@ export interface ProcessInfo {
   readonly exe: string;
   /** Kernel-resolved executable path (proc.exepath). */
   readonly exePath: string;
-  /** argv[1..] (proc.args is these joined by spaces). */
+  /** argv[1..]. */
   readonly args: readonly string[];
+  /** proc.args: argv[1..] joined by spaces; undefined when there are none (proc.cmdline is then the name alone). */
+  readonly argsLine: string | undefined;
   readonly cwd: string;
   readonly tty: number;
   /** Session id and its leader's name (proc.sid, proc.sname). */

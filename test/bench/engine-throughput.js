@@ -28,7 +28,9 @@ const { STOCK_SYSCALL_FILES: stockFiles } = require('../support/stock-rules');
 
 // --- a small node: host daemons plus two containers -------------------------------------------
 function proc(p) {
+  const args = p.args ?? [];
   return {
+    argsLine: args.length > 0 ? args.join(' ') : undefined,
     ptgid: 1, name: 'x', exe: 'x', exePath: '/usr/bin/x', args: [], cwd: '/', tty: 0, sid: p.tgid, vpgid: p.tgid, vpid: p.tgid, uid: 0, gid: 0,
     euid: 0, loginuid: -1, startNs: 1, containerId: 'host', capEffective: 0n, capPermitted: 0n, exeWritable: false, exeUpperLayer: false,
     exeFromMemfd: false, pidNs: 1, mntNs: 1, env: [], exeCtimeNs: 0n, exeMtimeNs: 0n, ...p,

@@ -3,7 +3,9 @@ import type { EventView } from '../../src/probe/event';
 import type { ContainerInfo, FdInfo, ProcessInfo, StateReader } from '../../src/state/types';
 
 export function proc(p: Partial<ProcessInfo> & { tgid: number }): ProcessInfo {
+  const args = p.args ?? [];
   return {
+    argsLine: args.length > 0 ? args.join(' ') : undefined,
     ptgid: 0, name: 'proc', exe: 'proc', exePath: '/usr/bin/proc', args: [], cwd: '/', tty: 0, sid: p.tgid, vpgid: p.tgid, vpid: p.tgid,
     uid: 0, gid: 0, euid: 0, loginuid: -1, startNs: 1, containerId: 'host', capEffective: 0n, capPermitted: 0n, exeWritable: false,
     exeUpperLayer: false, exeFromMemfd: false, pidNs: 1, mntNs: 1, env: [], exeCtimeNs: 0n, exeMtimeNs: 0n, ...p,

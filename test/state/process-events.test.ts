@@ -2,8 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { splitNulSeparated } from '../../src/probe/event';
 import { syntheticEvent, type SyntheticEventInit } from '../../src/probe/synthetic';
 import { createStateEngine } from '../../src/state';
+import { argsLineOf } from '../../src/state/process-table';
 import { testStateConfig } from './helpers';
 
 // Pids far above any real pid_max default so /proc never answers for them.
@@ -58,18 +60,37 @@ describe('process table from events', () => {
     const child = SHELL + 50;
     run(st, { type: 'clone', tgid: SHELL, ptgid: 1, ret: child, args: [0x11] });
     // The child inherits what its parent ran, argv and env alike.
-    expect(st.process(child)).toMatchObject({ exe: 'bash', args: ['-l'], env: ['HOME=/root', 'TERM=xterm'] });
+    expect(st.process(child)).toMatchObject({ exe: 'bash', args: ['-l'], argsLine: '-l', env: ['HOME=/root', 'TERM=xterm'] });
     // 'A=1\0' + 'LONGER=12345678\0' is 20 of the 22 bytes; 'C=3\0' would pass the budget: left out whole.
     run(st, { type: 'execve', tgid: child, ptgid: SHELL, comm: 'ls', argv: ['ls', '', '-a b'], exePath: '/usr/bin/ls', env: ['A=1', 'LONGER=12345678', 'C=3'] });
     const p = st.process(child)!;
+    // proc.args from the unsplit argv area, then the same after a split.
+    expect(p.argsLine).toBe(' -a b');
     expect(p.exe).toBe('ls');
     expect(p.args).toEqual(['', '-a b']);
     expect(p.env).toEqual(['A=1', 'LONGER=12345678']);
     // An empty argv names the process by its executable; an exec without env keeps the old one.
     run(st, { type: 'execve', tgid: child, ptgid: SHELL, comm: 'sh', argv: [], exePath: '/bin/sh' });
-    expect(st.process(child)).toMatchObject({ exe: '/bin/sh', args: [], env: ['A=1', 'LONGER=12345678'] });
+    expect(st.process(child)).toMatchObject({ exe: '/bin/sh', args: [], argsLine: undefined, env: ['A=1', 'LONGER=12345678'] });
     // The parent was not touched by its child's execs.
     expect(st.process(SHELL)).toMatchObject({ exe: 'bash', args: ['-l'], env: ['HOME=/root', 'TERM=xterm'] });
+  });
+
+  it('joins argv[1..] without splitting the argv area, as a split and a join would', () => {
+    let seed = 7;
+    const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
+    const pieces = ['', ' ', 'a', '-l', 'x y', 'é', '\u{1F600}', '--opt=1'];
+    for (let i = 0; i < 500; i++) {
+      const argv = Array.from({ length: rnd(5) }, () => pieces[rnd(pieces.length)]!);
+      const text = argv.map((a) => a + '\0').join('');
+      const split = splitNulSeparated(text).slice(1);
+      const want = split.length > 0 ? split.join(' ') : undefined;
+      expect(argsLineOf(text)).toBe(want);
+      // An area cut without its final NUL reads the same way.
+      const cut = text.endsWith('\0') ? text.slice(0, -1) : text;
+      const splitCut = splitNulSeparated(cut).slice(1);
+      expect(argsLineOf(cut)).toBe(splitCut.length > 0 ? splitCut.join(' ') : undefined);
+    }
   });
 
   it('keeps session and process group current: setsid, setpgid by the child and by its shell', () => {

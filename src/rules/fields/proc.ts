@@ -5,10 +5,11 @@ import type { ExtractContext, FieldValue } from '../context';
 import { field, fieldWithArg, nullField, type FieldDef, type FieldType } from './field';
 
 function argsText(p: ProcessInfo): string {
-  return p.args.join(' ');
+  return p.argsLine ?? '';
 }
 function cmdline(p: ProcessInfo): string {
-  return p.args.length ? `${p.name} ${argsText(p)}` : p.name;
+  const line = p.argsLine;
+  return line === undefined ? p.name : `${p.name} ${line}`;
 }
 function envValue(env: readonly string[], key: string): string | undefined {
   const prefix = key + '=';
@@ -78,7 +79,9 @@ const PROC_PARITY_FIELDS: readonly FieldDef[] = [
   ancestorField('proc.aargs', 'string', 'proc.args', argsText),
   field('proc.exeline', 'string', 'proc.exe + proc.args', (c) => {
     const p = c.process();
-    return p ? (p.args.length ? `${p.exe} ${argsText(p)}` : p.exe) : undefined;
+    if (!p) return undefined;
+    const line = p.argsLine;
+    return line === undefined ? p.exe : `${p.exe} ${line}`;
   }),
   field('proc.loginshellid', 'int64', 'pid of the oldest shell among the ancestors', loginShellId),
   field('proc.pvpid', 'int64', "parent's pid inside its pid namespace", (c) => c.parent()?.vpid),
@@ -132,7 +135,9 @@ export const PROC_FIELDS: readonly FieldDef[] = [
     (arg) => {
       const n = arg === undefined ? -1 : Number(arg);
       return (c) => {
-        const args = c.process()?.args ?? c.ev.argv()?.slice(1);
+        const p = c.process();
+        if (p !== undefined && n < 0) return argsText(p);
+        const args = p?.args ?? c.ev.argv()?.slice(1);
         if (!args) return undefined;
         return n < 0 ? args.join(' ') : (args[n] ?? '');
       };
