@@ -344,13 +344,13 @@ class Probe : public Napi::ObjectWrap<Probe> {
     return Napi::Boolean::New(env, rc == 1);
   }
 
-  // start(ArrayBuffer, onBatch(bytes, count, more), drainMs, maxBatchesPerWake, wakeupGapMs, maxLatencyMs)
+  // start(ArrayBuffer, onBatch(bytes, count, more), drainMs, maxBatchesPerWake, wakeupGapMs, maxLatencyMs, gatherMinRate)
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!core_) return ThrowErrno(env, "start on a closed probe", -EBADF);
     if (delivery_.running()) return env.Undefined();
     if (info.Length() < 2 || !info[0].IsArrayBuffer() || !info[1].IsFunction()) {
-      Napi::TypeError::New(env, "start expects (ArrayBuffer, Function, drainMs?, maxBatchesPerWake?, wakeupGapMs?, maxLatencyMs?)").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, "start expects (ArrayBuffer, Function, drainMs?, maxBatchesPerWake?, wakeupGapMs?, maxLatencyMs?, gatherMinRate?)").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
@@ -363,6 +363,7 @@ class Probe : public Napi::ObjectWrap<Probe> {
     opts.maxBatchesPerWake = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 4;
     opts.wakeupGapMs = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0;
     opts.maxLatencyMs = info.Length() > 5 && info[5].IsNumber() ? info[5].As<Napi::Number>().Uint32Value() : 0;
+    opts.gatherMinRate = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Uint32Value() : 0;
     if (!delivery_.Start(env, core_.get(), ab, info[1].As<Napi::Function>(), opts)) return env.Undefined();
     Ref();  // the wrapper must outlive the delivery's libuv handles and thread
     return env.Undefined();

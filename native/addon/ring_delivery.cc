@@ -23,11 +23,15 @@ bool RingDelivery::Start(Napi::Env env, ProbeCore* core, Napi::ArrayBuffer buffe
   maxBatches_ = opts.maxBatchesPerWake == 0 ? 1 : opts.maxBatchesPerWake;
   gapMs_ = opts.wakeupGapMs;
   maxLatencyMs_ = opts.maxLatencyMs;
+  gatherMinRate_ = opts.gatherMinRate;
+  recentRate_ = 0;
+  rateWindowStartDelivered_ = delivered_;
   pending_ = false;
   resting_ = false;
   drainNext_ = false;
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
+  rateWindowStartMs_ = uv_now(loop);
   const bool ok = core_->adaptiveWakeup() ? StartReader(env, loop) : StartPolling(env, loop);
   if (!ok) return false;
   Keep(env, buffer, onBatch);
@@ -134,6 +138,7 @@ void RingDelivery::OnPollTimer(uv_timer_t* h) {
     uv_timer_start(h, OnPollTimer, self->drainMs_, self->drainMs_);
   }
   self->emptyPolls_ = 0;
+  self->MeasureRate(uv_now(h->loop));
   if (self->Coalescing(h->loop, queued)) return;
   // A drain bounded by maxBatches left data behind: take it on the next loop turn (after other
   // I/O had its go) rather than a whole poll later.
@@ -143,12 +148,26 @@ void RingDelivery::OnPollTimer(uv_timer_t* h) {
   self->drainNext_ = self->Pump();
   if (self->drainNext_) {
     uv_timer_start(h, OnPollTimer, 0, self->drainMs_);
-  } else if (trickle) {
+  } else if (trickle && self->Gathering()) {
     // Everything queued now arrived after this drain, so the next look may come maxLatencyMs
     // later and deliver what it finds: one wakeup per delivery while the trickle lasts.
     self->resting_ = true;
     uv_timer_start(h, OnPollTimer, self->maxLatencyMs_, self->drainMs_);
   }
+}
+
+// The window the delivery rate is measured over: long enough to hold several gathered batches,
+// short enough that a burst after a quiet spell is gathered within a tenth of a second.
+static constexpr uint64_t kRateWindowMs = 100;
+
+// Only a busy ring's trickle is gathered (DeliveryOptions::gatherMinRate): a lone event, an alert
+// on a quiet node, is read at the next look instead of waiting for company that is not coming.
+void RingDelivery::MeasureRate(uint64_t nowMs) {
+  const uint64_t elapsed = nowMs - rateWindowStartMs_;
+  if (elapsed < kRateWindowMs) return;
+  recentRate_ = (delivered_ - rateWindowStartDelivered_) * 1000 / elapsed;
+  rateWindowStartMs_ = nowMs;
+  rateWindowStartDelivered_ = delivered_;
 }
 
 // Whether this look leaves a trickle queued. Each delivery costs about as much outside the rules
@@ -164,7 +183,7 @@ void RingDelivery::OnPollTimer(uv_timer_t* h) {
 // it finds. A burst arriving meanwhile waits too, within the same bound: the ring holds far more
 // than that time can bring.
 bool RingDelivery::Coalescing(uv_loop_t* loop, uint64_t queued) {
-  if (!gatherTrickles_ || maxLatencyMs_ <= drainMs_ || drainNext_ || resting_ || queued >= cap_ / 4) return false;
+  if (!Gathering() || drainNext_ || resting_ || queued >= cap_ / 4) return false;
   const uint64_t now = uv_now(loop);
   if (!pending_) {
     pending_ = true;

@@ -50,6 +50,9 @@ struct DeliveryOptions {
   // Polled mode: a look that finds only a trickle (less than a quarter of the batch buffer) leaves
   // it queued while its oldest record is younger than this; <= drainMs drains at every look.
   uint32_t maxLatencyMs = 0;
+  // ...but only while records arrive at this rate or faster (records per second over the last
+  // tenth of a second or more); slower, every look drains. 0: always.
+  uint32_t gatherMinRate = 0;
 };
 
 // Main-thread only, except the reader thread it owns. Not copyable: libuv handles point at it.
@@ -95,6 +98,8 @@ class RingDelivery {
   void OnReady();
   bool Pump();
   bool Coalescing(uv_loop_t* loop, uint64_t queued);
+  bool Gathering() const { return gatherTrickles_ && maxLatencyMs_ > drainMs_ && recentRate_ >= gatherMinRate_; }
+  void MeasureRate(uint64_t nowMs);
   void StopReader();
 
   ProbeCore* core_ = nullptr;
@@ -125,6 +130,11 @@ class RingDelivery {
   uint32_t drainMs_ = 10;
   uint32_t maxLatencyMs_ = 0;
   bool gatherTrickles_ = true;
+  uint32_t gatherMinRate_ = 0;
+  // Records per second delivered over the last window of at least kRateWindowMs (MeasureRate).
+  uint64_t recentRate_ = 0;
+  uint64_t rateWindowStartMs_ = 0;
+  uint64_t rateWindowStartDelivered_ = 0;
   bool pending_ = false;  // a look found records and left them queued (coalescing a trickle)
   uint64_t pendingSinceMs_ = 0;  // uv_now of that look
   bool resting_ = false;  // a trickle was delivered: the timer rests maxLatencyMs before the next look

@@ -107,7 +107,7 @@ export interface NativeProbe {
   read(buffer: ArrayBuffer): NativeDrain;
   /** Worker threads: blocks up to `timeoutMs` for a forced wakeup; always read() afterwards. */
   wait(timeoutMs: number): boolean;
-  start(buffer: ArrayBuffer, onBatch: (bytes: number, count: number, more: boolean) => void, drainMs?: number, maxBatchesPerWake?: number, wakeupGapMs?: number, maxLatencyMs?: number): void;
+  start(buffer: ArrayBuffer, onBatch: (bytes: number, count: number, more: boolean) => void, drainMs?: number, maxBatchesPerWake?: number, wakeupGapMs?: number, maxLatencyMs?: number, gatherMinRate?: number): void;
   stop(): void;
   stats(): NativeStats | null;
   close(): void;

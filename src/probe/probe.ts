@@ -24,6 +24,11 @@ export interface ProbeOptions {
    * drainIntervalMs (the default): every look drains.
    */
   drainMaxLatencyMs?: number;
+  /**
+   * ...only while records arrive at least this fast (per second, over the last 100 ms or more):
+   * slower, a lone event (an alert on a quiet node) is read at the next look. Default 0: always.
+   */
+  drainGatherMinRate?: number;
   /** Cap for one string/path, incl. NUL (<= 4096). */
   maxStringBytes?: number;
   /** Cap for exec argv bytes (<= 16384). */
@@ -220,7 +225,7 @@ class NativeEventSource implements KernelEventSource {
     if (this.running) return;
     try {
       probe.attach();
-      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.wakeupGapMs ?? 2, this.opts.drainMaxLatencyMs ?? 0);
+      probe.start(this.buffer, (bytes) => this.deliver(bytes, onBatch), this.opts.drainIntervalMs ?? 10, this.opts.maxBatchesPerWake ?? 4, this.opts.wakeupGapMs ?? 2, this.opts.drainMaxLatencyMs ?? 0, this.opts.drainGatherMinRate ?? 0);
     } catch (err) {
       throw wrapNativeError(err);
     }

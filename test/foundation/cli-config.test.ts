@@ -43,6 +43,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ overrides: ['rule_matching=some'] })).toThrow(/'rule_matching'/);
     expect(() => loadConfig({ overrides: ['probe.drain_max_latency_ms=0'] })).toThrow(/'probe\.drain_max_latency_ms'/);
     expect(loadConfig({ overrides: ['probe.drain_max_latency_ms=4'] }).config.probe.drain_max_latency_ms).toBe(4);
+    expect(() => loadConfig({ overrides: ['probe.drain_gather_min_rate=-1'] })).toThrow(/'probe\.drain_gather_min_rate'/);
+    expect(loadConfig({ overrides: ['probe.drain_gather_min_rate=0'] }).config.probe.drain_gather_min_rate).toBe(0);
     expect(() => loadConfig({ overrides: ['priority=loud'] })).toThrow(/'priority': must be one of/);
   });
 

@@ -375,8 +375,8 @@ describe('kernel probe', () => {
 
   kernelIt('a trickle is gathered into fewer batches within drainMaxLatencyMs, and drained at every look without it', async () => {
     const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-    const execs = async (maxLatency: number | undefined): Promise<{ batches: number; coalesced: number }> => {
-      const src = await openProbe({ ringBytes: 1 << 20, types: new Set(['execve']), drainIntervalMs: 2, ...(maxLatency === undefined ? {} : { drainMaxLatencyMs: maxLatency }) });
+    const execs = async (maxLatency: number | undefined, minRate = 0): Promise<{ batches: number; coalesced: number }> => {
+      const src = await openProbe({ ringBytes: 1 << 20, types: new Set(['execve']), drainIntervalMs: 2, drainGatherMinRate: minRate, ...(maxLatency === undefined ? {} : { drainMaxLatencyMs: maxLatency }) });
       try {
         const seen: number[] = [];
         await src.start((batch) => batch.forEach((ev) => seen.push(ev.tgid)));
@@ -399,6 +399,8 @@ describe('kernel probe', () => {
     expect(gathered.coalesced).toBeGreaterThan(0);
     expect(gathered.batches).toBeLessThan(5);
     expect((await execs(undefined)).coalesced).toBe(0);
+    // Five execs in 20 ms are far below a million records a second: read at every look.
+    expect((await execs(500, 1_000_000)).coalesced).toBe(0);
   });
 
   kernelIt('a steady trickle is delivered with one look per batch: after a trickle the poller rests', async () => {
