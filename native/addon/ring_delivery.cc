@@ -140,12 +140,12 @@ void RingDelivery::OnPollTimer(uv_timer_t* h) {
   self->emptyPolls_ = 0;
   self->MeasureRate(uv_now(h->loop));
   if (self->Coalescing(h->loop, queued)) return;
-  // A drain bounded by maxBatches left data behind: take it on the next loop turn (after other
-  // I/O had its go) rather than a whole poll later.
   const bool trickle = self->pending_ || self->resting_;
   self->pending_ = false;
   self->resting_ = false;
   self->drainNext_ = self->Pump();
+  // A drain bounded by maxBatches left data behind: take it on the next loop turn (after other
+  // I/O had its go) rather than a whole poll later.
   if (self->drainNext_) {
     uv_timer_start(h, OnPollTimer, 0, self->drainMs_);
   } else if (trickle && self->Gathering()) {
